@@ -1,0 +1,259 @@
+#include "leases/lease_table.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+
+namespace berth::leases {
+
+bool ClientKey::matches(const Lease& l) const {
+  if (!client_id.empty() && !l.client_id.empty()) return client_id == l.client_id;
+  return mac == l.mac;
+}
+
+Bytes ClientKey::id() const {
+  // A tag byte keeps a client identifier from ever equalling a MAC.
+  ByteView body = client_id.empty() ? mac.view() : ByteView(client_id);
+  Bytes out(body.size() + 1);
+  out[0] = client_id.empty() ? 'm' : 'i';
+  std::copy(body.begin(), body.end(), out.begin() + 1);
+  return out;
+}
+
+AddressBitmap::AddressBitmap(Ipv4Address first, Ipv4Address last) : first_(first), last_(last) {
+  assert(first <= last);
+  words_.assign((size() + 63) / 64, 0);
+}
+
+bool AddressBitmap::test(Ipv4Address a) const {
+  if (!contains(a)) return false;
+  uint32_t i = a.value() - first_.value();
+  return (words_[i / 64] >> (i % 64)) & 1u;
+}
+
+void AddressBitmap::set(Ipv4Address a, bool value) {
+  if (!contains(a)) return;
+  uint32_t i = a.value() - first_.value();
+  uint64_t bit = uint64_t{1} << (i % 64);
+  uint64_t& w = words_[i / 64];
+  bool was = (w & bit) != 0;
+  if (was == value) return;
+  if (value) {
+    w |= bit;
+    ++set_count_;
+  } else {
+    w &= ~bit;
+    --set_count_;
+  }
+}
+
+std::optional<Ipv4Address> AddressBitmap::find_clear(Ipv4Address from) const {
+  const uint32_t n = size();
+  if (set_count_ >= n) return std::nullopt;
+  uint32_t start = contains(from) ? from.value() - first_.value() : 0;
+  // Two passes: [start, n) then [0, start).
+  for (int pass = 0; pass < 2; ++pass) {
+    uint32_t lo = pass == 0 ? start : 0;
+    uint32_t hi = pass == 0 ? n : start;
+    uint32_t i = lo;
+    while (i < hi) {
+      uint64_t w = ~words_[i / 64] >> (i % 64);  // clear bits as ones, from i on
+      if (w == 0) {
+        i = (i / 64 + 1) * 64;
+        continue;
+      }
+      uint32_t found = i + static_cast<uint32_t>(std::countr_zero(w));
+      if (found < hi) return Ipv4Address(first_.value() + found);
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
+LeaseTable::LeaseTable(std::string bridge, Ipv4Address pool_first, Ipv4Address pool_last)
+    : bridge_(std::move(bridge)), pool_(pool_first, pool_last) {}
+
+void LeaseTable::index(const Lease& l) {
+  by_mac_[l.mac] = l.ip;
+  if (!l.client_id.empty()) by_client_id_[l.client_id] = l.ip;
+  by_expiry_.emplace(l.expires_at, l.ip.value());
+}
+
+void LeaseTable::unindex(const Lease& l) {
+  if (auto it = by_mac_.find(l.mac); it != by_mac_.end() && it->second == l.ip) by_mac_.erase(it);
+  if (!l.client_id.empty()) {
+    if (auto it = by_client_id_.find(l.client_id); it != by_client_id_.end() && it->second == l.ip) {
+      by_client_id_.erase(it);
+    }
+  }
+  by_expiry_.erase({l.expires_at, l.ip.value()});
+}
+
+void LeaseTable::refresh_bit(Ipv4Address ip) {
+  pool_.set(ip, by_ip_.contains(ip) || offers_.contains(ip));
+}
+
+std::optional<Lease> LeaseTable::put(Lease lease) {
+  std::optional<Lease> previous;
+  if (auto it = by_ip_.find(lease.ip); it != by_ip_.end()) {
+    unindex(it->second);
+    previous = std::move(it->second);
+    by_ip_.erase(it);
+  }
+  Ipv4Address ip = lease.ip;
+  index(lease);
+  by_ip_.emplace(ip, std::move(lease));
+  refresh_bit(ip);
+  return previous;
+}
+
+std::optional<Lease> LeaseTable::erase(Ipv4Address ip) {
+  auto it = by_ip_.find(ip);
+  if (it == by_ip_.end()) return std::nullopt;
+  unindex(it->second);
+  Lease l = std::move(it->second);
+  by_ip_.erase(it);
+  refresh_bit(ip);
+  return l;
+}
+
+const Lease* LeaseTable::at(Ipv4Address ip) const {
+  auto it = by_ip_.find(ip);
+  return it == by_ip_.end() ? nullptr : &it->second;
+}
+
+const Lease* LeaseTable::find(const ClientKey& client) const {
+  if (!client.client_id.empty()) {
+    if (auto it = by_client_id_.find(client.client_id); it != by_client_id_.end()) {
+      const Lease* l = at(it->second);
+      if (l && client.matches(*l)) return l;
+    }
+  }
+  if (auto it = by_mac_.find(client.mac); it != by_mac_.end()) {
+    const Lease* l = at(it->second);
+    if (l && client.matches(*l)) return l;
+  }
+  return nullptr;
+}
+
+const Offer* LeaseTable::offer_at(Ipv4Address ip, int64_t now) const {
+  auto it = offers_.find(ip);
+  if (it == offers_.end() || it->second.expires_at <= now) return nullptr;
+  return &it->second;
+}
+
+bool LeaseTable::held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const {
+  if (const Offer* o = offer_at(ip, now); o && !(o->client == client)) return true;
+  const Lease* l = at(ip);
+  if (!l) return false;
+  LeaseState s = l->state_at(now);
+  if (s == LeaseState::declined) return l->expires_at > now;  // quarantine holds for everyone
+  return s == LeaseState::bound && !client.matches(*l);
+}
+
+namespace {
+uint32_t mac_hash(const MacAddress& mac) {
+  uint32_t h = 2166136261u;  // FNV-1a: stable across builds and restarts
+  for (uint8_t b : mac.bytes()) {
+    h ^= b;
+    h *= 16777619u;
+  }
+  return h;
+}
+}  // namespace
+
+std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
+                                                std::optional<Ipv4Address> requested,
+                                                int64_t now) const {
+  auto usable = [&](Ipv4Address ip) { return pool_.contains(ip) && !held_by_other(ip, client, now); };
+  // A live offer to this client, then its current or previous lease.
+  if (auto offered = offered_to(client, now)) return offered;
+  if (const Lease* l = find(client); l && usable(l->ip)) return l->ip;
+  // The address the client asked for, if nobody has a record of it.
+  if (requested && pool_.contains(*requested) && !pool_.test(*requested)) return requested;
+  // A stable spot for this MAC: a re-created container lands where it was.
+  Ipv4Address hashed(pool_.first().value() + mac_hash(client.mac) % pool_.size());
+  if (!pool_.test(hashed)) return hashed;
+  if (auto free = pool_.find_clear(pool_.first())) return free;
+  // Everything has a record: take the longest-expired one that nobody holds.
+  for (const auto& [expires_at, ip_value] : by_expiry_) {
+    if (expires_at > now) break;
+    Ipv4Address ip(ip_value);
+    if (usable(ip)) return ip;
+  }
+  return std::nullopt;
+}
+
+std::optional<Ipv4Address> LeaseTable::offered_to(const ClientKey& client, int64_t now) const {
+  auto it = offer_by_client_.find(client.id());
+  if (it == offer_by_client_.end()) return std::nullopt;
+  if (!offer_at(it->second, now)) return std::nullopt;
+  return it->second;
+}
+
+void LeaseTable::put_offer(Ipv4Address ip, ClientKey client, int64_t expires_at) {
+  drop_offer(ip);
+  drop_offers_of(client);
+  offer_by_client_[client.id()] = ip;
+  offers_.emplace(ip, Offer{std::move(client), expires_at});
+  offer_expiry_.emplace(expires_at, ip.value());
+  refresh_bit(ip);
+}
+
+void LeaseTable::drop_offer(Ipv4Address ip) {
+  auto it = offers_.find(ip);
+  if (it == offers_.end()) return;
+  offer_expiry_.erase({it->second.expires_at, ip.value()});
+  if (auto c = offer_by_client_.find(it->second.client.id());
+      c != offer_by_client_.end() && c->second == ip) {
+    offer_by_client_.erase(c);
+  }
+  offers_.erase(it);
+  refresh_bit(ip);
+}
+
+void LeaseTable::drop_offers_of(const ClientKey& client) {
+  if (auto it = offer_by_client_.find(client.id()); it != offer_by_client_.end()) {
+    drop_offer(it->second);
+  }
+}
+
+size_t LeaseTable::expire_offers(int64_t now) {
+  size_t n = 0;
+  while (!offer_expiry_.empty() && offer_expiry_.begin()->first <= now) {
+    Ipv4Address ip(offer_expiry_.begin()->second);
+    drop_offer(ip);
+    ++n;
+  }
+  return n;
+}
+
+LeaseTable::Counts LeaseTable::counts(int64_t now) const {
+  Counts c;
+  for (const auto& [ip, l] : by_ip_) {
+    (void)ip;
+    switch (l.state_at(now)) {
+      case LeaseState::bound: ++c.bound; break;
+      case LeaseState::released: ++c.released; break;
+      case LeaseState::expired: ++c.expired; break;
+      case LeaseState::declined: ++c.declined; break;
+    }
+  }
+  for (const auto& [ip, o] : offers_) {
+    (void)ip;
+    if (o.expires_at > now) ++c.offered;
+  }
+  return c;
+}
+
+std::vector<Lease> LeaseTable::leases() const {
+  std::vector<Lease> out;
+  out.reserve(by_ip_.size());
+  for (const auto& [ip, l] : by_ip_) {
+    (void)ip;
+    out.push_back(l);
+  }
+  return out;
+}
+
+}  // namespace berth::leases

@@ -1,0 +1,118 @@
+// The leases of one bridge in memory, with the indexes and the address
+// allocator the DHCP decisions need. Owned by the DHCP thread; the store is
+// the durable copy, this is the fast one.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "leases/lease.hpp"
+
+namespace berth::leases {
+
+// Who a client is: by client identifier (option 61) when it sends one,
+// else by MAC (RFC 2131 §4.2).
+struct ClientKey {
+  MacAddress mac;
+  Bytes client_id;
+
+  bool matches(const Lease& l) const;
+  bool operator==(const ClientKey&) const = default;
+  // Identity bytes: the client identifier when present, else the MAC.
+  Bytes id() const;
+};
+
+// One bit per address of a pool: set when the address has a record (a lease
+// in any state, or a live offer). Finding a never-used address is a word
+// scan, the same for a /24 as for a /16.
+class AddressBitmap {
+ public:
+  AddressBitmap(Ipv4Address first, Ipv4Address last);
+  bool contains(Ipv4Address a) const { return a >= first_ && a <= last_; }
+  uint32_t size() const { return last_.value() - first_.value() + 1; }
+  Ipv4Address first() const { return first_; }
+  Ipv4Address last() const { return last_; }
+  bool test(Ipv4Address a) const;
+  void set(Ipv4Address a, bool value);
+  // Lowest address whose bit is clear, from `from` on (wrapping once).
+  std::optional<Ipv4Address> find_clear(Ipv4Address from) const;
+  uint32_t count_set() const { return set_count_; }
+
+ private:
+  Ipv4Address first_;
+  Ipv4Address last_;
+  std::vector<uint64_t> words_;
+  uint32_t set_count_ = 0;
+};
+
+struct Offer {
+  ClientKey client;
+  int64_t expires_at = 0;
+};
+
+class LeaseTable {
+ public:
+  LeaseTable(std::string bridge, Ipv4Address pool_first, Ipv4Address pool_last);
+
+  const std::string& bridge() const { return bridge_; }
+  const AddressBitmap& pool() const { return pool_; }
+
+  // Records a lease read from the store (or just committed); replaces what
+  // was at its address. Returns what it replaced.
+  std::optional<Lease> put(Lease lease);
+  // Forgets the lease at `ip`. Returns it.
+  std::optional<Lease> erase(Ipv4Address ip);
+
+  const Lease* at(Ipv4Address ip) const;
+  // The client's lease on this bridge (the most recent, should it have several).
+  const Lease* find(const ClientKey& client) const;
+  const Offer* offer_at(Ipv4Address ip, int64_t now) const;
+  // The live offer made to `client`, if any.
+  std::optional<Ipv4Address> offered_to(const ClientKey& client, int64_t now) const;
+
+  // True when `ip` is bound, offered or quarantined for anyone but `client`.
+  bool held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const;
+
+  // Picks an address for `client` (RFC 2131 §4.3.1): its current or previous
+  // address; the address it asked for when free; a stable hash of its MAC into
+  // the pool; the lowest never-used address; else the longest-expired lease of
+  // another client. nullopt when the pool is exhausted.
+  std::optional<Ipv4Address> allocate(const ClientKey& client,
+                                      std::optional<Ipv4Address> requested, int64_t now) const;
+
+  void put_offer(Ipv4Address ip, ClientKey client, int64_t expires_at);
+  void drop_offer(Ipv4Address ip);
+  void drop_offers_of(const ClientKey& client);
+
+  // Forgets offers that timed out. Returns how many.
+  size_t expire_offers(int64_t now);
+
+  struct Counts {
+    size_t bound = 0, released = 0, expired = 0, declined = 0, offered = 0;
+  };
+  Counts counts(int64_t now) const;
+  std::vector<Lease> leases() const;
+
+ private:
+  void index(const Lease& l);
+  void unindex(const Lease& l);
+  void refresh_bit(Ipv4Address ip);
+
+  std::string bridge_;
+  AddressBitmap pool_;
+  std::unordered_map<Ipv4Address, Lease> by_ip_;
+  std::unordered_map<MacAddress, Ipv4Address> by_mac_;
+  std::map<Bytes, Ipv4Address> by_client_id_;
+  std::set<std::pair<int64_t, uint32_t>> by_expiry_;  // every lease, for reclaiming
+  std::unordered_map<Ipv4Address, Offer> offers_;
+  std::map<Bytes, Ipv4Address> offer_by_client_;
+  std::set<std::pair<int64_t, uint32_t>> offer_expiry_;
+};
+
+}  // namespace berth::leases

@@ -1,0 +1,84 @@
+#include "leases/writer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <vector>
+
+namespace berth::leases {
+
+LeaseWriter::LeaseWriter(LeaseStore& store) : store_(store), thread_([this] { run(); }) {}
+
+LeaseWriter::~LeaseWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void LeaseWriter::submit(std::vector<LeaseChange> changes, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Pending{std::move(changes), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void LeaseWriter::flush() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return queue_.empty() && !busy_; });
+}
+
+LeaseWriter::Stats LeaseWriter::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void LeaseWriter::run() {
+  std::vector<LeaseChange> batch;
+  std::deque<Pending> taken;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      busy_ = false;
+      idle_.notify_all();
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      taken.swap(queue_);
+      busy_ = true;
+    }
+    batch.clear();
+    for (const Pending& p : taken) batch.insert(batch.end(), p.changes.begin(), p.changes.end());
+
+    bool ok = true;
+    auto start = std::chrono::steady_clock::now();
+    try {
+      store_.write(batch);
+    } catch (const StoreError& e) {
+      ok = false;
+      spdlog::error("lease commit of {} change(s) failed, no DHCPACK sent for them: {}",
+                    batch.size(), e.what());
+    }
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.transactions;
+      stats_.last_commit_us = static_cast<uint64_t>(us);
+      if (ok) {
+        stats_.leases_written += batch.size();
+      } else {
+        ++stats_.failed_transactions;
+      }
+    }
+    for (Pending& p : taken) {
+      if (p.done) p.done(ok);
+    }
+    taken.clear();
+  }
+}
+
+}  // namespace berth::leases

@@ -1,0 +1,63 @@
+// Group commit: lease changes from the DHCP thread are queued to one writer
+// thread that commits everything queued so far in one transaction (one fsync
+// under durability=fsync) and then reports each change's outcome. A DHCPACK
+// is sent only from that report, so an acknowledged lease is always durable.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "leases/lease.hpp"
+#include "leases/store.hpp"
+
+namespace berth::leases {
+
+class LeaseWriter {
+ public:
+  // Called on the writer thread once the change is durable (ok) or its
+  // transaction failed (!ok). Post to your own thread from here.
+  using Done = std::function<void(bool ok)>;
+
+  struct Stats {
+    uint64_t transactions = 0;
+    uint64_t leases_written = 0;
+    uint64_t failed_transactions = 0;
+    uint64_t last_commit_us = 0;
+  };
+
+  explicit LeaseWriter(LeaseStore& store);
+  // Commits what is queued, then stops the thread.
+  ~LeaseWriter();
+  LeaseWriter(const LeaseWriter&) = delete;
+  LeaseWriter& operator=(const LeaseWriter&) = delete;
+
+  // Queues changes that must be committed together; `done` runs once.
+  void submit(std::vector<LeaseChange> changes, Done done);
+  // Blocks until everything submitted so far has been committed (tests, shutdown).
+  void flush();
+  Stats stats() const;
+
+ private:
+  struct Pending {
+    std::vector<LeaseChange> changes;
+    Done done;
+  };
+  void run();
+
+  LeaseStore& store_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<Pending> queue_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  Stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace berth::leases

@@ -1,0 +1,138 @@
+#include "leases/lease_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace berth::leases {
+namespace {
+
+Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
+MacAddress mac(uint8_t last) { return MacAddress({0x02, 0, 0, 0, 0, last}); }
+ClientKey client(uint8_t last) { return ClientKey{.mac = mac(last), .client_id = {}}; }
+
+Lease bound(const char* addr, uint8_t m, int64_t expires) {
+  return Lease{.bridge = "br0", .ip = ip(addr), .mac = mac(m), .client_id = {}, .hostname = {},
+               .state = LeaseState::bound, .expires_at = expires, .updated_at = 0};
+}
+
+TEST(AddressBitmap, FindsLowestClearAndWraps) {
+  AddressBitmap b(ip("198.18.0.10"), ip("198.18.0.200"));
+  EXPECT_EQ(b.size(), 191u);
+  EXPECT_EQ(b.find_clear(b.first()), ip("198.18.0.10"));
+  b.set(ip("198.18.0.10"), true);
+  b.set(ip("198.18.0.11"), true);
+  EXPECT_EQ(b.find_clear(b.first()), ip("198.18.0.12"));
+  EXPECT_EQ(b.count_set(), 2u);
+  // From a later start the search wraps around to the beginning.
+  for (uint32_t v = ip("198.18.0.12").value(); v <= ip("198.18.0.200").value(); ++v) {
+    b.set(Ipv4Address(v), true);
+  }
+  b.set(ip("198.18.0.11"), false);
+  EXPECT_EQ(b.find_clear(ip("198.18.0.150")), ip("198.18.0.11"));
+  b.set(ip("198.18.0.11"), true);
+  EXPECT_FALSE(b.find_clear(b.first()).has_value());
+  EXPECT_FALSE(b.test(ip("198.18.1.1")));  // outside: never set
+}
+
+TEST(AddressBitmap, SlashSixteenPoolFindsTheOnlyFreeAddress) {
+  AddressBitmap b(ip("198.18.0.1"), ip("198.18.255.254"));
+  ASSERT_EQ(b.size(), 65534u);
+  for (uint32_t v = b.first().value(); v <= b.last().value(); ++v) b.set(Ipv4Address(v), true);
+  b.set(ip("198.18.200.7"), false);
+  EXPECT_EQ(b.find_clear(b.first()), ip("198.18.200.7"));
+}
+
+TEST(LeaseTable, ReturningClientGetsItsPreviousAddress) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  Lease l = bound("198.18.0.17", 1, 100);
+  l.state = LeaseState::released;
+  t.put(l);
+  EXPECT_EQ(t.allocate(client(1), std::nullopt, 200), ip("198.18.0.17"));
+}
+
+TEST(LeaseTable, ClientIdentifierWinsOverMac) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  Lease l = bound("198.18.0.15", 1, 1000);
+  l.client_id = {1, 2, 3};
+  t.put(l);
+  // Same client id, different MAC (a VM whose NIC changed): same lease.
+  ClientKey moved{.mac = mac(9), .client_id = {1, 2, 3}};
+  ASSERT_NE(t.find(moved), nullptr);
+  EXPECT_EQ(t.find(moved)->ip, ip("198.18.0.15"));
+  // Same MAC, another client id (a cloned VM): not the same client.
+  ClientKey clone{.mac = mac(1), .client_id = {7}};
+  EXPECT_EQ(t.find(clone), nullptr);
+  EXPECT_TRUE(t.held_by_other(ip("198.18.0.15"), clone, 10));
+}
+
+TEST(LeaseTable, BoundAddressIsNeverGivenToAnother) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.11"));
+  t.put(bound("198.18.0.10", 1, 1000));
+  t.put(bound("198.18.0.11", 2, 1000));
+  EXPECT_FALSE(t.allocate(client(3), ip("198.18.0.10"), 10).has_value());
+  // After expiry the longest-expired address is reclaimed.
+  EXPECT_TRUE(t.allocate(client(3), std::nullopt, 2000).has_value());
+}
+
+TEST(LeaseTable, RequestedAddressHonouredWhenUnused) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  EXPECT_EQ(t.allocate(client(1), ip("198.18.0.42"), 0), ip("198.18.0.42"));
+  EXPECT_NE(t.allocate(client(1), ip("198.18.1.42"), 0), ip("198.18.1.42"));  // not in pool
+}
+
+TEST(LeaseTable, MacHashIsStableAcrossTables) {
+  LeaseTable a("br0", ip("198.18.0.10"), ip("198.18.0.250"));
+  LeaseTable b("br0", ip("198.18.0.10"), ip("198.18.0.250"));
+  auto first = a.allocate(client(33), std::nullopt, 0);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(b.allocate(client(33), std::nullopt, 0), first);
+}
+
+TEST(LeaseTable, OffersHoldAddressesUntilTheyExpire) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.10"));
+  t.put_offer(ip("198.18.0.10"), client(1), 30);
+  EXPECT_EQ(t.offered_to(client(1), 10), ip("198.18.0.10"));
+  EXPECT_TRUE(t.held_by_other(ip("198.18.0.10"), client(2), 10));
+  EXPECT_FALSE(t.allocate(client(2), std::nullopt, 10).has_value());
+  EXPECT_EQ(t.expire_offers(31), 1u);
+  EXPECT_EQ(t.allocate(client(2), std::nullopt, 31), ip("198.18.0.10"));
+  EXPECT_EQ(t.counts(31).offered, 0u);
+}
+
+TEST(LeaseTable, DeclinedAddressIsQuarantinedForEveryone) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.11"));
+  Lease q = bound("198.18.0.10", 1, 600);
+  q.state = LeaseState::declined;
+  t.put(q);
+  EXPECT_TRUE(t.held_by_other(ip("198.18.0.10"), client(1), 100));
+  EXPECT_EQ(t.allocate(client(1), std::nullopt, 100), ip("198.18.0.11"));
+  EXPECT_FALSE(t.held_by_other(ip("198.18.0.10"), client(1), 601));
+}
+
+TEST(LeaseTable, EraseAndPutKeepIndexesConsistent) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  t.put(bound("198.18.0.12", 1, 100));
+  ASSERT_NE(t.find(client(1)), nullptr);
+  t.put(bound("198.18.0.12", 2, 100));  // another client replaces the record
+  EXPECT_EQ(t.find(client(1)), nullptr);
+  ASSERT_NE(t.find(client(2)), nullptr);
+  EXPECT_TRUE(t.erase(ip("198.18.0.12")).has_value());
+  EXPECT_EQ(t.find(client(2)), nullptr);
+  EXPECT_FALSE(t.pool().test(ip("198.18.0.12")));
+}
+
+TEST(LeaseTable, FullPoolOfDistinctClientsGetsDistinctAddresses) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.29"));
+  std::set<Ipv4Address> seen;
+  for (uint8_t c = 1; c <= 20; ++c) {
+    auto a = t.allocate(client(c), std::nullopt, 0);
+    ASSERT_TRUE(a.has_value()) << int(c);
+    EXPECT_TRUE(seen.insert(*a).second) << a->to_string();
+    t.put_offer(*a, client(c), 30);
+  }
+  EXPECT_FALSE(t.allocate(client(21), std::nullopt, 0).has_value());
+}
+
+}  // namespace
+}  // namespace berth::leases
