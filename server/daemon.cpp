@@ -1,0 +1,279 @@
+#include "server/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+
+#include "bridge/netlink.hpp"
+#include "protocol/frame.hpp"
+
+namespace berth::server {
+namespace asio = boost::asio;
+
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+leases::Durability durability_of(config::Durability d) {
+  return d == config::Durability::fsync ? leases::Durability::fsync : leases::Durability::process;
+}
+
+}  // namespace
+
+Daemon::Daemon(config::Config cfg)
+    : config_(std::move(cfg)),
+      relay_buffer_(65536),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
+      tick_(io_),
+      encode_buffer_(1500),
+      frame_buffer_(1600) {
+  signals_.add(SIGUSR1);
+  const std::string& db = config_.daemon.database;
+  if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw std::runtime_error("cannot create " + parent.string() + ": " + ec.message());
+  }
+  store_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
+  std::vector<leases::Lease> stored = store_->load_all();
+  writer_ = std::make_unique<leases::LeaseWriter>(*store_);
+  spdlog::info("lease database {}: {} lease(s)", db, stored.size());
+
+  links_.reserve(config_.bridges.size());
+  for (const config::BridgeConfig& bc : config_.bridges) {
+    bridge::LinkInfo info = bridge::ensure_bridge(
+        bridge::BridgeSpec{.name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create});
+    size_t index = dhcp_.add_bridge(BridgeSettings{.name = bc.name,
+                                                   .address = bc.address,
+                                                   .pool_first = bc.pool_start,
+                                                   .pool_last = bc.pool_end,
+                                                   .lease_time = bc.lease_time,
+                                                   .domain = bc.domain,
+                                                   .mtu = bc.mtu},
+                                    stored);
+    BridgeLink link{.index = index,
+                    .ifindex = info.ifindex,
+                    .mac = info.mac,
+                    .address = bc.address,
+                    .name = bc.name,
+                    .socket = std::make_unique<PacketSocket>(io_, info.ifindex, bc.name)};
+    links_.push_back(std::move(link));
+  }
+
+  // Relayed requests arrive as plain UDP to port 67; the socket also keeps
+  // the kernel from answering unicast renewals with port-unreachable.
+  try {
+    auto sock = std::make_unique<asio::ip::udp::socket>(io_, asio::ip::udp::v4());
+    sock->set_option(asio::socket_base::reuse_address(true));
+    sock->bind(asio::ip::udp::endpoint(asio::ip::address_v4::any(), dhcp4::kServerPort));
+    relay_socket_ = std::move(sock);
+  } catch (const boost::system::system_error& e) {
+    spdlog::warn("cannot bind UDP port 67 ({}): relayed requests will not be served", e.what());
+  }
+}
+
+Daemon::~Daemon() {
+  // The writer commits what is queued before the store closes.
+  writer_.reset();
+}
+
+int Daemon::run() {
+  for (BridgeLink& link : links_) {
+    link.socket->start([this, &link](ByteView frame, bool csum_not_ready) {
+      on_frame(link, frame, csum_not_ready);
+    });
+    const BridgeSettings& s = dhcp_.settings(link.index);
+    spdlog::info("serving DHCP on {} (ifindex {}) at {}, pool {}-{}, lease time {} s, domain {}",
+                 link.name, link.ifindex, link.address.to_string(), s.pool_first.to_string(),
+                 s.pool_last.to_string(), s.lease_time, s.domain);
+  }
+  if (relay_socket_) receive_relay();
+  arm_tick();
+  wait_signals();
+  io_.run();
+  writer_->flush();
+  log_stats();
+  spdlog::info("berthd stopped");
+  return 0;
+}
+
+void Daemon::wait_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    switch (sig) {
+      case SIGUSR1:
+        log_stats();
+        break;
+      case SIGHUP:
+        spdlog::warn("SIGHUP: configuration reload is not available in this version; "
+                     "restart berthd to apply a changed config (leases are kept)");
+        break;
+      default:
+        spdlog::info("signal {}: shutting down", sig);
+        io_.stop();
+        return;
+    }
+    wait_signals();
+  });
+}
+
+void Daemon::arm_tick() {
+  tick_.expires_after(std::chrono::seconds(1));
+  tick_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    dhcp_.tick(unix_now());
+    arm_tick();
+  });
+}
+
+void Daemon::on_frame(BridgeLink& link, ByteView bytes, bool checksum_not_ready) {
+  auto frame = parse_udp_frame(bytes, checksum_not_ready);
+  if (!frame) {
+    dhcp_.counters().drop(fmt::format("frame_{}", to_string(frame.error().code)));
+    spdlog::debug("{}: dropped frame: {}", link.name, frame.error().what);
+    return;
+  }
+  // The raw socket hears every frame to port 67 on the bridge; ours are those
+  // broadcast or sent to the bridge's address.
+  if (frame->dst_ip != Ipv4Address::broadcast() && frame->dst_ip != link.address.address) return;
+  auto msg = dhcp4::parse_message(frame->payload);
+  if (!msg) {
+    dhcp_.counters().drop(fmt::format("dhcp_{}", to_string(msg.error().code)));
+    spdlog::debug("{}: dropped DHCP message from {}: {}", link.name, frame->src_mac.to_string(),
+                  msg.error().what);
+    return;
+  }
+  // A relayed request reaches the UDP socket too; that one handles it.
+  if (!msg->giaddr.is_unspecified() && relay_socket_) return;
+  process(link.index, *msg);
+}
+
+void Daemon::receive_relay() {
+  relay_socket_->async_receive_from(
+      asio::buffer(relay_buffer_), relay_from_,
+      [this](const boost::system::error_code& ec, size_t n) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) on_relay_datagram(n);
+        receive_relay();
+      });
+}
+
+void Daemon::on_relay_datagram(size_t n) {
+  auto msg = dhcp4::parse_message(ByteView(relay_buffer_.data(), n));
+  if (!msg) {
+    // Broadcasts from local clients land here too; the packet socket counts
+    // those, so only count what was meant for this socket.
+    return;
+  }
+  if (msg->giaddr.is_unspecified()) return;  // a local client: the packet socket has it
+  auto bridge = dhcp_.bridge_for_relay(msg->giaddr);
+  if (!bridge) {
+    dhcp_.counters().drop("relay_unknown_subnet");
+    spdlog::debug("relayed request via {}: no bridge serves that subnet", msg->giaddr.to_string());
+    return;
+  }
+  process(*bridge, *msg);
+}
+
+void Daemon::process(size_t bridge, const dhcp4::Message& msg) {
+  Decision d = dhcp_.handle(bridge, msg, unix_now());
+  if (!d.reply && d.commit.empty()) {
+    if (!d.drop_reason.empty()) {
+      spdlog::debug("{} from {} dropped: {}", msg.type() ? to_string(*msg.type()) : "BOOTP",
+                    msg.mac().to_string(), d.drop_reason);
+    }
+    return;
+  }
+  execute(bridge, std::move(d));
+}
+
+void Daemon::execute(size_t bridge, Decision decision) {
+  if (decision.commit.empty()) {
+    if (decision.reply) send(bridge, *decision.reply);
+    return;
+  }
+  auto shared = std::make_shared<Decision>(std::move(decision));
+  std::vector<leases::LeaseChange> changes = shared->commit;
+  writer_->submit(std::move(changes), [this, bridge, shared](bool ok) {
+    asio::post(io_, [this, bridge, shared, ok] {
+      if (!ok) {
+        dhcp_.commit_failed(bridge, *shared);
+        if (shared->reply) spdlog::error("{}: not sent, the lease could not be stored", shared->reply->log_line);
+        return;
+      }
+      if (shared->reply) send(bridge, *shared->reply);
+    });
+  });
+}
+
+void Daemon::send(size_t bridge, const Reply& reply) {
+  auto encoded = dhcp4::encode_message(reply.message, encode_buffer_, reply.max_size);
+  if (!encoded) {
+    dhcp_.counters().drop("reply_encode");
+    spdlog::error("{}: cannot encode reply: {}", reply.log_line, encoded.error().what);
+    return;
+  }
+  ByteView payload(encode_buffer_.data(), *encoded);
+  spdlog::info("{}", reply.log_line);
+
+  if (reply.delivery == Delivery::relay) {
+    if (!relay_socket_) return;
+    boost::system::error_code ec;
+    auto to = asio::ip::udp::endpoint(asio::ip::address_v4(reply.dst_ip.value()), reply.dst_port);
+    relay_socket_->send_to(asio::buffer(payload.data(), payload.size()), to, 0, ec);
+    if (ec) spdlog::warn("reply to relay {}: {}", reply.dst_ip.to_string(), ec.message());
+    return;
+  }
+  BridgeLink* link = nullptr;
+  for (BridgeLink& l : links_) {
+    if (l.index == bridge) link = &l;
+  }
+  if (!link) return;
+  UdpFrameSpec spec{.src_mac = link->mac,
+                    .dst_mac = reply.dst_mac,
+                    .src_ip = link->address.address,
+                    .dst_ip = reply.dst_ip,
+                    .src_port = dhcp4::kServerPort,
+                    .dst_port = reply.dst_port};
+  auto frame = build_udp_frame(spec, payload, frame_buffer_);
+  if (!frame) {
+    spdlog::error("{}: cannot build frame: {}", reply.log_line, frame.error().what);
+    return;
+  }
+  link->socket->send(ByteView(frame_buffer_.data(), *frame));
+}
+
+void Daemon::log_stats() const {
+  const DhcpCounters& c = dhcp_.counters();
+  using T = dhcp4::MessageType;
+  std::string received, sent, dropped;
+  for (T t : {T::discover, T::request, T::decline, T::release, T::inform}) {
+    received += fmt::format(" {}={}", to_string(t), c.received[static_cast<size_t>(t)]);
+  }
+  for (T t : {T::offer, T::ack, T::nak}) {
+    sent += fmt::format(" {}={}", to_string(t), c.sent[static_cast<size_t>(t)]);
+  }
+  for (const auto& [reason, n] : c.dropped) dropped += fmt::format(" {}={}", reason, n);
+  spdlog::info("stats: received{}", received);
+  spdlog::info("stats: sent{}", sent);
+  spdlog::info("stats: dropped{}", dropped.empty() ? " none" : dropped);
+  auto w = writer_->stats();
+  spdlog::info("stats: pool_exhausted={} commit_failed={} transactions={} leases_written={}",
+               c.pool_exhausted, c.commit_failed, w.transactions, w.leases_written);
+  int64_t now = unix_now();
+  for (const BridgeLink& l : links_) {
+    auto counts = dhcp_.table(l.index).counts(now);
+    spdlog::info("stats: {} leases bound={} offered={} released={} expired={} declined={} pool={}",
+                 l.name, counts.bound, counts.offered, counts.released, counts.expired,
+                 counts.declined, dhcp_.table(l.index).pool().size());
+  }
+}
+
+}  // namespace berth::server

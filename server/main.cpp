@@ -1,0 +1,78 @@
+// berthd: DHCP (and, later, DNS) for container and VM bridges.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "config/config.hpp"
+#include "leases/store.hpp"
+#include "server/daemon.hpp"
+
+namespace {
+
+constexpr const char* kDefaultConfigPath = "/etc/berth/berth.toml";
+
+// Exit statuses: 0 ok, 1 runtime failure, 2 bad config or usage.
+constexpr int kExitFailure = 1;
+constexpr int kExitConfig = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "berthd serves DHCPv4 on Linux container and VM bridges.\n"
+      "Without --config it reads " +
+      std::string(kDefaultConfigPath) +
+      " when present, else serves the built-in default bridge berth0 at 10.0.3.1/24."};
+  std::string config_path;
+  bool check_only = false;
+  std::string log_level;
+  app.add_option("-c,--config", config_path, "TOML configuration file");
+  app.add_flag("--check-config", check_only,
+               "Validate the configuration, print a summary and exit (status 2 when invalid)");
+  app.add_option("--log-level", log_level, "Override the configured log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.set_version_flag("--version", std::string("berthd ") + BERTH_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitConfig;
+  }
+
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+
+  berth::config::Config cfg;
+  try {
+    if (config_path.empty() && std::filesystem::exists(kDefaultConfigPath)) {
+      config_path = kDefaultConfigPath;
+    }
+    cfg = config_path.empty() ? berth::config::default_config()
+                              : berth::config::load_config_file(config_path);
+  } catch (const berth::config::ConfigError& e) {
+    std::cerr << "berthd: " << e.what() << '\n';
+    return kExitConfig;
+  }
+  if (check_only) {
+    std::cout << cfg.source << ": OK, " << cfg.bridges.size() << " bridge(s)\n";
+    for (const auto& b : cfg.bridges) {
+      std::cout << "  " << b.name << " " << b.address.to_string() << " pool "
+                << b.pool_start.to_string() << "-" << b.pool_end.to_string() << " lease "
+                << b.lease_time << "s domain " << b.domain << '\n';
+    }
+    return 0;
+  }
+
+  spdlog::set_level(spdlog::level::from_str(log_level.empty() ? cfg.daemon.log_level : log_level));
+  spdlog::flush_on(spdlog::level::info);
+  spdlog::info("berthd {} starting with {}", BERTH_VERSION, cfg.source);
+  try {
+    berth::server::Daemon daemon(std::move(cfg));
+    return daemon.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return kExitFailure;
+  }
+}

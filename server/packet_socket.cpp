@@ -1,0 +1,149 @@
+#include "server/packet_socket.hpp"
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace berth::server {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+// Classic BPF: accept IPv4, UDP, not a fragment, destination port 67.
+// Everything else stays in the kernel. Jumps count from the next
+// instruction; every "no" lands on the drop at index 10.
+constexpr std::array<sock_filter, 10> kDhcpServerFilter = {{
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                      // ethertype
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 8),         //   IPv4?
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),                      // protocol
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),      //   UDP?
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),                      // flags + fragment offset
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 4, 0),          //   a fragment: drop
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),                     // X = IP header length
+    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),                      // UDP destination port
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 0, 1),               //   67?
+    BPF_STMT(BPF_RET | BPF_K, 0x40000),                          // accept
+}};
+// The drop instruction follows the table (kept apart so jump offsets above
+// can point at it).
+constexpr sock_filter kDrop = BPF_STMT(BPF_RET | BPF_K, 0);
+
+}  // namespace
+
+PacketSocket::PacketSocket(boost::asio::io_context& io, int ifindex, const std::string& ifname)
+    : sd_(io), ifindex_(ifindex), ifname_(ifname), buffer_(65536) {
+  int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IP));
+  if (fd < 0) fail("cannot open packet socket for " + ifname + " (are you root?)");
+  sd_.assign(fd);
+
+  std::array<sock_filter, kDhcpServerFilter.size() + 1> code{};
+  std::copy(kDhcpServerFilter.begin(), kDhcpServerFilter.end(), code.begin());
+  code.back() = kDrop;
+  sock_fprog prog{.len = static_cast<unsigned short>(code.size()), .filter = code.data()};
+  if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    fail("cannot attach BPF filter on " + ifname);
+  }
+  int one = 1;
+  if (::setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
+    fail("cannot enable PACKET_AUXDATA on " + ifname);
+  }
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_IP);
+  sll.sll_ifindex = ifindex;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
+    fail("cannot bind packet socket to " + ifname);
+  }
+  // Frames queued before the filter was attached may be anything: drop them.
+  while (::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT) >= 0) {
+  }
+}
+
+PacketSocket::~PacketSocket() = default;
+
+void PacketSocket::start(Handler handler) {
+  handler_ = std::move(handler);
+  arm();
+}
+
+void PacketSocket::arm() {
+  sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                 [this](const boost::system::error_code& ec) {
+                   if (ec == boost::asio::error::operation_aborted) return;
+                   if (ec) {
+                     spdlog::error("packet socket on {}: {}", ifname_, ec.message());
+                     return;
+                   }
+                   drain();
+                   arm();
+                 });
+}
+
+void PacketSocket::drain() {
+  // Bounded so one busy bridge cannot starve the others on this thread.
+  for (int i = 0; i < 64; ++i) {
+    alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(tpacket_auxdata))> control{};
+    sockaddr_ll from{};
+    iovec iov{.iov_base = buffer_.data(), .iov_len = buffer_.size()};
+    msghdr mh{};
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control.data();
+    mh.msg_controllen = control.size();
+    ssize_t n = ::recvmsg(sd_.native_handle(), &mh, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        ++receive_errors_;
+        spdlog::debug("packet socket on {}: recvmsg: {}", ifname_, std::strerror(errno));
+      }
+      return;
+    }
+    if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
+    if (static_cast<size_t>(n) > buffer_.size()) {
+      ++receive_errors_;  // larger than any frame we accept
+      continue;
+    }
+    bool csum_not_ready = false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
+          c->cmsg_len >= CMSG_LEN(sizeof(tpacket_auxdata))) {
+        tpacket_auxdata aux;
+        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        csum_not_ready = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+      }
+    }
+    handler_(ByteView(buffer_.data(), static_cast<size_t>(n)), csum_not_ready);
+  }
+}
+
+bool PacketSocket::send(ByteView frame) {
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_ifindex = ifindex_;
+  to.sll_halen = 6;
+  std::memcpy(to.sll_addr, frame.data(), 6);  // destination MAC, first in the frame
+  ssize_t n = ::sendto(sd_.native_handle(), frame.data(), frame.size(), 0,
+                       reinterpret_cast<sockaddr*>(&to), sizeof to);
+  if (n != static_cast<ssize_t>(frame.size())) {
+    spdlog::debug("packet socket on {}: sendto: {}", ifname_, std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace berth::server
