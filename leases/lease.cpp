@@ -1,5 +1,7 @@
 #include "leases/lease.hpp"
 
+#include "leases/reservation.hpp"
+
 namespace berth::leases {
 
 std::string_view to_string(LeaseState s) {
@@ -16,6 +18,22 @@ std::optional<LeaseState> lease_state_from_string(std::string_view s) {
   for (LeaseState st : {LeaseState::bound, LeaseState::released, LeaseState::expired,
                         LeaseState::declined}) {
     if (to_string(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(MatchKind k) {
+  switch (k) {
+    case MatchKind::mac: return "mac";
+    case MatchKind::client_id: return "client_id";
+    case MatchKind::hostname: return "hostname";
+  }
+  return "unknown";
+}
+
+std::optional<MatchKind> match_kind_from_string(std::string_view s) {
+  for (MatchKind k : {MatchKind::mac, MatchKind::client_id, MatchKind::hostname}) {
+    if (to_string(k) == s) return k;
   }
   return std::nullopt;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <cassert>
 
 namespace berth::leases {
@@ -9,6 +10,23 @@ namespace berth::leases {
 bool ClientKey::matches(const Lease& l) const {
   if (!client_id.empty() && !l.client_id.empty()) return client_id == l.client_id;
   return mac == l.mac;
+}
+
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+bool ClientKey::matches(const Reservation& r) const {
+  switch (r.match) {
+    case MatchKind::mac: return mac == r.mac;
+    case MatchKind::client_id: return !client_id.empty() && client_id == r.client_id;
+    case MatchKind::hostname: return !hostname.empty() && lower(hostname) == lower(r.hostname_match);
+  }
+  return false;
 }
 
 Bytes ClientKey::id() const {
@@ -77,6 +95,7 @@ void LeaseTable::index(const Lease& l) {
   by_mac_[l.mac] = l.ip;
   if (!l.client_id.empty()) by_client_id_[l.client_id] = l.ip;
   by_expiry_.emplace(l.expires_at, l.ip.value());
+  if (l.state == LeaseState::bound) bound_expiry_.emplace(l.expires_at, l.ip.value());
 }
 
 void LeaseTable::unindex(const Lease& l) {
@@ -87,10 +106,57 @@ void LeaseTable::unindex(const Lease& l) {
     }
   }
   by_expiry_.erase({l.expires_at, l.ip.value()});
+  bound_expiry_.erase({l.expires_at, l.ip.value()});
 }
 
 void LeaseTable::refresh_bit(Ipv4Address ip) {
-  pool_.set(ip, by_ip_.contains(ip) || offers_.contains(ip));
+  pool_.set(ip, by_ip_.contains(ip) || offers_.contains(ip) || reservation_by_ip_.contains(ip));
+}
+
+void LeaseTable::set_reservations(std::vector<Reservation> reservations) {
+  std::vector<Ipv4Address> touched;
+  touched.reserve(reservations_.size() + reservations.size());
+  for (const Reservation& r : reservations_) touched.push_back(r.ip);
+  reservations_ = std::move(reservations);
+  reservation_by_ip_.clear();
+  reservation_by_mac_.clear();
+  reservation_by_client_id_.clear();
+  reservation_by_hostname_.clear();
+  for (size_t i = 0; i < reservations_.size(); ++i) {
+    const Reservation& r = reservations_[i];
+    reservation_by_ip_.emplace(r.ip, i);
+    switch (r.match) {
+      case MatchKind::mac: reservation_by_mac_.emplace(r.mac, i); break;
+      case MatchKind::client_id: reservation_by_client_id_.emplace(r.client_id, i); break;
+      case MatchKind::hostname: reservation_by_hostname_.emplace(lower(r.hostname_match), i); break;
+    }
+    touched.push_back(r.ip);
+  }
+  for (Ipv4Address ip : touched) refresh_bit(ip);
+}
+
+const Reservation* LeaseTable::reservation_for(const ClientKey& client) const {
+  if (!client.client_id.empty()) {
+    if (auto it = reservation_by_client_id_.find(client.client_id);
+        it != reservation_by_client_id_.end()) {
+      return &reservations_[it->second];
+    }
+  }
+  if (auto it = reservation_by_mac_.find(client.mac); it != reservation_by_mac_.end()) {
+    return &reservations_[it->second];
+  }
+  if (!client.hostname.empty()) {
+    if (auto it = reservation_by_hostname_.find(lower(client.hostname));
+        it != reservation_by_hostname_.end()) {
+      return &reservations_[it->second];
+    }
+  }
+  return nullptr;
+}
+
+const Reservation* LeaseTable::reservation_at(Ipv4Address ip) const {
+  auto it = reservation_by_ip_.find(ip);
+  return it == reservation_by_ip_.end() ? nullptr : &reservations_[it->second];
 }
 
 std::optional<Lease> LeaseTable::put(Lease lease) {
@@ -144,6 +210,7 @@ const Offer* LeaseTable::offer_at(Ipv4Address ip, int64_t now) const {
 
 bool LeaseTable::held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const {
   if (const Offer* o = offer_at(ip, now); o && !(o->client == client)) return true;
+  if (const Reservation* r = reservation_at(ip); r && !client.matches(*r)) return true;
   const Lease* l = at(ip);
   if (!l) return false;
   LeaseState s = l->state_at(now);
@@ -166,6 +233,9 @@ std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
                                                 std::optional<Ipv4Address> requested,
                                                 int64_t now) const {
   auto usable = [&](Ipv4Address ip) { return pool_.contains(ip) && !held_by_other(ip, client, now); };
+  if (const Reservation* r = reservation_for(client); r && !held_by_other(r->ip, client, now)) {
+    return r->ip;
+  }
   // A live offer to this client, then its current or previous lease.
   if (auto offered = offered_to(client, now)) return offered;
   if (const Lease* l = find(client); l && usable(l->ip)) return l->ip;
@@ -226,6 +296,16 @@ size_t LeaseTable::expire_offers(int64_t now) {
     ++n;
   }
   return n;
+}
+
+std::vector<Lease> LeaseTable::expire_leases(int64_t now) {
+  std::vector<Lease> expired;
+  while (!bound_expiry_.empty() && bound_expiry_.begin()->first <= now) {
+    Ipv4Address ip(bound_expiry_.begin()->second);
+    bound_expiry_.erase(bound_expiry_.begin());
+    if (const Lease* l = at(ip)) expired.push_back(*l);
+  }
+  return expired;
 }
 
 LeaseTable::Counts LeaseTable::counts(int64_t now) const {

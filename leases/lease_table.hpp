@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "leases/lease.hpp"
+#include "leases/reservation.hpp"
 
 namespace berth::leases {
 
@@ -21,9 +22,12 @@ namespace berth::leases {
 struct ClientKey {
   MacAddress mac;
   Bytes client_id;
+  std::string hostname;  // as sent (option 12), only to match hostname reservations
 
   bool matches(const Lease& l) const;
-  bool operator==(const ClientKey&) const = default;
+  bool matches(const Reservation& r) const;
+  // The same client: hostname is a hint, not an identity.
+  bool operator==(const ClientKey& o) const { return mac == o.mac && client_id == o.client_id; }
   // Identity bytes: the client identifier when present, else the MAC.
   Bytes id() const;
 };
@@ -79,7 +83,16 @@ class LeaseTable {
   // True when `ip` is bound, offered or quarantined for anyone but `client`.
   bool held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const;
 
-  // Picks an address for `client` (RFC 2131 §4.3.1): its current or previous
+  // Replaces the bridge's reservations (already validated by the caller).
+  // Reserved addresses leave the dynamic pool.
+  void set_reservations(std::vector<Reservation> reservations);
+  // The reservation for `client`: by client identifier, else MAC, else hostname.
+  const Reservation* reservation_for(const ClientKey& client) const;
+  const Reservation* reservation_at(Ipv4Address ip) const;
+  const std::vector<Reservation>& reservations() const { return reservations_; }
+
+  // Picks an address for `client` (RFC 2131 §4.3.1): its reservation, unless
+  // another client still holds that address; its current or previous
   // address; the address it asked for when free; a stable hash of its MAC into
   // the pool; the lowest never-used address; else the longest-expired lease of
   // another client. nullopt when the pool is exhausted.
@@ -92,6 +105,9 @@ class LeaseTable {
 
   // Forgets offers that timed out. Returns how many.
   size_t expire_offers(int64_t now);
+  // Bound leases whose time ran out since the last call, from the expiry
+  // index (no scan of the table).
+  std::vector<Lease> expire_leases(int64_t now);
 
   struct Counts {
     size_t bound = 0, released = 0, expired = 0, declined = 0, offered = 0;
@@ -109,7 +125,13 @@ class LeaseTable {
   std::unordered_map<Ipv4Address, Lease> by_ip_;
   std::unordered_map<MacAddress, Ipv4Address> by_mac_;
   std::map<Bytes, Ipv4Address> by_client_id_;
-  std::set<std::pair<int64_t, uint32_t>> by_expiry_;  // every lease, for reclaiming
+  std::set<std::pair<int64_t, uint32_t>> by_expiry_;     // every lease, for reclaiming
+  std::set<std::pair<int64_t, uint32_t>> bound_expiry_;  // bound leases not yet seen expire
+  std::vector<Reservation> reservations_;
+  std::unordered_map<Ipv4Address, size_t> reservation_by_ip_;
+  std::unordered_map<MacAddress, size_t> reservation_by_mac_;
+  std::map<Bytes, size_t> reservation_by_client_id_;
+  std::unordered_map<std::string, size_t> reservation_by_hostname_;
   std::unordered_map<Ipv4Address, Offer> offers_;
   std::map<Bytes, Ipv4Address> offer_by_client_;
   std::set<std::pair<int64_t, uint32_t>> offer_expiry_;

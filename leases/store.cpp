@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cctype>
 #include <string_view>
 
 namespace berth::leases {
@@ -10,7 +11,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -28,6 +29,43 @@ constexpr std::array<const char*, 1> kMigrations = {
     CREATE INDEX leases_by_client_id ON leases (bridge, client_id) WHERE client_id != '';
     CREATE INDEX leases_by_expiry ON leases (expires_at);
     )sql",
+    // 2: reservations, a quarantine table for declined addresses (moved out
+    // of leases), and a counter that triggers bump on every reservation
+    // change, so berthd notices edits made by any process within a second.
+    R"sql(
+    CREATE TABLE reservations (
+      id          INTEGER PRIMARY KEY,
+      bridge      TEXT    NOT NULL,
+      match_kind  TEXT    NOT NULL CHECK (match_kind IN ('mac', 'client_id', 'hostname')),
+      match_value TEXT    NOT NULL,
+      ip          TEXT    NOT NULL,
+      name        TEXT    NOT NULL DEFAULT '',
+      created_at  INTEGER NOT NULL,
+      UNIQUE (bridge, match_kind, match_value),
+      UNIQUE (bridge, ip)
+    );
+    CREATE TABLE quarantine (
+      bridge      TEXT    NOT NULL,
+      ip          TEXT    NOT NULL,
+      mac         TEXT    NOT NULL,
+      client_id   TEXT    NOT NULL DEFAULT '',
+      until       INTEGER NOT NULL,
+      declined_at INTEGER NOT NULL,
+      PRIMARY KEY (bridge, ip)
+    ) WITHOUT ROWID;
+    CREATE INDEX quarantine_by_until ON quarantine (until);
+    INSERT INTO quarantine (bridge, ip, mac, client_id, until, declined_at)
+      SELECT bridge, ip, mac, client_id, expires_at, updated_at FROM leases WHERE state = 'declined';
+    DELETE FROM leases WHERE state = 'declined';
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO counters VALUES ('reservations_version', 0);
+    CREATE TRIGGER reservations_ins AFTER INSERT ON reservations BEGIN
+      UPDATE counters SET value = value + 1 WHERE name = 'reservations_version'; END;
+    CREATE TRIGGER reservations_upd AFTER UPDATE ON reservations BEGIN
+      UPDATE counters SET value = value + 1 WHERE name = 'reservations_version'; END;
+    CREATE TRIGGER reservations_del AFTER DELETE ON reservations BEGIN
+      UPDATE counters SET value = value + 1 WHERE name = 'reservations_version'; END;
+    )sql",
 };
 
 std::string column_text(sqlite3_stmt* st, int col) {
@@ -42,7 +80,8 @@ struct Statement {
 
 }  // namespace
 
-LeaseStore::LeaseStore(const std::string& path, Durability durability) : path_(path) {
+LeaseStore::LeaseStore(const std::string& path, Durability durability, int migrate_to)
+    : path_(path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -57,18 +96,8 @@ LeaseStore::LeaseStore(const std::string& path, Durability durability) : path_(p
     exec("PRAGMA journal_mode=WAL");
     exec(durability == Durability::fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
-    migrate();
-    rc = sqlite3_prepare_v3(db_,
-                            "INSERT OR REPLACE INTO leases (bridge, ip, mac, client_id, hostname, "
-                            "state, expires_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                            -1, SQLITE_PREPARE_PERSISTENT, &upsert_, nullptr);
-    if (rc != SQLITE_OK) throw StoreError(path + ": " + sqlite3_errmsg(db_));
-    rc = sqlite3_prepare_v3(db_, "DELETE FROM leases WHERE bridge = ? AND ip = ?", -1,
-                            SQLITE_PREPARE_PERSISTENT, &erase_, nullptr);
-    if (rc != SQLITE_OK) throw StoreError(path + ": " + sqlite3_errmsg(db_));
+    migrate(migrate_to < 0 ? latest_schema_version() : migrate_to);
   } catch (...) {
-    sqlite3_finalize(erase_);
-    sqlite3_finalize(upsert_);
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
@@ -76,9 +105,29 @@ LeaseStore::LeaseStore(const std::string& path, Durability durability) : path_(p
 }
 
 LeaseStore::~LeaseStore() {
-  sqlite3_finalize(erase_);
-  sqlite3_finalize(upsert_);
+  for (auto& [sql, st] : statements_) sqlite3_finalize(st);
   sqlite3_close(db_);
+}
+
+sqlite3_stmt* LeaseStore::statement(const char* sql) const {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) {
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    return it->second;
+  }
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+    throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
+  }
+  statements_.emplace(sql, st);
+  return st;
+}
+
+void LeaseStore::step_done(sqlite3_stmt* st) const {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
 }
 
 int LeaseStore::latest_schema_version() { return static_cast<int>(kMigrations.size()); }
@@ -102,7 +151,7 @@ int LeaseStore::schema_version() const {
   return sqlite3_column_int(s.st, 0);
 }
 
-void LeaseStore::migrate() {
+void LeaseStore::migrate(int target) {
   exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   int current = schema_version();
   if (current > latest_schema_version()) {
@@ -110,7 +159,7 @@ void LeaseStore::migrate() {
                      " is newer than this berthd understands (" +
                      std::to_string(latest_schema_version()) + ")");
   }
-  for (int v = current + 1; v <= latest_schema_version(); ++v) {
+  for (int v = current + 1; v <= target; ++v) {
     exec("BEGIN IMMEDIATE");
     try {
       exec(kMigrations[static_cast<size_t>(v - 1)]);
@@ -162,57 +211,208 @@ std::vector<Lease> read_rows(sqlite3* db, const std::string& path, const char* s
 
 }  // namespace
 
+namespace {
+constexpr const char* kSelectLeases =
+    "SELECT bridge, ip, mac, client_id, hostname, state, expires_at, updated_at FROM leases";
+// Quarantined addresses read as leases in state declined.
+constexpr const char* kSelectQuarantine =
+    "SELECT bridge, ip, mac, client_id, '', 'declined', until, declined_at FROM quarantine";
+}  // namespace
+
 std::vector<Lease> LeaseStore::load_all() const {
-  return read_rows(db_, path_,
-                   "SELECT bridge, ip, mac, client_id, hostname, state, expires_at, updated_at "
-                   "FROM leases",
-                   nullptr);
+  std::vector<Lease> out = read_rows(db_, path_, kSelectLeases, nullptr);
+  if (schema_version() >= 2) {
+    std::vector<Lease> q = read_rows(db_, path_, kSelectQuarantine, nullptr);
+    out.insert(out.end(), q.begin(), q.end());
+  }
+  return out;
 }
 
 std::vector<Lease> LeaseStore::load_bridge(const std::string& bridge) const {
-  return read_rows(db_, path_,
-                   "SELECT bridge, ip, mac, client_id, hostname, state, expires_at, updated_at "
-                   "FROM leases WHERE bridge = ?",
-                   &bridge);
+  std::string leases = std::string(kSelectLeases) + " WHERE bridge = ?";
+  std::vector<Lease> out = read_rows(db_, path_, leases.c_str(), &bridge);
+  if (schema_version() >= 2) {
+    std::string q = std::string(kSelectQuarantine) + " WHERE bridge = ?";
+    std::vector<Lease> more = read_rows(db_, path_, q.c_str(), &bridge);
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
 }
+
+namespace {
+
+void bind_value(sqlite3_stmt* st, int i, const std::string& v) {
+  sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_value(sqlite3_stmt* st, int i, std::string_view v) {
+  sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_value(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
+
+constexpr const char* kDeleteLease = "DELETE FROM leases WHERE bridge = ? AND ip = ?";
+constexpr const char* kDeleteQuarantine = "DELETE FROM quarantine WHERE bridge = ? AND ip = ?";
+constexpr const char* kUpsertLease =
+    "INSERT OR REPLACE INTO leases (bridge, ip, mac, client_id, hostname, state, expires_at, "
+    "updated_at) VALUES (?,?,?,?,?,?,?,?)";
+constexpr const char* kUpsertQuarantine =
+    "INSERT OR REPLACE INTO quarantine (bridge, ip, mac, client_id, until, declined_at) "
+    "VALUES (?,?,?,?,?,?)";
+
+}  // namespace
 
 void LeaseStore::write(std::span<const LeaseChange> changes) {
   exec("BEGIN IMMEDIATE");
   try {
     for (const LeaseChange& c : changes) {
       const Lease& l = c.lease;
-      std::string ip = l.ip.to_string();
-      if (c.kind == LeaseChange::Kind::erase) {
-        sqlite3_reset(erase_);
-        sqlite3_bind_text(erase_, 1, l.bridge.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(erase_, 2, ip.c_str(), -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(erase_) != SQLITE_DONE) throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
-        continue;
+      const std::string ip = l.ip.to_string();
+      const bool quarantined = c.kind == LeaseChange::Kind::upsert && l.state == LeaseState::declined;
+      // An address is either leased or quarantined, never both: clear the
+      // table the change does not write (both, for an erase).
+      auto remove_from = [&](const char* sql) {
+        sqlite3_stmt* st = statement(sql);
+        bind_value(st, 1, l.bridge);
+        bind_value(st, 2, ip);
+        step_done(st);
+      };
+      if (c.kind == LeaseChange::Kind::erase || quarantined) remove_from(kDeleteLease);
+      if (c.kind == LeaseChange::Kind::erase || !quarantined) remove_from(kDeleteQuarantine);
+      if (c.kind == LeaseChange::Kind::erase) continue;
+      if (quarantined) {
+        sqlite3_stmt* st = statement(kUpsertQuarantine);
+        bind_value(st, 1, l.bridge);
+        bind_value(st, 2, ip);
+        bind_value(st, 3, l.mac.to_string());
+        bind_value(st, 4, to_hex_colon(l.client_id));
+        bind_value(st, 5, l.expires_at);
+        bind_value(st, 6, l.updated_at);
+        step_done(st);
+      } else {
+        sqlite3_stmt* st = statement(kUpsertLease);
+        bind_value(st, 1, l.bridge);
+        bind_value(st, 2, ip);
+        bind_value(st, 3, l.mac.to_string());
+        bind_value(st, 4, to_hex_colon(l.client_id));
+        bind_value(st, 5, l.hostname);
+        bind_value(st, 6, to_string(l.state));
+        bind_value(st, 7, l.expires_at);
+        bind_value(st, 8, l.updated_at);
+        step_done(st);
       }
-      std::string mac = l.mac.to_string();
-      std::string cid = to_hex_colon(l.client_id);
-      std::string_view state = to_string(l.state);
-      sqlite3_reset(upsert_);
-      sqlite3_bind_text(upsert_, 1, l.bridge.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(upsert_, 2, ip.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(upsert_, 3, mac.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(upsert_, 4, cid.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(upsert_, 5, l.hostname.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(upsert_, 6, state.data(), static_cast<int>(state.size()),
-                        SQLITE_TRANSIENT);
-      sqlite3_bind_int64(upsert_, 7, l.expires_at);
-      sqlite3_bind_int64(upsert_, 8, l.updated_at);
-      if (sqlite3_step(upsert_) != SQLITE_DONE) throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
     }
-    sqlite3_reset(upsert_);
-    sqlite3_reset(erase_);
     exec("COMMIT");
   } catch (...) {
-    sqlite3_reset(upsert_);
-    sqlite3_reset(erase_);
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+}
+
+namespace {
+
+std::string match_value(const Reservation& r) {
+  switch (r.match) {
+    case MatchKind::mac: return r.mac.to_string();
+    case MatchKind::client_id: return to_hex_colon(r.client_id);
+    case MatchKind::hostname: {
+      std::string h = r.hostname_match;
+      for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return h;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<Reservation> LeaseStore::load_reservations() const {
+  std::vector<Reservation> out;
+  if (schema_version() < 2) return out;
+  sqlite3_stmt* st =
+      statement("SELECT id, bridge, match_kind, match_value, ip, name FROM reservations");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Reservation r;
+    r.id = sqlite3_column_int64(st, 0);
+    r.bridge = column_text(st, 1);
+    auto kind = match_kind_from_string(column_text(st, 2));
+    std::string value = column_text(st, 3);
+    auto ip = Ipv4Address::parse(column_text(st, 4));
+    r.name = column_text(st, 5);
+    bool ok = kind && ip;
+    if (ok) {
+      r.match = *kind;
+      r.ip = *ip;
+      switch (r.match) {
+        case MatchKind::mac:
+          if (auto m = MacAddress::parse(value)) r.mac = *m; else ok = false;
+          break;
+        case MatchKind::client_id:
+          if (auto id = parse_hex_colon(value); id && !id->empty()) r.client_id = *id; else ok = false;
+          break;
+        case MatchKind::hostname:
+          r.hostname_match = value;
+          ok = !value.empty();
+          break;
+      }
+    }
+    if (!ok) {
+      sqlite3_reset(st);
+      throw StoreError(path_ + ": unreadable reservation id " + std::to_string(r.id) + " (" +
+                       column_text(st, 2) + " " + value + ")");
+    }
+    out.push_back(std::move(r));
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
+  return out;
+}
+
+int64_t LeaseStore::reservations_version() const {
+  if (schema_version() < 2) return 0;
+  sqlite3_stmt* st = statement("SELECT value FROM counters WHERE name = 'reservations_version'");
+  int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  return v;
+}
+
+Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
+  const std::string value = match_value(r);
+  const std::string ip = r.ip.to_string();
+  // Name the conflict for the user rather than pass on SQLite's constraint text.
+  sqlite3_stmt* find = statement(
+      "SELECT id, match_kind, match_value, ip FROM reservations WHERE bridge = ? AND "
+      "((match_kind = ? AND match_value = ?) OR ip = ?)");
+  bind_value(find, 1, r.bridge);
+  bind_value(find, 2, to_string(r.match));
+  bind_value(find, 3, value);
+  bind_value(find, 4, ip);
+  if (sqlite3_step(find) == SQLITE_ROW) {
+    std::string msg = "conflicts with reservation " + std::to_string(sqlite3_column_int64(find, 0)) +
+                      " (" + column_text(find, 1) + " " + column_text(find, 2) + " -> " +
+                      column_text(find, 3) + ") on " + r.bridge;
+    sqlite3_reset(find);
+    throw StoreError(msg);
+  }
+  sqlite3_reset(find);
+  sqlite3_stmt* st = statement(
+      "INSERT INTO reservations (bridge, match_kind, match_value, ip, name, created_at) "
+      "VALUES (?,?,?,?,?,?)");
+  bind_value(st, 1, r.bridge);
+  bind_value(st, 2, to_string(r.match));
+  bind_value(st, 3, value);
+  bind_value(st, 4, ip);
+  bind_value(st, 5, r.name);
+  bind_value(st, 6, now);
+  step_done(st);
+  r.id = sqlite3_last_insert_rowid(db_);
+  return r;
+}
+
+bool LeaseStore::remove_reservation(int64_t id) {
+  sqlite3_stmt* st = statement("DELETE FROM reservations WHERE id = ?");
+  bind_value(st, 1, id);
+  step_done(st);
+  return sqlite3_changes(db_) > 0;
 }
 
 }  // namespace berth::leases

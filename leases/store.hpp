@@ -2,6 +2,7 @@
 // each applied in one transaction.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "leases/lease.hpp"
+#include "leases/reservation.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -28,8 +30,9 @@ enum class Durability {
 class LeaseStore {
  public:
   // Opens (creating when missing) the database and brings its schema to the
-  // newest version. Throws StoreError naming the file.
-  LeaseStore(const std::string& path, Durability durability);
+  // newest version (or to `migrate_to`, for tests of the migrations).
+  // Throws StoreError naming the file.
+  LeaseStore(const std::string& path, Durability durability, int migrate_to = -1);
   ~LeaseStore();
   LeaseStore(const LeaseStore&) = delete;
   LeaseStore& operator=(const LeaseStore&) = delete;
@@ -37,6 +40,7 @@ class LeaseStore {
   static int latest_schema_version();
   int schema_version() const;
 
+  // Leases, with quarantined addresses as leases in state declined.
   std::vector<Lease> load_all() const;
   std::vector<Lease> load_bridge(const std::string& bridge) const;
 
@@ -44,16 +48,29 @@ class LeaseStore {
   // transaction. All or nothing: throws StoreError and rolls back on failure.
   void write(std::span<const LeaseChange> changes);
 
+  std::vector<Reservation> load_reservations() const;
+  // Bumped by triggers on every change to the reservations table, whoever
+  // makes it: a cheap way to notice edits from other processes.
+  int64_t reservations_version() const;
+  // Stores a new reservation and returns it with its id. A conflict with an
+  // existing one (same client, or same address, on the bridge) throws
+  // StoreError with a sentence naming it.
+  Reservation add_reservation(Reservation r, int64_t now);
+  // False when no reservation has that id.
+  bool remove_reservation(int64_t id);
+
   const std::string& path() const { return path_; }
 
  private:
   void exec(const char* sql) const;
-  void migrate();
+  void migrate(int target);
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* upsert_ = nullptr;
-  sqlite3_stmt* erase_ = nullptr;
+  // Prepared once, reset on each use; keyed by the SQL literal's address.
+  sqlite3_stmt* statement(const char* sql) const;
+  void step_done(sqlite3_stmt* st) const;
+  mutable std::map<const char*, sqlite3_stmt*> statements_;
 };
 
 }  // namespace berth::leases

@@ -136,3 +136,84 @@ TEST(LeaseTable, FullPoolOfDistinctClientsGetsDistinctAddresses) {
 
 }  // namespace
 }  // namespace berth::leases
+
+namespace berth::leases {
+namespace {
+
+Reservation reserve_mac(const char* addr, uint8_t m) {
+  Reservation r;
+  r.bridge = "br0";
+  r.match = MatchKind::mac;
+  r.mac = MacAddress({0x02, 0, 0, 0, 0, m});
+  r.ip = *Ipv4Address::parse(addr);
+  return r;
+}
+
+TEST(LeaseTableReservations, ReservedAddressLeavesThePoolAndGoesToItsClient) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.11"));
+  t.set_reservations({reserve_mac("198.18.0.10", 1)});
+  ClientKey owner{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = {}};
+  ClientKey other{.mac = MacAddress({0x02, 0, 0, 0, 0, 2}), .client_id = {}, .hostname = {}};
+  EXPECT_EQ(t.allocate(owner, std::nullopt, 0), Ipv4Address::parse("198.18.0.10"));
+  EXPECT_EQ(t.allocate(other, Ipv4Address::parse("198.18.0.10"), 0),
+            Ipv4Address::parse("198.18.0.11"));
+  EXPECT_TRUE(t.held_by_other(*Ipv4Address::parse("198.18.0.10"), other, 0));
+  EXPECT_FALSE(t.held_by_other(*Ipv4Address::parse("198.18.0.10"), owner, 0));
+  // Removing the reservation gives the address back to the pool.
+  t.set_reservations({});
+  EXPECT_FALSE(t.pool().test(*Ipv4Address::parse("198.18.0.10")));
+}
+
+TEST(LeaseTableReservations, ReservationOutsideThePoolIsHonoured) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  t.set_reservations({reserve_mac("198.18.0.5", 1)});
+  ClientKey owner{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = {}};
+  EXPECT_EQ(t.allocate(owner, std::nullopt, 0), Ipv4Address::parse("198.18.0.5"));
+}
+
+TEST(LeaseTableReservations, MatchesByClientIdThenMacThenHostname) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  Reservation by_id;
+  by_id.match = MatchKind::client_id;
+  by_id.client_id = {9, 9};
+  by_id.ip = *Ipv4Address::parse("198.18.0.30");
+  Reservation by_host;
+  by_host.match = MatchKind::hostname;
+  by_host.hostname_match = "Web";
+  by_host.ip = *Ipv4Address::parse("198.18.0.31");
+  t.set_reservations({by_id, reserve_mac("198.18.0.32", 1), by_host});
+  ClientKey c{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {9, 9}, .hostname = "web"};
+  EXPECT_EQ(t.reservation_for(c)->ip.to_string(), "198.18.0.30");
+  c.client_id = {};
+  EXPECT_EQ(t.reservation_for(c)->ip.to_string(), "198.18.0.32");
+  c.mac = MacAddress({0x02, 0, 0, 0, 0, 7});
+  EXPECT_EQ(t.reservation_for(c)->ip.to_string(), "198.18.0.31");  // case-insensitive
+  c.hostname = "db";
+  EXPECT_EQ(t.reservation_for(c), nullptr);
+}
+
+TEST(LeaseTableReservations, ExpiryComesFromTheIndex) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  Lease a{.bridge = "br0", .ip = *Ipv4Address::parse("198.18.0.10"),
+          .mac = MacAddress({2, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = "a",
+          .state = LeaseState::bound, .expires_at = 100, .updated_at = 0};
+  Lease b = a;
+  b.ip = *Ipv4Address::parse("198.18.0.11");
+  b.mac = MacAddress({2, 0, 0, 0, 0, 2});
+  b.expires_at = 200;
+  t.put(a);
+  t.put(b);
+  EXPECT_TRUE(t.expire_leases(99).empty());
+  auto e = t.expire_leases(150);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].hostname, "a");
+  EXPECT_TRUE(t.expire_leases(150).empty());  // reported once
+  // A renewal moves the expiry; the old deadline no longer fires.
+  b.expires_at = 400;
+  t.put(b);
+  EXPECT_TRUE(t.expire_leases(300).empty());
+  EXPECT_EQ(t.expire_leases(400).size(), 1u);
+}
+
+}  // namespace
+}  // namespace berth::leases

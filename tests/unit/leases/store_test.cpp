@@ -155,3 +155,147 @@ TEST_F(TempDb, WriterReportsFailureAndKeepsGoing) {
 
 }  // namespace
 }  // namespace berth::leases
+
+namespace berth::leases {
+namespace {
+
+Reservation by_mac(const char* ip, uint8_t m, const char* name) {
+  Reservation r;
+  r.bridge = "br0";
+  r.match = MatchKind::mac;
+  r.mac = MacAddress({0x02, 0, 0, 0, 0, m});
+  r.ip = *Ipv4Address::parse(ip);
+  r.name = name;
+  return r;
+}
+
+TEST_F(TempDb, MigratesFromVersionOneMovingDeclinedLeasesToQuarantine) {
+  {
+    LeaseStore v1(path_, Durability::process, /*migrate_to=*/1);
+    ASSERT_EQ(v1.schema_version(), 1);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO leases VALUES ('br0','198.18.0.9','02:00:00:00:00:09','',"
+                           "'','declined',2000,1000);"
+                           "INSERT INTO leases VALUES ('br0','198.18.0.10','02:00:00:00:00:0a','',"
+                           "'web','bound',3000,1000);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  LeaseStore s(path_, Durability::process);
+  EXPECT_EQ(s.schema_version(), LeaseStore::latest_schema_version());
+  auto all = s.load_all();
+  ASSERT_EQ(all.size(), 2u);
+  int declined = 0;
+  for (const Lease& l : all) {
+    if (l.state == LeaseState::declined) {
+      ++declined;
+      EXPECT_EQ(l.ip.to_string(), "198.18.0.9");
+      EXPECT_EQ(l.expires_at, 2000);
+    } else {
+      EXPECT_EQ(l.hostname, "web");
+    }
+  }
+  EXPECT_EQ(declined, 1);
+  // Version 2 keeps declined addresses out of the leases table.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM leases WHERE state = 'declined'", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(TempDb, EveryMigrationStepOpensFromEachOlderVersion) {
+  for (int from = 0; from < LeaseStore::latest_schema_version(); ++from) {
+    std::filesystem::remove(path_);
+    {
+      LeaseStore old(path_, Durability::process, from);
+      EXPECT_EQ(old.schema_version(), from);
+    }
+    LeaseStore now(path_, Durability::process);
+    EXPECT_EQ(now.schema_version(), LeaseStore::latest_schema_version()) << "from " << from;
+    now.write(std::vector{LeaseChange::upsert(sample("198.18.0.10", 1))});
+    EXPECT_EQ(now.load_all().size(), 1u);
+  }
+}
+
+TEST_F(TempDb, DeclinedLeaseGoesToQuarantineAndBack) {
+  LeaseStore s(path_, Durability::process);
+  Lease l = sample("198.18.0.10", 1);
+  l.state = LeaseState::declined;
+  s.write(std::vector{LeaseChange::upsert(l)});
+  auto all = s.load_all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, LeaseState::declined);
+  EXPECT_EQ(all[0].expires_at, l.expires_at);
+  // A new lease at the address ends the quarantine.
+  s.write(std::vector{LeaseChange::upsert(sample("198.18.0.10", 2))});
+  all = s.load_all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, LeaseState::bound);
+}
+
+TEST_F(TempDb, ReservationsAddListRemoveAndBumpTheVersion) {
+  LeaseStore s(path_, Durability::process);
+  int64_t v0 = s.reservations_version();
+  Reservation a = s.add_reservation(by_mac("198.18.0.50", 1, "web"), 100);
+  EXPECT_GT(a.id, 0);
+  Reservation h;
+  h.bridge = "br0";
+  h.match = MatchKind::hostname;
+  h.hostname_match = "DB";
+  h.ip = *Ipv4Address::parse("198.18.0.51");
+  h.name = "db";
+  Reservation b = s.add_reservation(h, 100);
+  Reservation c;
+  c.bridge = "br0";
+  c.match = MatchKind::client_id;
+  c.client_id = {1, 2, 3};
+  c.ip = *Ipv4Address::parse("198.18.0.52");
+  s.add_reservation(c, 100);
+  EXPECT_EQ(s.reservations_version(), v0 + 3);
+
+  auto all = s.load_reservations();
+  ASSERT_EQ(all.size(), 3u);
+  for (const Reservation& r : all) {
+    if (r.id == a.id) {
+      EXPECT_EQ(r.mac, a.mac);
+      EXPECT_EQ(r.name, "web");
+    } else if (r.id == b.id) {
+      EXPECT_EQ(r.hostname_match, "db");  // stored lower-case
+    } else {
+      EXPECT_EQ(r.client_id, (Bytes{1, 2, 3}));
+    }
+  }
+  EXPECT_TRUE(s.remove_reservation(a.id));
+  EXPECT_FALSE(s.remove_reservation(a.id));
+  EXPECT_EQ(s.load_reservations().size(), 2u);
+  EXPECT_EQ(s.reservations_version(), v0 + 4);
+}
+
+TEST_F(TempDb, ConflictingReservationIsRefusedWithItsReason) {
+  LeaseStore s(path_, Durability::process);
+  Reservation a = s.add_reservation(by_mac("198.18.0.50", 1, "web"), 100);
+  try {
+    s.add_reservation(by_mac("198.18.0.50", 2, "other"), 100);  // same address
+    FAIL() << "expected a conflict";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("conflicts with reservation " + std::to_string(a.id)),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(s.add_reservation(by_mac("198.18.0.60", 1, "again"), 100), StoreError);  // same MAC
+  // Same MAC on another bridge is a different reservation.
+  Reservation other = by_mac("198.18.0.50", 1, "web");
+  other.bridge = "br1";
+  EXPECT_NO_THROW(s.add_reservation(other, 100));
+  EXPECT_EQ(s.load_reservations().size(), 2u);
+}
+
+}  // namespace
+}  // namespace berth::leases

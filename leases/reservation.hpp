@@ -1,0 +1,34 @@
+// A static reservation (dnsmasq's dhcp-host): a client, identified by MAC,
+// client identifier or the hostname it sends, always gets `ip` on `bridge`,
+// and `name` resolves to it in DNS even before it has a lease.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/address.hpp"
+#include "protocol/bytes.hpp"
+
+namespace berth::leases {
+
+enum class MatchKind { mac, client_id, hostname };
+std::string_view to_string(MatchKind k);
+std::optional<MatchKind> match_kind_from_string(std::string_view s);
+
+struct Reservation {
+  int64_t id = 0;  // database row id; 0 until stored (config reservations keep 0)
+  std::string bridge;
+  MatchKind match = MatchKind::mac;
+  MacAddress mac;              // when match == mac
+  Bytes client_id;             // when match == client_id (option 61 bytes as sent)
+  std::string hostname_match;  // when match == hostname (compared case-insensitively)
+  Ipv4Address ip;
+  std::string name;  // DNS name (a label); may be empty
+  bool from_config = false;
+
+  bool operator==(const Reservation&) const = default;
+};
+
+}  // namespace berth::leases
