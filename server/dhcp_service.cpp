@@ -40,12 +40,6 @@ std::string sanitize_hostname(std::string_view raw) {
 
 namespace {
 
-ClientKey client_of(const Message& msg) {
-  ClientKey key{.mac = msg.mac(), .client_id = {}};
-  if (const Bytes* id = msg.options.get(opt::client_identifier)) key.client_id = *id;
-  return key;
-}
-
 std::string hostname_of(const Message& msg) {
   if (auto h = msg.options.get_text(opt::hostname)) return sanitize_hostname(*h);
   if (const Bytes* f = msg.options.get(opt::client_fqdn)) {
@@ -69,6 +63,15 @@ std::string describe(const BridgeSettings& s, MessageType type, Ipv4Address ip,
 
 }  // namespace
 
+ClientKey DhcpService::client_of(const Bridge& b, const Message& msg) const {
+  ClientKey key{.mac = msg.mac(), .client_id = {}, .hostname = {}};
+  if (!b.settings.ignore_client_id) {
+    if (const Bytes* id = msg.options.get(opt::client_identifier)) key.client_id = *id;
+  }
+  if (auto h = msg.options.get_text(opt::hostname)) key.hostname = *h;
+  return key;
+}
+
 size_t DhcpService::add_bridge(BridgeSettings settings, const std::vector<Lease>& stored) {
   auto b = std::make_unique<Bridge>(
       Bridge{.settings = settings,
@@ -87,8 +90,18 @@ std::optional<size_t> DhcpService::bridge_for_relay(Ipv4Address giaddr) const {
   return std::nullopt;
 }
 
-void DhcpService::tick(int64_t now) {
-  for (auto& b : bridges_) b->table.expire_offers(now);
+void DhcpService::set_reservations(size_t bridge, std::vector<leases::Reservation> reservations) {
+  bridges_.at(bridge)->table.set_reservations(std::move(reservations));
+}
+
+std::vector<Lease> DhcpService::tick(int64_t now) {
+  std::vector<Lease> expired;
+  for (auto& b : bridges_) {
+    b->table.expire_offers(now);
+    auto e = b->table.expire_leases(now);
+    expired.insert(expired.end(), e.begin(), e.end());
+  }
+  return expired;
 }
 
 Decision DhcpService::handle(size_t bridge, const Message& msg, int64_t now) {
@@ -248,7 +261,7 @@ Reply DhcpService::make_reply(const Bridge& b, const Message& msg, MessageType t
 
 Decision DhcpService::discover(Bridge& b, const Message& msg, int64_t now) {
   Decision d;
-  ClientKey key = client_of(msg);
+  ClientKey key = client_of(b, msg);
   auto ip = b.table.allocate(key, msg.options.get_ipv4(opt::requested_address), now);
   if (!ip) {
     ++counters_.pool_exhausted;
@@ -261,6 +274,12 @@ Decision DhcpService::discover(Bridge& b, const Message& msg, int64_t now) {
     d.drop_reason = "pool_exhausted";
     return d;
   }
+  if (b.settings.rapid_commit && msg.options.has(opt::rapid_commit)) {
+    // RFC 4039 §4: commit and ACK at once, with option 80 in the ACK.
+    d = ack(b, msg, *ip, now);
+    d.reply->message.options.set(opt::rapid_commit, Bytes{});
+    return d;
+  }
   b.table.put_offer(*ip, key, now + b.settings.offer_hold);
   d.reply = make_reply(b, msg, MessageType::offer, *ip);
   d.reply->log_line = describe(b.settings, MessageType::offer, *ip, msg, hostname_of(msg));
@@ -268,7 +287,7 @@ Decision DhcpService::discover(Bridge& b, const Message& msg, int64_t now) {
 }
 
 Decision DhcpService::request(Bridge& b, const Message& msg, int64_t now) {
-  ClientKey key = client_of(msg);
+  ClientKey key = client_of(b, msg);
   auto server_id = msg.options.get_ipv4(opt::server_identifier);
   auto requested = msg.options.get_ipv4(opt::requested_address);
   const BridgeSettings& s = b.settings;
@@ -282,8 +301,12 @@ Decision DhcpService::request(Bridge& b, const Message& msg, int64_t now) {
       return Decision{.drop_reason = "other_server"};
     }
     if (!requested) return nak(b, msg, "no requested address in SELECTING");
-    if (b.table.offered_to(key, now) == requested ||
-        (b.table.pool().contains(*requested) && !b.table.held_by_other(*requested, key, now))) {
+    if (b.table.offered_to(key, now) == requested) return ack(b, msg, *requested, now);
+    // The offer timed out: still fine if the address is free for this client.
+    const leases::Reservation* r = b.table.reservation_for(key);
+    bool reserved_here = r && r->ip == *requested;
+    if ((reserved_here || (!r && b.table.pool().contains(*requested))) &&
+        !b.table.held_by_other(*requested, key, now)) {
       return ack(b, msg, *requested, now);
     }
     return nak(b, msg, "address not offered to this client");
@@ -297,16 +320,29 @@ Decision DhcpService::request(Bridge& b, const Message& msg, int64_t now) {
   } else {
     ip = msg.ciaddr;
   }
+  // Not authoritative: say nothing about clients this server has no record of.
+  const leases::Lease* known = b.table.at(ip);
+  if (!s.authoritative && !(known && key.matches(*known))) {
+    return Decision{.drop_reason = "not_authoritative"};
+  }
   if (!s.address.contains(ip)) return nak(b, msg, "wrong network");
   if (b.table.held_by_other(ip, key, now)) return nak(b, msg, "address held by another client");
-  if (!b.table.pool().contains(ip)) return nak(b, msg, "address outside the pool");
-  // Ours, free or the client's own: authoritative for this subnet, ACK it.
+  const leases::Reservation* r = b.table.reservation_for(key);
+  if (r && r->ip != ip && !b.table.held_by_other(r->ip, key, now)) {
+    // The client has a reservation elsewhere: NAK so it comes back through
+    // DISCOVER and is offered its reserved address.
+    return nak(b, msg, "client has a reservation for " + r->ip.to_string());
+  }
+  if (!b.table.pool().contains(ip) && !(r && r->ip == ip)) {
+    return nak(b, msg, "address outside the pool");
+  }
+  // Ours, free or the client's own: ACK it.
   return ack(b, msg, ip, now);
 }
 
 Decision DhcpService::ack(Bridge& b, const Message& msg, Ipv4Address ip, int64_t now) {
   Decision d;
-  ClientKey key = client_of(msg);
+  ClientKey key = client_of(b, msg);
   const Lease* previous = b.table.find(key);
   std::string hostname = hostname_of(msg);
   if (hostname.empty() && previous) hostname = previous->hostname;
@@ -341,7 +377,7 @@ Decision DhcpService::release(Bridge& b, const Message& msg, int64_t now) {
     d.drop_reason = "other_server";
     return d;
   }
-  ClientKey key = client_of(msg);
+  ClientKey key = client_of(b, msg);
   const Lease* l = b.table.at(msg.ciaddr);
   if (!l || !key.matches(*l) || l->state_at(now) != LeaseState::bound) {
     d.drop_reason = "release_unknown_lease";
@@ -364,7 +400,7 @@ Decision DhcpService::decline(Bridge& b, const Message& msg, int64_t now) {
     d.drop_reason = server_id ? "other_server" : "decline_without_address";
     return d;
   }
-  ClientKey key = client_of(msg);
+  ClientKey key = client_of(b, msg);
   const Lease* l = b.table.at(*ip);
   bool theirs = (l && key.matches(*l)) || b.table.offered_to(key, now) == ip;
   if (!theirs) {

@@ -30,6 +30,13 @@ struct BridgeSettings {
   std::optional<uint16_t> mtu;
   int64_t offer_hold = 30;  // seconds an OFFER reserves its address in memory
   int64_t decline_quarantine = 600;
+  // NAK requests for addresses that are not ours (moved clients recover at
+  // once); when false, stay silent about clients we have no record of.
+  bool authoritative = true;
+  // Identify clients by MAC only: cloned VMs often share a client identifier.
+  bool ignore_client_id = false;
+  // Answer a DISCOVER carrying option 80 with an ACK at once (RFC 4039).
+  bool rapid_commit = false;
 };
 
 // Where a reply goes (RFC 2131 §4.1).
@@ -86,8 +93,13 @@ class DhcpService {
   // The commit of `d` failed: put the table back as it was, count it.
   void commit_failed(size_t bridge, const Decision& d);
 
-  // Drops timed-out offers; call about once a second.
-  void tick(int64_t now);
+  // Replaces a bridge's reservations (validated by the caller). They take
+  // effect for the next packet.
+  void set_reservations(size_t bridge, std::vector<leases::Reservation> reservations);
+
+  // Drops timed-out offers and returns the leases that expired since the
+  // last call; call about once a second.
+  std::vector<leases::Lease> tick(int64_t now);
 
   DhcpCounters& counters() { return counters_; }
   const DhcpCounters& counters() const { return counters_; }
@@ -99,6 +111,7 @@ class DhcpService {
     int64_t last_exhausted_warning = -3600;
   };
 
+  leases::ClientKey client_of(const Bridge& b, const dhcp4::Message& msg) const;
   Decision discover(Bridge& b, const dhcp4::Message& msg, int64_t now);
   Decision request(Bridge& b, const dhcp4::Message& msg, int64_t now);
   Decision release(Bridge& b, const dhcp4::Message& msg, int64_t now);

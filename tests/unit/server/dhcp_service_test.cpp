@@ -370,3 +370,114 @@ TEST_F(DhcpServiceTest, HostnameIsSanitisedIntoTheLease) {
 
 }  // namespace
 }  // namespace berth::server
+
+namespace berth::server {
+namespace {
+
+leases::Reservation reservation(const Client& c, const char* addr) {
+  leases::Reservation r;
+  r.bridge = "br0";
+  r.match = leases::MatchKind::mac;
+  r.mac = c.mac;
+  r.ip = ip(addr);
+  r.name = "web";
+  return r;
+}
+
+TEST_F(DhcpServiceTest, ClientWithANewReservationIsNakedThenMoved) {
+  Client c = client(1);
+  Ipv4Address dynamic = dora(c);
+  ASSERT_NE(dynamic, ip("198.18.0.5"));
+  svc.set_reservations(br, {reservation(c, "198.18.0.5")});
+  // Its next renewal is refused, so it starts over...
+  Decision renew = svc.handle(br, c.renew(dynamic), now + 10);
+  ASSERT_TRUE(renew.reply);
+  EXPECT_EQ(renew.reply->message.type(), MessageType::nak);
+  // ...and is offered, then given, the reserved address (outside the pool).
+  Decision offer = svc.handle(br, c.discover(), now + 11);
+  ASSERT_TRUE(offer.reply);
+  EXPECT_EQ(offer.reply->message.yiaddr, ip("198.18.0.5"));
+  Decision ack = svc.handle(br, c.select(ip("198.18.0.5"), server), now + 11);
+  ASSERT_TRUE(ack.reply);
+  EXPECT_EQ(ack.reply->message.type(), MessageType::ack);
+  // The dynamic lease it had is forgotten in the same commit.
+  ASSERT_EQ(ack.commit.size(), 2u);
+  EXPECT_EQ(ack.commit[0].kind, leases::LeaseChange::Kind::erase);
+  EXPECT_EQ(ack.commit[0].lease.ip, dynamic);
+  EXPECT_EQ(ack.commit[1].lease.ip, ip("198.18.0.5"));
+}
+
+TEST_F(DhcpServiceTest, ReservedAddressIsNeverGivenToAnotherClient) {
+  Client owner = client(1), other = client(2);
+  svc.set_reservations(br, {reservation(owner, "198.18.0.20")});
+  Message d = other.discover();
+  d.options.set_ipv4(opt::requested_address, ip("198.18.0.20"));
+  Decision o = svc.handle(br, d, now);
+  ASSERT_TRUE(o.reply);
+  EXPECT_NE(o.reply->message.yiaddr, ip("198.18.0.20"));
+  Decision r = svc.handle(br, other.init_reboot(ip("198.18.0.20")), now);
+  EXPECT_EQ(r.reply->message.type(), MessageType::nak);
+}
+
+TEST_F(DhcpServiceTest, NonAuthoritativeServerIsSilentAboutStrangers) {
+  DhcpService quiet;
+  BridgeSettings s = settings();
+  s.authoritative = false;
+  size_t b = quiet.add_bridge(s, {});
+  Client c = client(1);
+  Decision d = quiet.handle(b, c.init_reboot(ip("198.19.0.9")), now);
+  EXPECT_FALSE(d.reply);
+  EXPECT_EQ(d.drop_reason, "not_authoritative");
+  // The default (authoritative) NAKs the same request at once.
+  Decision loud = svc.handle(br, c.init_reboot(ip("198.19.0.9")), now);
+  EXPECT_EQ(loud.reply->message.type(), MessageType::nak);
+}
+
+TEST_F(DhcpServiceTest, IgnoreClientIdIdentifiesClonesByMac) {
+  DhcpService svc2;
+  BridgeSettings s = settings();
+  s.ignore_client_id = true;
+  size_t b = svc2.add_bridge(s, {});
+  Client a = client(1), clone = client(2);
+  a.client_id = clone.client_id = {1, 0xaa, 0xbb};
+  Decision oa = svc2.handle(b, a.discover(), now);
+  Decision ob = svc2.handle(b, clone.discover(), now);
+  // Same client id, different MACs: two clients, two addresses.
+  EXPECT_NE(oa.reply->message.yiaddr, ob.reply->message.yiaddr);
+  // Without the setting, the shared id makes them one client.
+  Decision sa = svc.handle(br, a.discover(), now);
+  Decision sb = svc.handle(br, clone.discover(), now);
+  EXPECT_EQ(sa.reply->message.yiaddr, sb.reply->message.yiaddr);
+}
+
+TEST_F(DhcpServiceTest, RapidCommitAcksADiscoverWhenTheBridgeAllowsIt) {
+  Client c = client(1);
+  Message m = c.discover();
+  m.options.set(opt::rapid_commit, Bytes{});
+  Decision plain = svc.handle(br, m, now);  // not enabled: a normal OFFER
+  EXPECT_EQ(plain.reply->message.type(), MessageType::offer);
+
+  DhcpService fast;
+  BridgeSettings s = settings();
+  s.rapid_commit = true;
+  size_t b = fast.add_bridge(s, {});
+  Decision d = fast.handle(b, m, now);
+  ASSERT_TRUE(d.reply);
+  EXPECT_EQ(d.reply->message.type(), MessageType::ack);
+  EXPECT_TRUE(d.reply->message.options.has(opt::rapid_commit));
+  ASSERT_EQ(d.commit.size(), 1u);
+  EXPECT_EQ(d.commit[0].lease.state, leases::LeaseState::bound);
+}
+
+TEST_F(DhcpServiceTest, TickReportsExpiredLeasesOnce) {
+  Client c = client(1);
+  Ipv4Address a = dora(c);
+  EXPECT_TRUE(svc.tick(now + 599).empty());
+  auto expired = svc.tick(now + 600);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].ip, a);
+  EXPECT_TRUE(svc.tick(now + 601).empty());
+}
+
+}  // namespace
+}  // namespace berth::server
