@@ -44,6 +44,7 @@ Daemon::Daemon(config::Config cfg)
   store_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   std::vector<leases::Lease> stored = store_->load_all();
   writer_ = std::make_unique<leases::LeaseWriter>(*store_);
+  reader_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   spdlog::info("lease database {}: {} lease(s)", db, stored.size());
 
   links_.reserve(config_.bridges.size());
@@ -66,6 +67,8 @@ Daemon::Daemon(config::Config cfg)
                     .socket = std::make_unique<PacketSocket>(io_, info.ifindex, bc.name)};
     links_.push_back(std::move(link));
   }
+
+  reload_reservations();
 
   // Relayed requests arrive as plain UDP to port 67; the socket also keeps
   // the kernel from answering unicast renewals with port-unreachable.
@@ -128,9 +131,36 @@ void Daemon::arm_tick() {
   tick_.expires_after(std::chrono::seconds(1));
   tick_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    dhcp_.tick(unix_now());
+    for (const leases::Lease& l : dhcp_.tick(unix_now())) {
+      spdlog::info("lease expired: {} {} {} {}", l.bridge, l.ip.to_string(), l.mac.to_string(),
+                   l.hostname);
+    }
+    try {
+      if (reader_->reservations_version() != reservations_version_) reload_reservations();
+    } catch (const std::exception& e) {
+      spdlog::error("cannot read reservations: {}", e.what());
+    }
     arm_tick();
   });
+}
+
+void Daemon::reload_reservations() {
+  reservations_version_ = reader_->reservations_version();
+  std::vector<leases::Reservation> all = reader_->load_reservations();
+  for (const BridgeLink& link : links_) {
+    const BridgeSettings& s = dhcp_.settings(link.index);
+    std::vector<leases::Reservation> mine;
+    for (const leases::Reservation& r : all) {
+      if (r.bridge != link.name) continue;
+      if (auto problem = reservation_problem(r, s)) {
+        spdlog::warn("reservation {} on {} ignored: {}", r.id, link.name, *problem);
+        continue;
+      }
+      mine.push_back(r);
+    }
+    spdlog::info("{}: {} reservation(s)", link.name, mine.size());
+    dhcp_.set_reservations(link.index, std::move(mine));
+  }
 }
 
 void Daemon::on_frame(BridgeLink& link, ByteView bytes, bool checksum_not_ready) {

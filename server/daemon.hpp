@@ -49,12 +49,16 @@ class Daemon {
   void execute(size_t bridge, Decision decision);
   void send(size_t bridge, const Reply& reply);
   void arm_tick();
+  void reload_reservations();
   void wait_signals();
 
   config::Config config_;
   boost::asio::io_context io_;
   std::unique_ptr<leases::LeaseStore> store_;
   std::unique_ptr<leases::LeaseWriter> writer_;
+  // A second connection for reads on the io thread (the writer owns store_).
+  std::unique_ptr<leases::LeaseStore> reader_;
+  int64_t reservations_version_ = -1;
   DhcpService dhcp_;
   std::vector<BridgeLink> links_;
   std::unique_ptr<boost::asio::ip::udp::socket> relay_socket_;

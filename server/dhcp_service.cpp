@@ -38,6 +38,21 @@ std::string sanitize_hostname(std::string_view raw) {
   return out;
 }
 
+std::optional<std::string> reservation_problem(const leases::Reservation& r,
+                                               const BridgeSettings& bridge) {
+  const Ipv4Prefix& net = bridge.address;
+  if (!net.contains(r.ip)) {
+    return fmt::format("{} is outside {}'s subnet {}", r.ip.to_string(), bridge.name,
+                       net.to_string());
+  }
+  if (r.ip == net.address) return fmt::format("{} is {}'s own address", r.ip.to_string(), bridge.name);
+  if (r.ip == net.network() || r.ip == net.broadcast()) {
+    return fmt::format("{} is the network or broadcast address of {}", r.ip.to_string(),
+                       net.to_string());
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 std::string hostname_of(const Message& msg) {

@@ -128,6 +128,11 @@ class DhcpService {
   DhcpCounters counters_;
 };
 
+// Why a reservation cannot be served on a bridge (an address outside its
+// subnet, the bridge's own, the network or broadcast address), or nullopt.
+std::optional<std::string> reservation_problem(const leases::Reservation& r,
+                                               const BridgeSettings& bridge);
+
 // A client's hostname (option 12, or the first label of option 81) made into
 // a valid DNS label: letters, digits and '-', no leading or trailing '-', at
 // most 63 bytes. Empty when nothing usable is left.
