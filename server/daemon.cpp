@@ -75,7 +75,9 @@ Daemon::Daemon(config::Config cfg)
   try {
     auto sock = std::make_unique<asio::ip::udp::socket>(io_, asio::ip::udp::v4());
     sock->set_option(asio::socket_base::reuse_address(true));
+    sock->set_option(asio::socket_base::receive_buffer_size(4 << 20));
     sock->bind(asio::ip::udp::endpoint(asio::ip::address_v4::any(), dhcp4::kServerPort));
+    sock->non_blocking(true);
     relay_socket_ = std::move(sock);
   } catch (const boost::system::system_error& e) {
     spdlog::warn("cannot bind UDP port 67 ({}): relayed requests will not be served", e.what());
@@ -97,6 +99,7 @@ int Daemon::run() {
                  link.name, link.ifindex, link.address.to_string(), s.pool_first.to_string(),
                  s.pool_last.to_string(), s.lease_time, s.domain);
   }
+  spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
   if (relay_socket_) receive_relay();
   arm_tick();
   wait_signals();
@@ -180,19 +183,23 @@ void Daemon::on_frame(BridgeLink& link, ByteView bytes, bool checksum_not_ready)
                   msg.error().what);
     return;
   }
-  // A relayed request reaches the UDP socket too; that one handles it.
-  if (!msg->giaddr.is_unspecified() && relay_socket_) return;
+  // Relayed requests are filtered out in the kernel; the UDP socket has them.
+  if (!msg->giaddr.is_unspecified()) return;
   process(link.index, *msg);
 }
 
 void Daemon::receive_relay() {
-  relay_socket_->async_receive_from(
-      asio::buffer(relay_buffer_), relay_from_,
-      [this](const boost::system::error_code& ec, size_t n) {
-        if (ec == asio::error::operation_aborted) return;
-        if (!ec) on_relay_datagram(n);
-        receive_relay();
-      });
+  relay_socket_->async_wait(asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    // Drain what is queued (bounded, so the bridges' sockets get their turn).
+    for (int i = 0; !ec && i < 64; ++i) {
+      boost::system::error_code rec;
+      size_t n = relay_socket_->receive_from(asio::buffer(relay_buffer_), relay_from_, 0, rec);
+      if (rec) break;  // would_block: drained
+      on_relay_datagram(n);
+    }
+    receive_relay();
+  });
 }
 
 void Daemon::on_relay_datagram(size_t n) {

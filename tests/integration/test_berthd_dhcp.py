@@ -83,7 +83,7 @@ class RealClients(unittest.TestCase):
             client.release()
             wait_until(lambda: db_lease(server, ns.mac)["state"] == "released", 5,
                        "berthd to record the release")
-            self.assertIn(f"DHCPRELEASE(br0) {lease.ip} {ns.mac}", server.process.log_text())
+            server.process.wait_for_log(rf"DHCPRELEASE\(br0\) {lease.ip} {ns.mac}", 5)
 
     def test_udhcpc(self):
         self.exercise("udhcpc")
@@ -139,7 +139,7 @@ class Restart(unittest.TestCase):
             self.assertRegex(again.process.log_text(), r": 1 lease\(s\)")
             renewed = client.renew()
             self.assertEqual(renewed.ip, lease.ip)
-            self.assertRegex(again.process.log_text(), rf"DHCPACK\(br0\) {lease.ip} {ns.mac}")
+            again.process.wait_for_log(rf"DHCPACK\(br0\) {lease.ip} {ns.mac}", 5)
 
 
 class MalformedPackets(unittest.TestCase):

@@ -64,9 +64,9 @@ class Reservations(unittest.TestCase):
 
             moved = client.renew()
             self.assertEqual(moved.ip, reserved)
-            log = server.process.log_text()
-            self.assertRegex(log, rf"DHCPNAK\(br0\) {dynamic.ip} {ns.mac} client has a reservation")
-            self.assertRegex(log, rf"DHCPACK\(br0\) {reserved} {ns.mac}")
+            server.process.wait_for_log(
+                rf"DHCPNAK\(br0\) {dynamic.ip} {ns.mac} client has a reservation", 5)
+            server.process.wait_for_log(rf"DHCPACK\(br0\) {reserved} {ns.mac}", 5)
             leases = {l["ip"]: l for l in server.leases()}
             self.assertEqual(leases[reserved]["mac"], ns.mac)
             self.assertNotIn(dynamic.ip, leases, "the old dynamic lease was not forgotten")
@@ -134,7 +134,7 @@ class SmallPool(unittest.TestCase):
             self.assertEqual(len(failed), 2)
             bound = [l for l in server.leases() if l["state"] == "bound"]
             self.assertEqual(sorted(l["ip"] for l in bound), ips)
-            self.assertIn("pool 198.18.0.10-198.18.0.13 is exhausted", server.process.log_text())
+            server.process.wait_for_log(r"pool 198\.18\.0\.10-198\.18\.0\.13 is exhausted", 5)
 
 
 def acks_in(pcap: Path) -> list:
