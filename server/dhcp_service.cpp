@@ -402,8 +402,9 @@ Decision DhcpService::release(Bridge& b, const Message& msg, int64_t now) {
   released.state = LeaseState::released;
   released.expires_at = now;
   released.updated_at = now;
+  // `l` points into the table, which apply() changes: log from the copy.
+  spdlog::info("{}", describe(b.settings, MessageType::release, msg.ciaddr, msg, released.hostname));
   apply(b, d, LeaseChange::upsert(released));
-  spdlog::info("{}", describe(b.settings, MessageType::release, msg.ciaddr, msg, l->hostname));
   return d;
 }
 
