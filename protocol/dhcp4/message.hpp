@@ -62,6 +62,7 @@ struct Message {
   void set_type(MessageType t) { options.set_u8(opt::message_type, static_cast<uint8_t>(t)); }
   // chaddr as a MAC; meaningful when htype is 1 and hlen is 6.
   MacAddress mac() const { return MacAddress::from_bytes(ByteView(chaddr).first(6)); }
+  // Also sets htype 1 (Ethernet) and hlen 6.
   void set_mac(const MacAddress& m);
   bool broadcast_flag() const { return (flags & kFlagBroadcast) != 0; }
 
@@ -73,16 +74,20 @@ struct Message {
 // field ends with the end option. Option overload (52) is honoured: options
 // in `file` then `sname` are read after the options field (RFC 2131 §4.1);
 // an overload option inside file or sname is an error (a loop).
-// Repeated codes are concatenated (RFC 3396). A message without option 53
-// (plain BOOTP) parses; type() is then nullopt.
+// Repeated codes are concatenated (RFC 3396). The overload option itself is
+// consumed, not kept in `options`; the message type, when present, is moved
+// to the front of `options` (where the encoder writes it). A message without
+// option 53 (plain BOOTP) parses; type() is then nullopt.
 Result<Message> parse_message(ByteView data);
 
 // Encodes into `out`, writing at most `max_size` bytes (the client's maximum
-// message size, at least 548). Message type is written first, then the
-// options in list order. When the options do not fit in the options field,
-// they overflow into `file`, then `sname`, with option 52 set (RFC 2132 §9.3);
-// any option longer than 255 bytes is split into several (RFC 3396). Pads to
-// 300 bytes. Returns the length, or Errc::no_space.
+// message size, clamped to at least 548 and at most out.size()). Message
+// type is written first, then the options in list order. When the options do
+// not fit in the options field, they overflow into `file`, then `sname`, with
+// option 52 set (RFC 2132 §9.3); any option longer than 255 bytes is split
+// into several (RFC 3396). A field is used for overflow only when it is all
+// zeros in `msg`; an overload (52), pad or end entry in `msg.options` is
+// ignored. Pads to 300 bytes. Returns the length, or Errc::no_space.
 Result<size_t> encode_message(const Message& msg, MutableByteView out,
                               size_t max_size = kDefaultMaxMessageSize);
 

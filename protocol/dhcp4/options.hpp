@@ -146,7 +146,9 @@ struct ClientFqdn {
 // Decodes the option's value; the name is in canonical wire format when E
 // is set, else ASCII. A partial wire name (no final root label) is accepted.
 Result<ClientFqdn> parse_client_fqdn(ByteView value);
-// Encodes with E set and the name in wire format.
+// Encodes with E set and the name in wire format, fully qualified (ending
+// with the root label) unless the name is empty. Empty labels are skipped and
+// labels longer than 63 bytes are cut, so the result is always well formed.
 Bytes encode_client_fqdn(const ClientFqdn& fqdn);
 
 }  // namespace berth::dhcp4
