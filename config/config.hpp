@@ -24,6 +24,8 @@ struct DaemonConfig {
   std::string database = "/var/lib/berth/berth.db";
   std::string log_level = "info";  // trace, debug, info, warn, error
   Durability durability = Durability::fsync;
+
+  bool operator==(const DaemonConfig&) const = default;
 };
 
 struct BridgeConfig {
@@ -35,12 +37,16 @@ struct BridgeConfig {
   std::string domain = "berth";
   std::optional<uint16_t> mtu;  // option 26 and the bridge's MTU when set
   bool create = true;           // create the bridge when it does not exist
+
+  bool operator==(const BridgeConfig&) const = default;
 };
 
 struct Config {
   DaemonConfig daemon;
   std::vector<BridgeConfig> bridges;
   std::string source;  // file the config came from, "<built-in defaults>" otherwise
+
+  bool operator==(const Config&) const = default;
 };
 
 // Built-in defaults: bridge berth0 at 10.0.3.1/24, pool .2-.254, domain berth.
@@ -71,6 +77,10 @@ class ConfigError : public std::runtime_error {
 // the subnet, ...).
 Config parse_config(std::string_view text, std::string_view source_name);
 Config load_config_file(const std::string& path);
+
+// The config as a TOML file that parse_config() reads back to an equal
+// Config (but for `source`): every key written, the pool explicit.
+std::string to_toml(const Config& config);
 
 // Markdown reference of every key, generated from the schema tables.
 std::string config_reference_markdown();

@@ -1,0 +1,395 @@
+#include "config/config.hpp"
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <new>
+#include <system_error>
+
+#include "config/schema.hpp"
+#include "config/toml_guard.hpp"
+#include "config/values.hpp"
+
+namespace berth::config {
+namespace {
+
+std::string located(const std::string& file, uint32_t line, uint32_t column, const std::string& key,
+                    const std::string& message) {
+  std::string out = file;
+  if (line != 0) {
+    out += ":" + std::to_string(line);
+    if (column != 0) out += ":" + std::to_string(column);
+  }
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+// Two checks toml++ 3.3 needs before it sees the text, else it asserts
+// (and, built with NDEBUG, assumes the impossible):
+// - no raw control character but tab and line breaks, anywhere (TOML 1.0
+//   allows none: "Comment", "String");
+// - a table header ([name] or [[name]]) starts with a key: its parser calls
+//   parse_key() on whatever follows the bracket ("[[#" is enough).
+// A small lexer keeps string and comment contents out of the second check.
+void refuse_what_tomlxx_cannot_take(std::string_view text, const std::string& file) {
+  enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
+  uint32_t line = 1, column = 1;
+  bool line_start = true;  // only whitespace so far on this line, outside strings
+  auto starts = [&](size_t i, std::string_view what) {
+    return text.substr(i, what.size()) == what;
+  };
+  auto fail = [&](std::string message) {
+    throw ConfigError(file, line, column, "", std::move(message));
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", c);
+      fail(std::string("control character ") + code + " is not allowed in TOML");
+    }
+    size_t skip = 0;  // extra bytes consumed with this one
+    switch (in) {
+      case In::code:
+        if (c == '#') {
+          in = In::comment;
+        } else if (starts(i, "\"\"\"")) {
+          in = In::ml_basic, skip = 2;
+        } else if (starts(i, "'''")) {
+          in = In::ml_literal, skip = 2;
+        } else if (c == '"') {
+          in = In::basic;
+        } else if (c == '\'') {
+          in = In::literal;
+        } else if (c == '[' && line_start) {
+          size_t j = i + 1;
+          if (j < text.size() && text[j] == '[') ++j;
+          while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
+          char k = j < text.size() ? text[j] : '\n';
+          bool key = std::isalnum(static_cast<unsigned char>(k)) || k == '_' || k == '-' ||
+                     k == '"' || k == '\'' || k == ']';  // "[]" is toml++'s own clear error
+          if (!key) fail("a table header must start with a key");
+        }
+        break;
+      case In::comment:
+        break;
+      case In::basic:
+        if (c == '\\')
+          skip = 1;  // the escaped character cannot end the string
+        else if (c == '"' || c == '\n')
+          in = In::code;
+        break;
+      case In::literal:
+        if (c == '\'' || c == '\n') in = In::code;
+        break;
+      case In::ml_basic:
+        if (c == '\\')
+          skip = 1;
+        else if (starts(i, "\"\"\""))
+          in = In::code, skip = 2;
+        break;
+      case In::ml_literal:
+        if (starts(i, "'''")) in = In::code, skip = 2;
+        break;
+    }
+    if (c == '\n') {
+      if (in == In::comment) in = In::code;
+      ++line;
+      column = 1;
+      line_start = in == In::code;
+      continue;
+    }
+    if (in != In::code || (c != ' ' && c != '\t' && c != '\r')) line_start = false;
+    if ((c & 0xc0) != 0x80) ++column;  // code points, as toml++ counts
+    // Consume the rest of a multi-byte token (never a newline, checked above).
+    for (; skip > 0 && i + 1 < text.size() && text[i + 1] != '\n'; --skip) {
+      ++i;
+      ++column;
+    }
+  }
+}
+
+toml::table parse_toml(std::string_view text, const std::string& file) {
+  refuse_what_tomlxx_cannot_take(text, file);
+  if (auto problem = find_unsafe_non_ascii(text)) {
+    throw ConfigError(file, problem->line, problem->column, "", std::move(problem->message));
+  }
+  try {
+    return toml::parse(text, std::string_view(file));
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    throw ConfigError(file, begin.line, begin.column, "", std::string(e.description()));
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    // toml++ reports its limits (nesting depth, ...) as parse_error, but
+    // nothing it throws may escape as anything but a config problem.
+    throw ConfigError(file, 0, 0, "", std::string("cannot parse TOML: ") + e.what());
+  }
+}
+
+DaemonConfig read_daemon(const toml::node& node, const schema::Site& site) {
+  const auto* table = node.as_table();
+  if (table == nullptr) {
+    site.fail("expected a table [daemon], got " + std::string(schema::type_name(node.type())));
+  }
+  schema::DaemonDraft draft;
+  draft.table = site;
+  schema::read_section(*table, schema::daemon_section(), draft);
+  return draft.value;
+}
+
+std::vector<schema::BridgeDraft> read_bridges(const toml::node& node, const schema::Site& site) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    site.fail("expected an array of tables [[bridge]], got " +
+              std::string(schema::type_name(node.type())) + "; write each bridge as [[bridge]]");
+  }
+  std::vector<schema::BridgeDraft> bridges;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const schema::Site element_site =
+        schema::Site::at(site.file, "bridge[" + std::to_string(i) + "]", element.source());
+    const auto* table = element.as_table();
+    if (table == nullptr) {
+      element_site.fail("expected a table, got " + std::string(schema::type_name(element.type())));
+    }
+    schema::BridgeDraft draft;
+    draft.table = element_site;
+    if (draft.table.line == 0) {
+      draft.table.line = site.line;
+      draft.table.column = site.column;
+    }
+    schema::read_section(*table, schema::bridge_section(), draft);
+    bridges.push_back(std::move(draft));
+  }
+  return bridges;
+}
+
+// Checks between bridges: unique names, disjoint subnets.
+void check_bridges(const std::vector<schema::BridgeDraft>& bridges) {
+  for (size_t i = 0; i < bridges.size(); ++i) {
+    const BridgeConfig& b = bridges[i].value;
+    for (size_t j = 0; j < i; ++j) {
+      const BridgeConfig& earlier = bridges[j].value;
+      if (b.name == earlier.name) {
+        bridges[i].site_of("name").fail("bridge name " + quoted(b.name) +
+                                        " is already used by bridge[" + std::to_string(j) + "]");
+      }
+      if (subnets_overlap(b.address, earlier.address)) {
+        const Ipv4Prefix mine{b.address.network(), b.address.length};
+        const Ipv4Prefix theirs{earlier.address.network(), earlier.address.length};
+        bridges[i].site_of("address").fail(
+            "subnet " + mine.address.to_string() + "/" + std::to_string(mine.length) +
+            " overlaps subnet " + theirs.address.to_string() + "/" + std::to_string(theirs.length) +
+            " of bridge[" + std::to_string(j) + "] " + quoted(earlier.name));
+      }
+    }
+  }
+}
+
+void append_cell(std::string& out, std::string_view text) {
+  out += ' ';
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  out += " |";
+}
+
+template <class D>
+void append_section(std::string& out, const schema::Section<D>& section) {
+  out += "## " + std::string(section.header) + "\n\n";
+  out += std::string(section.doc) + "\n\n";
+  out += "| Key | Type | Default | Reload | Description |\n";
+  out += "|---|---|---|---|---|\n";
+  for (const auto& row : section.rows) {
+    out += '|';
+    append_cell(out, "`" + std::string(row.key) + "`");
+    append_cell(out, row.type);
+    append_cell(out, row.required ? "**required**" : row.default_text);
+    append_cell(out, row.reloadable ? "yes" : "no");
+    append_cell(out, row.doc);
+    out += '\n';
+  }
+  out += '\n';
+}
+
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string file, uint32_t line, uint32_t column, std::string key,
+                         std::string message)
+    : std::runtime_error(located(file, line, column, key, message)),
+      file_(std::move(file)),
+      line_(line),
+      column_(column),
+      key_(std::move(key)),
+      message_(std::move(message)) {}
+
+Config default_config() {
+  BridgeConfig bridge;
+  bridge.name = "berth0";
+  bridge.address = Ipv4Prefix{Ipv4Address(0x0a000301u), 24};  // 10.0.3.1/24
+  const AddressRange pool = default_pool(bridge.address);
+  bridge.pool_start = pool.first;
+  bridge.pool_end = pool.last;
+  bridge.lease_time = 3600;
+  bridge.domain = "berth";
+  bridge.create = true;
+  Config config;
+  config.bridges.push_back(std::move(bridge));
+  config.source = "<built-in defaults>";
+  return config;
+}
+
+Config parse_config(std::string_view text, std::string_view source_name) {
+  const std::string file(source_name);
+  const toml::table root = parse_toml(text, file);
+  const schema::Site top{file, "", 0, 0};
+
+  Config config;
+  config.source = file;
+  std::vector<schema::BridgeDraft> bridges;
+  std::optional<schema::Site> bridge_key;
+  for (const auto& [key, node] : schema::entries_in_file_order(root)) {
+    const std::string name(key->str());
+    const schema::Site site = top.member(name, node->source());
+    if (name == schema::daemon_section().name) {
+      config.daemon = read_daemon(*node, site);
+    } else if (name == schema::bridge_section().name) {
+      bridges = read_bridges(*node, site);
+      bridge_key = site;
+    } else {
+      const std::array<std::string_view, 2> sections = {schema::daemon_section().name,
+                                                        schema::bridge_section().name};
+      const bool array_of_tables = node->is_array_of_tables();
+      std::string message = node->is_table()  ? "unknown table [" + name + "]"
+                            : array_of_tables ? "unknown table [[" + name + "]]"
+                                              : "unknown key " + quoted(name) + " at the top level";
+      if (auto best = schema::closest_key(name, sections)) {
+        message +=
+            "; did you mean " +
+            std::string(*best == schema::daemon_section().name ? schema::daemon_section().header
+                                                               : schema::bridge_section().header) +
+            "?";
+      }
+      // Report the unknown name itself, at its key.
+      schema::Site::at(file, site.key, key->source()).fail(std::move(message));
+    }
+  }
+  if (bridges.empty()) {
+    if (bridge_key) bridge_key->fail("no [[bridge]] configured");
+    top.fail("no [[bridge]] configured");
+  }
+  check_bridges(bridges);
+  for (auto& b : bridges) config.bridges.push_back(std::move(b.value));
+  return config;
+}
+
+Config load_config_file(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) {
+    throw ConfigError(path, 0, 0, "", "cannot open: " + std::generic_category().message(errno));
+  }
+  std::string text;
+  std::array<char, 65536> buffer;
+  while (true) {
+    const size_t n = std::fread(buffer.data(), 1, buffer.size(), f.get());
+    text.append(buffer.data(), n);
+    if (n < buffer.size()) break;
+  }
+  if (std::ferror(f.get())) {
+    throw ConfigError(path, 0, 0, "", "cannot read: " + std::generic_category().message(errno));
+  }
+  return parse_config(text, path);
+}
+
+std::string to_toml(const Config& config) {
+  std::string out;
+  out += "[daemon]\n";
+  out += "database = " + toml_string(config.daemon.database) + "\n";
+  out += "log_level = " + toml_string(config.daemon.log_level) + "\n";
+  out += std::string("durability = ") +
+         (config.daemon.durability == Durability::fsync ? "\"fsync\"" : "\"process\"") + "\n";
+  for (const BridgeConfig& b : config.bridges) {
+    out += "\n[[bridge]]\n";
+    out += "name = " + toml_string(b.name) + "\n";
+    out += "address = \"" + b.address.address.to_string() + "/" + std::to_string(b.address.length) +
+           "\"\n";
+    out += "pool = \"" + AddressRange{b.pool_start, b.pool_end}.to_string() + "\"\n";
+    out += "lease_time = " +
+           (b.lease_time == kInfiniteLease ? std::string("\"infinite\"")
+                                           : std::to_string(b.lease_time)) +
+           "\n";
+    out += "domain = " + toml_string(b.domain) + "\n";
+    if (b.mtu) out += "mtu = " + std::to_string(*b.mtu) + "\n";
+    out += std::string("create = ") + (b.create ? "true" : "false") + "\n";
+  }
+  return out;
+}
+
+std::string config_reference_markdown() {
+  std::string out;
+  out +=
+      "# Configuration reference\n"
+      "\n"
+      "<!-- Generated by berth::config::config_reference_markdown() from the schema\n"
+      "     tables in config/schema.cpp. A unit test fails when this file and the\n"
+      "     schema differ: change the schema, then regenerate this file. -->\n"
+      "\n"
+      "berthd reads one TOML file (`/etc/berth/berth.toml` by default). Without a file\n"
+      "it serves the built-in bridge `berth0`: 10.0.3.1/24, pool\n"
+      "10.0.3.2-10.0.3.254, domain `berth`.\n"
+      "\n"
+      "The file is checked strictly. An unknown key is an error (with a suggestion\n"
+      "when it is close to a known one), and so is a value of the wrong type or out\n"
+      "of range, a pool outside its subnet or holding the network, broadcast or\n"
+      "bridge address, two bridges with one name, and overlapping subnets. Each\n"
+      "error names the file, line, column and key:\n"
+      "\n"
+      "```\n"
+      "/etc/berth/berth.toml:9:1: bridge[0].leas_time: unknown key 'leas_time' in "
+      "[[bridge]]; did you mean 'lease_time'?\n"
+      "```\n"
+      "\n"
+      "*Reload* says whether a configuration reload may change a key; changing any\n"
+      "other key takes a restart of berthd.\n"
+      "\n";
+  append_section(out, schema::daemon_section());
+  append_section(out, schema::bridge_section());
+  out +=
+      "## Example\n"
+      "\n"
+      "The built-in defaults, written out in full:\n"
+      "\n"
+      "```toml\n";
+  out += to_toml(default_config());
+  out += "```\n";
+  return out;
+}
+
+}  // namespace berth::config

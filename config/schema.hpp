@@ -1,0 +1,151 @@
+// The config schema (STYLE 8): one declarative table of keys per TOML
+// section. The reader, the unknown-key check, the type errors and the
+// reference documentation are all driven by these rows. Internal to config/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/toml.hpp"
+
+#include "config/config.hpp"
+#include "config/values.hpp"
+
+namespace berth::config::schema {
+
+// Where a node sits: the file, its dotted key ("bridge[0].pool") and its
+// line and column (0 when unknown).
+struct Site {
+  std::string_view file;
+  std::string key;
+  uint32_t line = 0;
+  uint32_t column = 0;
+
+  static Site at(std::string_view file, std::string key, const toml::source_region& region);
+  // The site of `child` (a key of this table), located at `region`.
+  Site member(std::string_view child, const toml::source_region& region) const;
+  [[noreturn]] void fail(std::string message) const;
+};
+
+// "leas_time" -> "lease_time" when some candidate is within edit distance 2.
+std::optional<std::string_view> closest_key(std::string_view key,
+                                            std::span<const std::string_view> candidates);
+
+// Name of a TOML node type as the error messages print it ("integer").
+std::string_view type_name(toml::node_type type);
+
+// The value of one key, with its type spelled as the schema row does, so a
+// wrong type is reported in the row's own words.
+class Value {
+ public:
+  Value(const toml::node& node, Site site, std::string_view type)
+      : node_(node), site_(std::move(site)), type_(type) {}
+
+  const toml::node& node() const { return node_; }
+  const Site& site() const { return site_; }
+
+  const std::string& string() const;
+  int64_t integer() const;
+  bool boolean() const;
+
+  [[noreturn]] void wrong_type() const;
+  [[noreturn]] void fail(std::string message) const { site_.fail(std::move(message)); }
+
+ private:
+  const toml::node& node_;
+  Site site_;
+  std::string_view type_;
+};
+
+// What is known while a section's table is read. Cross-key checks (a pool
+// against the bridge address) run when the table is complete and need the
+// sites of the keys that were given.
+struct Draft {
+  Site table;
+  std::vector<std::pair<std::string_view, Site>> given;
+
+  bool has(std::string_view key) const;
+  // The site of `key`, or of the whole table when it was not given.
+  const Site& site_of(std::string_view key) const;
+};
+
+struct DaemonDraft : Draft {
+  DaemonConfig value;
+};
+
+struct BridgeDraft : Draft {
+  BridgeConfig value;
+  std::optional<AddressRange> pool;
+};
+
+template <class D>
+struct KeyRow {
+  std::string_view key;
+  std::string_view type;          // also the "expected ..." of a type error
+  std::string_view default_text;  // documentation; "required" for required keys
+  bool required;
+  bool reloadable;  // whether a reload may change it without a restart
+  std::string_view doc;
+  void (*apply)(const Value& value, D& draft);
+};
+
+template <class D>
+struct Section {
+  std::string_view name;    // "daemon"
+  std::string_view header;  // "[daemon]" or "[[bridge]]"
+  bool repeated;            // an array of tables
+  std::string_view doc;
+  std::span<const KeyRow<D>> rows;
+  void (*finish)(D& draft);  // cross-key checks and derived defaults, after all rows
+};
+
+const Section<DaemonDraft>& daemon_section();
+const Section<BridgeDraft>& bridge_section();
+
+// Table entries in file order, so the first problem in the file is the one
+// reported.
+std::vector<std::pair<const toml::key*, const toml::node*>> entries_in_file_order(
+    const toml::table& table);
+
+// Reads `table` through the section's rows into `draft`, whose `table` site
+// must be set: unknown keys, wrong types, bad values and missing required
+// keys all throw ConfigError.
+template <class D>
+void read_section(const toml::table& table, const Section<D>& section, D& draft) {
+  for (const auto& [key, node] : entries_in_file_order(table)) {
+    const Site site = draft.table.member(key->str(), key->source());
+    const KeyRow<D>* row = nullptr;
+    for (const auto& r : section.rows) {
+      if (r.key == key->str()) row = &r;
+    }
+    if (row == nullptr) {
+      std::vector<std::string_view> names;
+      for (const auto& r : section.rows) names.push_back(r.key);
+      std::string message =
+          "unknown key " + quoted(key->str()) + " in " + std::string(section.header);
+      if (auto best = closest_key(key->str(), names)) {
+        message += "; did you mean '" + std::string(*best) + "'?";
+      }
+      site.fail(std::move(message));
+    }
+    const Site value_site = draft.table.member(key->str(), node->source());
+    row->apply(Value(*node, value_site, row->type), draft);
+    draft.given.emplace_back(row->key, value_site);
+  }
+  for (const auto& r : section.rows) {
+    if (r.required && !draft.has(r.key)) {
+      Site missing = draft.table;
+      missing.key += "." + std::string(r.key);
+      missing.fail("missing required key '" + std::string(r.key) + "' in " +
+                   std::string(section.header));
+    }
+  }
+  if (section.finish != nullptr) section.finish(draft);
+}
+
+}  // namespace berth::config::schema

@@ -1,0 +1,48 @@
+// libFuzzer target: the TOML config reader. Any input either parses or
+// throws ConfigError; any other exception or crash is a bug. A config that
+// parses must satisfy its own invariants and survive to_toml() and back.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "config/values.hpp"
+
+namespace {
+
+void check_invariants(const berth::config::Config& config) {
+  using namespace berth::config;
+  if (config.bridges.empty()) std::abort();
+  for (size_t i = 0; i < config.bridges.size(); ++i) {
+    const BridgeConfig& b = config.bridges[i];
+    if (interface_name_problem(b.name) || dns_domain_problem(b.domain) ||
+        bridge_address_problem(b.address) ||
+        pool_problem(b.address, AddressRange{b.pool_start, b.pool_end})) {
+      std::abort();
+    }
+    if (b.lease_time < kMinLeaseTime) std::abort();
+    if (b.mtu && *b.mtu < kMinMtu) std::abort();
+    for (size_t j = 0; j < i; ++j) {
+      if (config.bridges[j].name == b.name) std::abort();
+      if (subnets_overlap(config.bridges[j].address, b.address)) std::abort();
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  berth::config::Config config;
+  try {
+    config = berth::config::parse_config(text, "fuzz");
+  } catch (const berth::config::ConfigError& e) {
+    if (e.file() != "fuzz" || e.message().empty()) std::abort();
+    return 0;
+  }
+  check_invariants(config);
+  // What to_toml() writes must read back as the same config.
+  berth::config::Config again = berth::config::parse_config(berth::config::to_toml(config), "fuzz");
+  if (again != config) std::abort();
+  return 0;
+}
