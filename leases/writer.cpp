@@ -19,11 +19,13 @@ LeaseWriter::~LeaseWriter() {
 }
 
 void LeaseWriter::submit(std::vector<LeaseChange> changes, Done done) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
+    wake = queue_.empty() && !busy_;  // a busy writer looks at the queue when it is done
     queue_.push_back(Pending{std::move(changes), std::move(done)});
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void LeaseWriter::flush() {

@@ -239,15 +239,32 @@ void Daemon::execute(size_t bridge, Decision decision) {
   auto shared = std::make_shared<Decision>(std::move(decision));
   std::vector<leases::LeaseChange> changes = shared->commit;
   writer_->submit(std::move(changes), [this, bridge, shared](bool ok) {
-    asio::post(io_, [this, bridge, shared, ok] {
-      if (!ok) {
-        dhcp_.commit_failed(bridge, *shared);
-        if (shared->reply) spdlog::error("{}: not sent, the lease could not be stored", shared->reply->log_line);
-        return;
-      }
-      if (shared->reply) send(bridge, *shared->reply);
-    });
+    bool first;
+    {
+      std::lock_guard lock(committed_mu_);
+      first = committed_.empty();
+      committed_.push_back(Committed{bridge, shared, ok});
+    }
+    if (first) asio::post(io_, [this] { send_committed(); });
   });
+}
+
+void Daemon::send_committed() {
+  {
+    std::lock_guard lock(committed_mu_);
+    sending_.swap(committed_);
+  }
+  for (const Committed& c : sending_) {
+    if (!c.ok) {
+      dhcp_.commit_failed(c.bridge, *c.decision);
+      if (c.decision->reply) {
+        spdlog::error("{}: not sent, the lease could not be stored", c.decision->reply->log_line);
+      }
+    } else if (c.decision->reply) {
+      send(c.bridge, *c.decision->reply);
+    }
+  }
+  sending_.clear();
 }
 
 void Daemon::send(size_t bridge, const Reply& reply) {

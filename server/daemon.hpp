@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "config/config.hpp"
@@ -49,6 +50,7 @@ class Daemon {
   void execute(size_t bridge, Decision decision);
   void send(size_t bridge, const Reply& reply);
   void arm_tick();
+  void send_committed();
   void reload_reservations();
   void wait_signals();
 
@@ -66,6 +68,16 @@ class Daemon {
   std::vector<uint8_t> relay_buffer_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer tick_;
+  // Decisions whose commit finished, handed over by the writer thread; one
+  // post drains them all, so a group commit costs one wake-up, not one each.
+  struct Committed {
+    size_t bridge;
+    std::shared_ptr<Decision> decision;
+    bool ok;
+  };
+  std::mutex committed_mu_;
+  std::vector<Committed> committed_;
+  std::vector<Committed> sending_;
   std::vector<uint8_t> encode_buffer_;
   std::vector<uint8_t> frame_buffer_;
 };
