@@ -29,10 +29,10 @@ struct DaemonConfig {
 };
 
 struct BridgeConfig {
-  std::string name;     // interface name, at most 15 bytes
-  Ipv4Prefix address;   // the bridge's own address and subnet, e.g. 10.0.3.1/24
+  std::string name;    // interface name, at most 15 bytes
+  Ipv4Prefix address;  // the bridge's own address and subnet, e.g. 10.0.3.1/24
   Ipv4Address pool_start;
-  Ipv4Address pool_end;  // inclusive
+  Ipv4Address pool_end;        // inclusive
   uint32_t lease_time = 3600;  // seconds
   std::string domain = "berth";
   std::optional<uint16_t> mtu;  // option 26 and the bridge's MTU when set

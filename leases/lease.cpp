@@ -6,17 +6,21 @@ namespace berth::leases {
 
 std::string_view to_string(LeaseState s) {
   switch (s) {
-    case LeaseState::bound: return "bound";
-    case LeaseState::released: return "released";
-    case LeaseState::expired: return "expired";
-    case LeaseState::declined: return "declined";
+    case LeaseState::bound:
+      return "bound";
+    case LeaseState::released:
+      return "released";
+    case LeaseState::expired:
+      return "expired";
+    case LeaseState::declined:
+      return "declined";
   }
   return "unknown";
 }
 
 std::optional<LeaseState> lease_state_from_string(std::string_view s) {
-  for (LeaseState st : {LeaseState::bound, LeaseState::released, LeaseState::expired,
-                        LeaseState::declined}) {
+  for (LeaseState st :
+       {LeaseState::bound, LeaseState::released, LeaseState::expired, LeaseState::declined}) {
     if (to_string(st) == s) return st;
   }
   return std::nullopt;
@@ -24,9 +28,12 @@ std::optional<LeaseState> lease_state_from_string(std::string_view s) {
 
 std::string_view to_string(MatchKind k) {
   switch (k) {
-    case MatchKind::mac: return "mac";
-    case MatchKind::client_id: return "client_id";
-    case MatchKind::hostname: return "hostname";
+    case MatchKind::mac:
+      return "mac";
+    case MatchKind::client_id:
+      return "client_id";
+    case MatchKind::hostname:
+      return "hostname";
   }
   return "unknown";
 }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cctype>
 #include <cassert>
+#include <cctype>
 
 namespace berth::leases {
 
@@ -22,9 +22,12 @@ std::string lower(std::string_view s) {
 
 bool ClientKey::matches(const Reservation& r) const {
   switch (r.match) {
-    case MatchKind::mac: return mac == r.mac;
-    case MatchKind::client_id: return !client_id.empty() && client_id == r.client_id;
-    case MatchKind::hostname: return !hostname.empty() && lower(hostname) == lower(r.hostname_match);
+    case MatchKind::mac:
+      return mac == r.mac;
+    case MatchKind::client_id:
+      return !client_id.empty() && client_id == r.client_id;
+    case MatchKind::hostname:
+      return !hostname.empty() && lower(hostname) == lower(r.hostname_match);
   }
   return false;
 }
@@ -101,7 +104,8 @@ void LeaseTable::index(const Lease& l) {
 void LeaseTable::unindex(const Lease& l) {
   if (auto it = by_mac_.find(l.mac); it != by_mac_.end() && it->second == l.ip) by_mac_.erase(it);
   if (!l.client_id.empty()) {
-    if (auto it = by_client_id_.find(l.client_id); it != by_client_id_.end() && it->second == l.ip) {
+    if (auto it = by_client_id_.find(l.client_id);
+        it != by_client_id_.end() && it->second == l.ip) {
       by_client_id_.erase(it);
     }
   }
@@ -126,9 +130,15 @@ void LeaseTable::set_reservations(std::vector<Reservation> reservations) {
     const Reservation& r = reservations_[i];
     reservation_by_ip_.emplace(r.ip, i);
     switch (r.match) {
-      case MatchKind::mac: reservation_by_mac_.emplace(r.mac, i); break;
-      case MatchKind::client_id: reservation_by_client_id_.emplace(r.client_id, i); break;
-      case MatchKind::hostname: reservation_by_hostname_.emplace(lower(r.hostname_match), i); break;
+      case MatchKind::mac:
+        reservation_by_mac_.emplace(r.mac, i);
+        break;
+      case MatchKind::client_id:
+        reservation_by_client_id_.emplace(r.client_id, i);
+        break;
+      case MatchKind::hostname:
+        reservation_by_hostname_.emplace(lower(r.hostname_match), i);
+        break;
     }
     touched.push_back(r.ip);
   }
@@ -232,7 +242,9 @@ uint32_t mac_hash(const MacAddress& mac) {
 std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
                                                 std::optional<Ipv4Address> requested,
                                                 int64_t now) const {
-  auto usable = [&](Ipv4Address ip) { return pool_.contains(ip) && !held_by_other(ip, client, now); };
+  auto usable = [&](Ipv4Address ip) {
+    return pool_.contains(ip) && !held_by_other(ip, client, now);
+  };
   if (const Reservation* r = reservation_for(client); r && !held_by_other(r->ip, client, now)) {
     return r->ip;
   }
@@ -313,10 +325,18 @@ LeaseTable::Counts LeaseTable::counts(int64_t now) const {
   for (const auto& [ip, l] : by_ip_) {
     (void)ip;
     switch (l.state_at(now)) {
-      case LeaseState::bound: ++c.bound; break;
-      case LeaseState::released: ++c.released; break;
-      case LeaseState::expired: ++c.expired; break;
-      case LeaseState::declined: ++c.declined; break;
+      case LeaseState::bound:
+        ++c.bound;
+        break;
+      case LeaseState::released:
+        ++c.released;
+        break;
+      case LeaseState::expired:
+        ++c.expired;
+        break;
+      case LeaseState::declined:
+        ++c.declined;
+        break;
     }
   }
   for (const auto& [ip, o] : offers_) {

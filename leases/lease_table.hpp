@@ -96,8 +96,8 @@ class LeaseTable {
   // address; the address it asked for when free; a stable hash of its MAC into
   // the pool; the lowest never-used address; else the longest-expired lease of
   // another client. nullopt when the pool is exhausted.
-  std::optional<Ipv4Address> allocate(const ClientKey& client,
-                                      std::optional<Ipv4Address> requested, int64_t now) const;
+  std::optional<Ipv4Address> allocate(const ClientKey& client, std::optional<Ipv4Address> requested,
+                                      int64_t now) const;
 
   void put_offer(Ipv4Address ip, ClientKey client, int64_t expires_at);
   void drop_offer(Ipv4Address ip);

@@ -82,9 +82,9 @@ struct Statement {
 
 LeaseStore::LeaseStore(const std::string& path, Durability durability, int migrate_to)
     : path_(path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -266,7 +266,8 @@ void LeaseStore::write(std::span<const LeaseChange> changes) {
     for (const LeaseChange& c : changes) {
       const Lease& l = c.lease;
       const std::string ip = l.ip.to_string();
-      const bool quarantined = c.kind == LeaseChange::Kind::upsert && l.state == LeaseState::declined;
+      const bool quarantined =
+          c.kind == LeaseChange::Kind::upsert && l.state == LeaseState::declined;
       // An address is either leased or quarantined, never both: clear the
       // table the change does not write (both, for an erase).
       auto remove_from = [&](const char* sql) {
@@ -311,8 +312,10 @@ namespace {
 
 std::string match_value(const Reservation& r) {
   switch (r.match) {
-    case MatchKind::mac: return r.mac.to_string();
-    case MatchKind::client_id: return to_hex_colon(r.client_id);
+    case MatchKind::mac:
+      return r.mac.to_string();
+    case MatchKind::client_id:
+      return to_hex_colon(r.client_id);
     case MatchKind::hostname: {
       std::string h = r.hostname_match;
       for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -344,10 +347,16 @@ std::vector<Reservation> LeaseStore::load_reservations() const {
       r.ip = *ip;
       switch (r.match) {
         case MatchKind::mac:
-          if (auto m = MacAddress::parse(value)) r.mac = *m; else ok = false;
+          if (auto m = MacAddress::parse(value))
+            r.mac = *m;
+          else
+            ok = false;
           break;
         case MatchKind::client_id:
-          if (auto id = parse_hex_colon(value); id && !id->empty()) r.client_id = *id; else ok = false;
+          if (auto id = parse_hex_colon(value); id && !id->empty())
+            r.client_id = *id;
+          else
+            ok = false;
           break;
         case MatchKind::hostname:
           r.hostname_match = value;
@@ -387,9 +396,10 @@ Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
   bind_value(find, 3, value);
   bind_value(find, 4, ip);
   if (sqlite3_step(find) == SQLITE_ROW) {
-    std::string msg = "conflicts with reservation " + std::to_string(sqlite3_column_int64(find, 0)) +
-                      " (" + column_text(find, 1) + " " + column_text(find, 2) + " -> " +
-                      column_text(find, 3) + ") on " + r.bridge;
+    std::string msg = "conflicts with reservation " +
+                      std::to_string(sqlite3_column_int64(find, 0)) + " (" + column_text(find, 1) +
+                      " " + column_text(find, 2) + " -> " + column_text(find, 3) + ") on " +
+                      r.bridge;
     sqlite3_reset(find);
     throw StoreError(msg);
   }

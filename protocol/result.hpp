@@ -19,10 +19,14 @@ enum class Errc {
 
 constexpr std::string_view to_string(Errc e) {
   switch (e) {
-    case Errc::truncated: return "truncated";
-    case Errc::malformed: return "malformed";
-    case Errc::unsupported: return "unsupported";
-    case Errc::no_space: return "no_space";
+    case Errc::truncated:
+      return "truncated";
+    case Errc::malformed:
+      return "malformed";
+    case Errc::unsupported:
+      return "unsupported";
+    case Errc::no_space:
+      return "no_space";
   }
   return "unknown";
 }
@@ -41,15 +45,27 @@ class [[nodiscard]] Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, Error> v_;

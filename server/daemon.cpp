@@ -49,8 +49,8 @@ Daemon::Daemon(config::Config cfg)
 
   links_.reserve(config_.bridges.size());
   for (const config::BridgeConfig& bc : config_.bridges) {
-    bridge::LinkInfo info = bridge::ensure_bridge(
-        bridge::BridgeSpec{.name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create});
+    bridge::LinkInfo info = bridge::ensure_bridge(bridge::BridgeSpec{
+        .name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create});
     size_t index = dhcp_.add_bridge(BridgeSettings{.name = bc.name,
                                                    .address = bc.address,
                                                    .pool_first = bc.pool_start,
@@ -118,8 +118,9 @@ void Daemon::wait_signals() {
         log_stats();
         break;
       case SIGHUP:
-        spdlog::warn("SIGHUP: configuration reload is not available in this version; "
-                     "restart berthd to apply a changed config (leases are kept)");
+        spdlog::warn(
+            "SIGHUP: configuration reload is not available in this version; "
+            "restart berthd to apply a changed config (leases are kept)");
         break;
       default:
         spdlog::info("signal {}: shutting down", sig);
@@ -189,17 +190,18 @@ void Daemon::on_frame(BridgeLink& link, ByteView bytes, bool checksum_not_ready)
 }
 
 void Daemon::receive_relay() {
-  relay_socket_->async_wait(asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted) return;
-    // Drain what is queued (bounded, so the bridges' sockets get their turn).
-    for (int i = 0; !ec && i < 64; ++i) {
-      boost::system::error_code rec;
-      size_t n = relay_socket_->receive_from(asio::buffer(relay_buffer_), relay_from_, 0, rec);
-      if (rec) break;  // would_block: drained
-      on_relay_datagram(n);
-    }
-    receive_relay();
-  });
+  relay_socket_->async_wait(
+      asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+        if (ec == asio::error::operation_aborted) return;
+        // Drain what is queued (bounded, so the bridges' sockets get their turn).
+        for (int i = 0; !ec && i < 64; ++i) {
+          boost::system::error_code rec;
+          size_t n = relay_socket_->receive_from(asio::buffer(relay_buffer_), relay_from_, 0, rec);
+          if (rec) break;  // would_block: drained
+          on_relay_datagram(n);
+        }
+        receive_relay();
+      });
 }
 
 void Daemon::on_relay_datagram(size_t n) {

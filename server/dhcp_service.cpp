@@ -45,7 +45,8 @@ std::optional<std::string> reservation_problem(const leases::Reservation& r,
     return fmt::format("{} is outside {}'s subnet {}", r.ip.to_string(), bridge.name,
                        net.to_string());
   }
-  if (r.ip == net.address) return fmt::format("{} is {}'s own address", r.ip.to_string(), bridge.name);
+  if (r.ip == net.address)
+    return fmt::format("{} is {}'s own address", r.ip.to_string(), bridge.name);
   if (r.ip == net.network() || r.ip == net.broadcast()) {
     return fmt::format("{} is the network or broadcast address of {}", r.ip.to_string(),
                        net.to_string());
@@ -64,8 +65,8 @@ std::string hostname_of(const Message& msg) {
   return {};
 }
 
-std::string describe(const BridgeSettings& s, MessageType type, Ipv4Address ip,
-                     const Message& msg, std::string_view extra) {
+std::string describe(const BridgeSettings& s, MessageType type, Ipv4Address ip, const Message& msg,
+                     std::string_view extra) {
   std::string line = fmt::format("{}({})", to_string(type), s.name);
   if (!ip.is_unspecified()) line += " " + ip.to_string();
   line += " " + msg.mac().to_string();
@@ -140,12 +141,24 @@ Decision DhcpService::handle(size_t bridge, const Message& msg, int64_t now) {
 
   Bridge& b = *bridges_[bridge];
   switch (*type) {
-    case MessageType::discover: d = discover(b, msg, now); break;
-    case MessageType::request: d = request(b, msg, now); break;
-    case MessageType::release: d = release(b, msg, now); break;
-    case MessageType::decline: d = decline(b, msg, now); break;
-    case MessageType::inform: d = inform(b, msg); break;
-    default: d.drop_reason = "unexpected_type"; break;
+    case MessageType::discover:
+      d = discover(b, msg, now);
+      break;
+    case MessageType::request:
+      d = request(b, msg, now);
+      break;
+    case MessageType::release:
+      d = release(b, msg, now);
+      break;
+    case MessageType::decline:
+      d = decline(b, msg, now);
+      break;
+    case MessageType::inform:
+      d = inform(b, msg);
+      break;
+    default:
+      d.drop_reason = "unexpected_type";
+      break;
   }
   if (!d.reply && !d.drop_reason.empty()) counters_.drop(d.drop_reason);
   if (d.reply) {
@@ -208,22 +221,30 @@ Reply DhcpService::make_reply(const Bridge& b, const Message& msg, MessageType t
 
     // Only what the client asked for (option 55), in the order it asked;
     // a client without a list gets the basics.
-    static constexpr uint8_t kDefaultList[] = {opt::subnet_mask, opt::router, opt::dns_servers,
-                                               opt::domain_name, opt::broadcast_address,
-                                               opt::interface_mtu};
+    static constexpr uint8_t kDefaultList[] = {opt::subnet_mask,       opt::router,
+                                               opt::dns_servers,       opt::domain_name,
+                                               opt::broadcast_address, opt::interface_mtu};
     ByteView wanted(kDefaultList);
     const Bytes* prl = msg.options.get(opt::parameter_request_list);
     if (prl) wanted = *prl;
     for (uint8_t code : wanted) {
       if (m.options.has(code)) continue;
       switch (code) {
-        case opt::subnet_mask: m.options.set_ipv4(code, s.address.mask()); break;
-        case opt::router: m.options.set_ipv4(code, s.address.address); break;
-        case opt::dns_servers: m.options.set_ipv4(code, s.address.address); break;
+        case opt::subnet_mask:
+          m.options.set_ipv4(code, s.address.mask());
+          break;
+        case opt::router:
+          m.options.set_ipv4(code, s.address.address);
+          break;
+        case opt::dns_servers:
+          m.options.set_ipv4(code, s.address.address);
+          break;
         case opt::domain_name:
           if (!s.domain.empty()) m.options.set_text(code, s.domain);
           break;
-        case opt::broadcast_address: m.options.set_ipv4(code, s.address.broadcast()); break;
+        case opt::broadcast_address:
+          m.options.set_ipv4(code, s.address.broadcast());
+          break;
         case opt::interface_mtu:
           if (s.mtu) m.options.set_u16(code, *s.mtu);
           break;
@@ -231,15 +252,18 @@ Reply DhcpService::make_reply(const Bridge& b, const Message& msg, MessageType t
           if (!inform) m.options.set_u32(code, s.lease_time / 2);
           break;
         case opt::rebinding_time:
-          if (!inform) m.options.set_u32(code, static_cast<uint32_t>(uint64_t{s.lease_time} * 7 / 8));
+          if (!inform)
+            m.options.set_u32(code, static_cast<uint32_t>(uint64_t{s.lease_time} * 7 / 8));
           break;
-        default: break;
+        default:
+          break;
       }
     }
   }
   // RFC 6842: echo the client identifier; RFC 3046 §2.2: echo relay agent
   // information, last.
-  if (const Bytes* id = msg.options.get(opt::client_identifier)) m.options.set(opt::client_identifier, *id);
+  if (const Bytes* id = msg.options.get(opt::client_identifier))
+    m.options.set(opt::client_identifier, *id);
   if (const Bytes* rai = msg.options.get(opt::relay_agent_information)) {
     m.options.set(opt::relay_agent_information, *rai);
   }
@@ -403,7 +427,8 @@ Decision DhcpService::release(Bridge& b, const Message& msg, int64_t now) {
   released.expires_at = now;
   released.updated_at = now;
   // `l` points into the table, which apply() changes: log from the copy.
-  spdlog::info("{}", describe(b.settings, MessageType::release, msg.ciaddr, msg, released.hostname));
+  spdlog::info("{}",
+               describe(b.settings, MessageType::release, msg.ciaddr, msg, released.hostname));
   apply(b, d, LeaseChange::upsert(released));
   return d;
 }

@@ -1,6 +1,6 @@
 // berthd: DHCP (and, later, DNS) for container and VM bridges.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>

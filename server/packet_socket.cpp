@@ -28,24 +28,24 @@ namespace {
 // the kernel. Jumps count from the next instruction; every "no" lands on
 // the drop at the end (index 18).
 constexpr std::array<sock_filter, 18> kDhcpServerFilter = {{
-    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                  // 0: ethertype
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 16),    // 1:   IPv4?
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),                  // 2: protocol
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 14), // 3:   UDP?
-    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),                  // 4: flags + fragment offset
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 12, 0),     // 5:   a fragment: drop
-    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),                 // 6: X = IP header length
-    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),                  // 7: UDP destination port
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 0, 9),           // 8:   67?
-    BPF_STMT(BPF_MISC | BPF_TXA, 0),                         // 9: A = X
-    BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 14 + 8 + 28),        // 10: A = end of giaddr
-    BPF_STMT(BPF_MISC | BPF_TAX, 0),                         // 11: X = A
-    BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),                   // 12: A = frame length
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_X, 0, 0, 3),            // 13:   holds giaddr? else accept
-    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),                 // 14: X = IP header length
-    BPF_STMT(BPF_LD | BPF_W | BPF_IND, 14 + 8 + 24),         // 15: giaddr
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),            // 16:   0? else drop
-    BPF_STMT(BPF_RET | BPF_K, 0x40000),                      // 17: accept
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                   // 0: ethertype
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 16),     // 1:   IPv4?
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),                   // 2: protocol
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 14),  // 3:   UDP?
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),                   // 4: flags + fragment offset
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 12, 0),      // 5:   a fragment: drop
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),                  // 6: X = IP header length
+    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),                   // 7: UDP destination port
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 0, 9),            // 8:   67?
+    BPF_STMT(BPF_MISC | BPF_TXA, 0),                          // 9: A = X
+    BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 14 + 8 + 28),         // 10: A = end of giaddr
+    BPF_STMT(BPF_MISC | BPF_TAX, 0),                          // 11: X = A
+    BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),                    // 12: A = frame length
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_X, 0, 0, 3),             // 13:   holds giaddr? else accept
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),                  // 14: X = IP header length
+    BPF_STMT(BPF_LD | BPF_W | BPF_IND, 14 + 8 + 24),          // 15: giaddr
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),             // 16:   0? else drop
+    BPF_STMT(BPF_RET | BPF_K, 0x40000),                       // 17: accept
 }};
 constexpr sock_filter kDrop = BPF_STMT(BPF_RET | BPF_K, 0);  // 18
 

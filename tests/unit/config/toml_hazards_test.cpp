@@ -26,7 +26,10 @@ TEST(TomlHazards, NulInATableHeaderIsAConfigError) {
 
 TEST(TomlHazards, ControlCharacterIsAConfigErrorWithItsPosition) {
   try {
-    parse_config("[daemon]\nlog_level = \"in\x01" "fo\"\n", "ctl.toml");
+    parse_config(
+        "[daemon]\nlog_level = \"in\x01"
+        "fo\"\n",
+        "ctl.toml");
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.line(), 2u);
@@ -47,7 +50,8 @@ TEST(TomlHazards, TableHeaderWithoutAKeyIsAConfigError) {
 
 TEST(TomlHazards, BracketsInsideStringsAndCommentsAreNotHeaders) {
   // Multi-line strings and comments may hold "[#" at a line start.
-  EXPECT_THROW(parse_config("x = '''\n[# not a header\n'''\n", "s.toml"), ConfigError);  // unknown key x
+  EXPECT_THROW(parse_config("x = '''\n[# not a header\n'''\n", "s.toml"),
+               ConfigError);  // unknown key x
   try {
     parse_config("x = '''\n[# not a header\n'''\n", "s.toml");
   } catch (const ConfigError& e) {

@@ -12,8 +12,14 @@ MacAddress mac(uint8_t last) { return MacAddress({0x02, 0, 0, 0, 0, last}); }
 ClientKey client(uint8_t last) { return ClientKey{.mac = mac(last), .client_id = {}}; }
 
 Lease bound(const char* addr, uint8_t m, int64_t expires) {
-  return Lease{.bridge = "br0", .ip = ip(addr), .mac = mac(m), .client_id = {}, .hostname = {},
-               .state = LeaseState::bound, .expires_at = expires, .updated_at = 0};
+  return Lease{.bridge = "br0",
+               .ip = ip(addr),
+               .mac = mac(m),
+               .client_id = {},
+               .hostname = {},
+               .state = LeaseState::bound,
+               .expires_at = expires,
+               .updated_at = 0};
 }
 
 TEST(AddressBitmap, FindsLowestClearAndWraps) {
@@ -194,9 +200,14 @@ TEST(LeaseTableReservations, MatchesByClientIdThenMacThenHostname) {
 
 TEST(LeaseTableReservations, ExpiryComesFromTheIndex) {
   LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
-  Lease a{.bridge = "br0", .ip = *Ipv4Address::parse("198.18.0.10"),
-          .mac = MacAddress({2, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = "a",
-          .state = LeaseState::bound, .expires_at = 100, .updated_at = 0};
+  Lease a{.bridge = "br0",
+          .ip = *Ipv4Address::parse("198.18.0.10"),
+          .mac = MacAddress({2, 0, 0, 0, 0, 1}),
+          .client_id = {},
+          .hostname = "a",
+          .state = LeaseState::bound,
+          .expires_at = 100,
+          .updated_at = 0};
   Lease b = a;
   b.ip = *Ipv4Address::parse("198.18.0.11");
   b.mac = MacAddress({2, 0, 0, 0, 0, 2});

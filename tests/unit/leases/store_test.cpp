@@ -74,11 +74,12 @@ TEST_F(TempDb, FailedTransactionWritesNothing) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     // A trigger that fails the second insert of the batch, as a full disk would.
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER fail BEFORE INSERT ON leases "
-                           "WHEN NEW.ip = '198.18.0.11' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "CREATE TRIGGER fail BEFORE INSERT ON leases "
+                     "WHEN NEW.ip = '198.18.0.11' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
     sqlite3_close(db);
   }
   std::vector<LeaseChange> batch{LeaseChange::upsert(sample("198.18.0.10", 1)),
@@ -88,9 +89,7 @@ TEST_F(TempDb, FailedTransactionWritesNothing) {
 }
 
 TEST_F(TempDb, RefusesADatabaseFromTheFuture) {
-  {
-    LeaseStore s(path_, Durability::process);
-  }
+  { LeaseStore s(path_, Durability::process); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 999", nullptr, nullptr, nullptr),

@@ -71,7 +71,9 @@ struct Client {
   }
 };
 
-Client client(uint8_t n) { return Client{.mac = MacAddress({0x02, 0, 0, 0, 0, n}), .client_id = {}}; }
+Client client(uint8_t n) {
+  return Client{.mac = MacAddress({0x02, 0, 0, 0, 0, n}), .client_id = {}};
+}
 
 class DhcpServiceTest : public ::testing::Test {
  protected:
