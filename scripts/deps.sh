@@ -15,7 +15,7 @@ build_pkgs=(
   iproute2
 )
 test_pkgs=(
-  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format git
   busybox isc-dhcp-client dhcpcd-base dnsmasq-base
   kea-dhcp4-server kea-admin
   dnsutils knot-dnsutils dnsperf
