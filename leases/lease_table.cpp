@@ -65,6 +65,7 @@ void AddressBitmap::set(Ipv4Address a, bool value) {
   } else {
     w &= ~bit;
     --set_count_;
+    hint_word_ = std::min(hint_word_, i / 64);
   }
 }
 
@@ -72,9 +73,10 @@ std::optional<Ipv4Address> AddressBitmap::find_clear(Ipv4Address from) const {
   const uint32_t n = size();
   if (set_count_ >= n) return std::nullopt;
   uint32_t start = contains(from) ? from.value() - first_.value() : 0;
-  // Two passes: [start, n) then [0, start).
+  const uint32_t hint_bit = hint_word_ * 64;
+  // Two passes: [start, n) then [0, start); nothing below the hint is clear.
   for (int pass = 0; pass < 2; ++pass) {
-    uint32_t lo = pass == 0 ? start : 0;
+    uint32_t lo = std::max(pass == 0 ? start : 0u, hint_bit);
     uint32_t hi = pass == 0 ? n : start;
     uint32_t i = lo;
     while (i < hi) {
@@ -84,9 +86,11 @@ std::optional<Ipv4Address> AddressBitmap::find_clear(Ipv4Address from) const {
         continue;
       }
       uint32_t found = i + static_cast<uint32_t>(std::countr_zero(w));
-      if (found < hi) return Ipv4Address(first_.value() + found);
-      break;
+      if (found >= hi) break;
+      if (lo == hint_bit) hint_word_ = found / 64;  // every word before it is full
+      return Ipv4Address(first_.value() + found);
     }
+    if (lo == hint_bit && hi == n) hint_word_ = (n + 63) / 64;
   }
   return std::nullopt;
 }

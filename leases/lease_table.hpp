@@ -53,6 +53,9 @@ class AddressBitmap {
   Ipv4Address last_;
   std::vector<uint64_t> words_;
   uint32_t set_count_ = 0;
+  // No clear bit in any word below this one: a full pool's prefix is not
+  // scanned again on every allocation.
+  mutable uint32_t hint_word_ = 0;
 };
 
 struct Offer {

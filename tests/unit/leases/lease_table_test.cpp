@@ -49,6 +49,18 @@ TEST(AddressBitmap, SlashSixteenPoolFindsTheOnlyFreeAddress) {
   EXPECT_EQ(b.find_clear(b.first()), ip("198.18.200.7"));
 }
 
+TEST(AddressBitmap, FreeingALowAddressAfterASearchIsFoundAgain) {
+  AddressBitmap b(ip("198.18.0.0"), ip("198.18.3.255"));
+  for (uint32_t v = b.first().value(); v <= b.last().value(); ++v) b.set(Ipv4Address(v), true);
+  b.set(ip("198.18.2.200"), false);
+  EXPECT_EQ(b.find_clear(b.first()), ip("198.18.2.200"));  // moves the search hint up
+  b.set(ip("198.18.2.200"), true);
+  EXPECT_FALSE(b.find_clear(b.first()).has_value());
+  b.set(ip("198.18.0.3"), false);  // below the hint
+  EXPECT_EQ(b.find_clear(b.first()), ip("198.18.0.3"));
+  EXPECT_EQ(b.find_clear(ip("198.18.1.0")), ip("198.18.0.3"));  // found by wrapping
+}
+
 TEST(LeaseTable, ReturningClientGetsItsPreviousAddress) {
   LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
   Lease l = bound("198.18.0.17", 1, 100);
