@@ -348,6 +348,10 @@ std::string to_toml(const Config& config) {
     out += "domain = " + toml_string(b.domain) + "\n";
     if (b.mtu) out += "mtu = " + std::to_string(*b.mtu) + "\n";
     out += std::string("create = ") + (b.create ? "true" : "false") + "\n";
+    out += std::string("authoritative = ") + (b.authoritative ? "true" : "false") + "\n";
+    out += std::string("ignore_client_id = ") + (b.ignore_client_id ? "true" : "false") + "\n";
+    out += std::string("rapid_commit = ") + (b.rapid_commit ? "true" : "false") + "\n";
+    out += "decline_quarantine = " + std::to_string(b.decline_quarantine) + "\n";
   }
   return out;
 }

@@ -35,8 +35,12 @@ struct BridgeConfig {
   Ipv4Address pool_end;        // inclusive
   uint32_t lease_time = 3600;  // seconds
   std::string domain = "berth";
-  std::optional<uint16_t> mtu;  // option 26 and the bridge's MTU when set
-  bool create = true;           // create the bridge when it does not exist
+  std::optional<uint16_t> mtu;        // option 26 and the bridge's MTU when set
+  bool create = true;                 // create the bridge when it does not exist
+  bool authoritative = true;          // NAK requests for addresses that are not ours
+  bool ignore_client_id = false;      // identify clients by MAC only (cloned VMs)
+  bool rapid_commit = false;          // answer DISCOVER + option 80 with an ACK (RFC 4039)
+  uint32_t decline_quarantine = 600;  // seconds a declined address is not offered
 
   bool operator==(const BridgeConfig&) const = default;
 };

@@ -146,6 +146,18 @@ void apply_mtu(const Value& v, BridgeDraft& d) {
 }
 
 void apply_create(const Value& v, BridgeDraft& d) { d.value.create = v.boolean(); }
+void apply_authoritative(const Value& v, BridgeDraft& d) { d.value.authoritative = v.boolean(); }
+void apply_ignore_client_id(const Value& v, BridgeDraft& d) {
+  d.value.ignore_client_id = v.boolean();
+}
+void apply_rapid_commit(const Value& v, BridgeDraft& d) { d.value.rapid_commit = v.boolean(); }
+void apply_decline_quarantine(const Value& v, BridgeDraft& d) {
+  const int64_t seconds = v.integer();
+  if (seconds < 0 || seconds > 7 * 24 * 3600) {
+    v.fail("decline_quarantine " + std::to_string(seconds) + " is out of range 0..604800");
+  }
+  d.value.decline_quarantine = static_cast<uint32_t>(seconds);
+}
 
 void finish_bridge(BridgeDraft& d) {
   if (!d.pool) {
@@ -157,7 +169,7 @@ void finish_bridge(BridgeDraft& d) {
   d.value.pool_end = d.pool->last;
 }
 
-constexpr std::array<KeyRow<BridgeDraft>, 7> kBridgeRows = {{
+constexpr std::array<KeyRow<BridgeDraft>, 11> kBridgeRows = {{
     {"name", "string", "required", true, false,
      "Interface name of the bridge: 1 to 15 bytes, no '/', ':' or whitespace.", apply_name},
     {"address", "string", "required", true, false,
@@ -183,6 +195,22 @@ constexpr std::array<KeyRow<BridgeDraft>, 7> kBridgeRows = {{
     {"create", "boolean", "`true`", false, false,
      "Create the bridge if it does not exist; when false, someone else must create it.",
      apply_create},
+    {"authoritative", "boolean", "`true`", false, true,
+     "NAK a request for an address that is not ours on this bridge, so a client that moved "
+     "here recovers at once (dnsmasq's dhcp-authoritative). When false, berthd stays silent "
+     "about clients it has no record of.",
+     apply_authoritative},
+    {"ignore_client_id", "boolean", "`false`", false, true,
+     "Identify clients by MAC only, ignoring DHCP option 61: cloned VMs often share a client "
+     "identifier.",
+     apply_ignore_client_id},
+    {"rapid_commit", "boolean", "`false`", false, true,
+     "Answer a DISCOVER that carries option 80 with an ACK at once (RFC 4039).",
+     apply_rapid_commit},
+    {"decline_quarantine", "integer", "`600`", false, true,
+     "Seconds an address a client declined (DHCPDECLINE: in use on the link) is kept out of "
+     "the pool; 0 to 604800.",
+     apply_decline_quarantine},
 }};
 
 const Section<BridgeDraft> kBridgeSection = {

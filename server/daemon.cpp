@@ -57,7 +57,11 @@ Daemon::Daemon(config::Config cfg)
                                                    .pool_last = bc.pool_end,
                                                    .lease_time = bc.lease_time,
                                                    .domain = bc.domain,
-                                                   .mtu = bc.mtu},
+                                                   .mtu = bc.mtu,
+                                                   .decline_quarantine = bc.decline_quarantine,
+                                                   .authoritative = bc.authoritative,
+                                                   .ignore_client_id = bc.ignore_client_id,
+                                                   .rapid_commit = bc.rapid_commit},
                                     stored);
     BridgeLink link{.index = index,
                     .ifindex = info.ifindex,

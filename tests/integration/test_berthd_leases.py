@@ -92,7 +92,7 @@ class Decline(unittest.TestCase):
     def test_declined_address_is_not_offered_during_quarantine(self):
         with Lab() as lab:
             a, b = lab.client("d1"), lab.client("d2")
-            server = start_berthd(lab)
+            server = start_berthd(lab, bridges=[BridgeConfig(extra="decline_quarantine = 300")])
             kind, offered, _ = self.exchange(a, dhcpframes.discover(a.mac, 1), 1)
             self.assertEqual(kind, dhcpframes.OFFER)
             kind, acked, _ = self.exchange(a, dhcpframes.request(a.mac, 2, offered, SERVER), 2)
@@ -106,8 +106,9 @@ class Decline(unittest.TestCase):
             _, other, _ = self.exchange(b, asked, 5)
             self.assertNotEqual(other, offered)
             with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as conn:
-                rows = conn.execute("SELECT ip, mac FROM quarantine").fetchall()
-            self.assertEqual(rows, [(offered, a.mac)])
+                rows = conn.execute(
+                    "SELECT ip, mac, until - declined_at FROM quarantine").fetchall()
+            self.assertEqual(rows, [(offered, a.mac, 300)])  # the configured quarantine
 
 
 class SmallPool(unittest.TestCase):
