@@ -988,6 +988,15 @@ class Dhclient(DhcpClient):
         """`dhclient -r`: stops the running instance (via the pid file) and
         sends DHCPRELEASE for the lease in the lease file."""
         before = len(self.events())
+        if self.process is not None and self.process.alive():
+            # `-r` stops the running instance through the pid file, which a
+            # freshly (re)started dhclient writes a moment after binding.
+            def pid_written():
+                try:
+                    return self.pid_file.read_text().strip() == str(self.process.pid)
+                except FileNotFoundError:
+                    return False
+            wait_until(pid_written, timeout, "dhclient to write its pid file")
         runner = self.ns.spawn(self._base() + ["-r", self.ns.ifname],
                                log=self.dir / f"dhclient-release-{self.lab.seq()}.log")
         self.wait_event(self.release_events, before, timeout, "the release", process=runner)
