@@ -211,8 +211,13 @@ void Daemon::receive_relay() {
 void Daemon::on_relay_datagram(size_t n) {
   auto msg = dhcp4::parse_message(ByteView(relay_buffer_.data(), n));
   if (!msg) {
-    // Broadcasts from local clients land here too; the packet socket counts
-    // those, so only count what was meant for this socket.
+    // Local clients (port 68) land here too and are counted by the packet
+    // socket; relay agents send from port 67 and are only seen here.
+    if (relay_from_.port() == dhcp4::kServerPort) {
+      dhcp_.counters().drop(fmt::format("dhcp_{}", to_string(msg.error().code)));
+      spdlog::debug("relayed message from {}: {}", relay_from_.address().to_string(),
+                    msg.error().what);
+    }
     return;
   }
   if (msg->giaddr.is_unspecified()) return;  // a local client: the packet socket has it
@@ -291,11 +296,7 @@ void Daemon::send(size_t bridge, const Reply& reply) {
     if (ec) spdlog::warn("reply to relay {}: {}", reply.dst_ip.to_string(), ec.message());
     return;
   }
-  BridgeLink* link = nullptr;
-  for (BridgeLink& l : links_) {
-    if (l.index == bridge) link = &l;
-  }
-  if (!link) return;
+  BridgeLink* link = &links_.at(bridge);  // links_[i] serves DhcpService bridge i
   UdpFrameSpec spec{.src_mac = link->mac,
                     .dst_mac = reply.dst_mac,
                     .src_ip = link->address.address,

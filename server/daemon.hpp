@@ -35,7 +35,7 @@ class Daemon {
 
  private:
   struct BridgeLink {
-    size_t index = 0;  // in DhcpService
+    size_t index = 0;  // in DhcpService; also this link's position in links_
     int ifindex = 0;
     MacAddress mac;
     Ipv4Prefix address;

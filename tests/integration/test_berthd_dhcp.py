@@ -164,7 +164,15 @@ class MalformedPackets(unittest.TestCase):
             overload_loop = rewrap(bytes(loop), bytes(loop[payload_at:]))
             bad_udp_checksum = bytearray(valid)
             bad_udp_checksum[14 + 20 + 6] ^= 0xFF
-            frames = truncated + [bad_length, overload_loop, bytes(bad_udp_checksum)]
+            # From a relay agent (port 67, giaddr set), to the bridge address:
+            # only the UDP socket sees it, and it must count it too.
+            relayed = bytearray(dhcpframes.message(
+                mac, 0x5EED0003, [("message-type", "discover")], dst_ip="198.18.0.1",
+                dst_mac=lab.host().link("br0")["address"], src_ip="198.18.0.254"))
+            relayed[payload_at + 24:payload_at + 28] = bytes([198, 18, 0, 254])  # giaddr
+            relayed[14 + 20:14 + 22] = (67).to_bytes(2, "big")  # UDP source port
+            relayed = rewrap(bytes(relayed), bytes(relayed[payload_at:-1]) + b"\x35\xff")
+            frames = truncated + [bad_length, overload_loop, bytes(bad_udp_checksum), relayed]
             netlab.send_raw_frames(raw, "eth0", frames)
             m = stats(server, r"stats: dropped (.*)")
             dropped = dict(kv.split("=") for kv in m.group(1).split())
