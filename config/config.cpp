@@ -283,9 +283,17 @@ Config parse_config(std::string_view text, std::string_view source_name) {
     } else if (name == schema::bridge_section().name) {
       bridges = read_bridges(*node, site);
       bridge_key = site;
+    } else if (name == schema::dns_section().name) {
+      if (!node->is_table()) {
+        site.fail("expected a table [dns], got " + std::string(schema::type_name(node->type())));
+      }
+      schema::DnsDraft draft;
+      draft.table = site;
+      schema::read_section(*node->as_table(), schema::dns_section(), draft);
+      config.dns = std::move(draft.value);
     } else {
-      const std::array<std::string_view, 2> sections = {schema::daemon_section().name,
-                                                        schema::bridge_section().name};
+      const std::array<std::string_view, 3> sections = {
+          schema::daemon_section().name, schema::bridge_section().name, schema::dns_section().name};
       const bool array_of_tables = node->is_array_of_tables();
       std::string message = node->is_table()  ? "unknown table [" + name + "]"
                             : array_of_tables ? "unknown table [[" + name + "]]"
@@ -293,8 +301,9 @@ Config parse_config(std::string_view text, std::string_view source_name) {
       if (auto best = schema::closest_key(name, sections)) {
         message +=
             "; did you mean " +
-            std::string(*best == schema::daemon_section().name ? schema::daemon_section().header
-                                                               : schema::bridge_section().header) +
+            std::string(*best == schema::daemon_section().name   ? schema::daemon_section().header
+                        : *best == schema::bridge_section().name ? schema::bridge_section().header
+                                                                 : schema::dns_section().header) +
             "?";
       }
       // Report the unknown name itself, at its key.
@@ -352,6 +361,65 @@ std::string to_toml(const Config& config) {
     out += std::string("ignore_client_id = ") + (b.ignore_client_id ? "true" : "false") + "\n";
     out += std::string("rapid_commit = ") + (b.rapid_commit ? "true" : "false") + "\n";
     out += "decline_quarantine = " + std::to_string(b.decline_quarantine) + "\n";
+    for (const ReservationConfig& r : b.reservations) {
+      out += "\n[[bridge.reservation]]\n";
+      switch (r.match) {
+        case ReservationConfig::Match::mac:
+          out += "mac = \"" + r.mac.to_string() + "\"\n";
+          break;
+        case ReservationConfig::Match::client_id:
+          out += "client_id = \"" + to_hex_colon(r.client_id) + "\"\n";
+          break;
+        case ReservationConfig::Match::hostname:
+          out += "hostname = " + toml_string(r.hostname) + "\n";
+          break;
+      }
+      out += "ip = \"" + r.ip.to_string() + "\"\n";
+      if (!r.name.empty()) out += "name = " + toml_string(r.name) + "\n";
+    }
+  }
+  const DnsConfig& d = config.dns;
+  auto upstreams = [](const std::vector<Upstream>& list) {
+    std::string text = "[";
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i > 0) text += ", ";
+      text += toml_string(list[i].to_string());
+    }
+    return text + "]";
+  };
+  out += "\n[dns]\n";
+  out += std::string("enabled = ") + (d.enabled ? "true" : "false") + "\n";
+  out += "port = " + std::to_string(d.port) + "\n";
+  out += "upstreams = " + upstreams(d.upstreams) + "\n";
+  out += "resolv_conf = " + toml_string(d.resolv_conf) + "\n";
+  out += "cache_size = " + std::to_string(d.cache_size) + "\n";
+  out += "local_ttl = " + std::to_string(d.local_ttl) + "\n";
+  out += "workers = " + std::to_string(d.workers) + "\n";
+  out += "upstream_timeout_ms = " + std::to_string(d.upstream_timeout_ms) + "\n";
+  for (const DomainUpstreams& s : d.servers) {
+    out += "\n[[dns.server]]\ndomain = " + toml_string(s.domain) +
+           "\nupstreams = " + upstreams(s.upstreams) + "\n";
+  }
+  for (const HostRecord& h : d.hosts) {
+    out +=
+        "\n[[dns.host]]\nname = " + toml_string(h.name) + "\nip = \"" + h.ip.to_string() + "\"\n";
+  }
+  for (const CnameRecord& c : d.cnames) {
+    out += "\n[[dns.cname]]\nname = " + toml_string(c.name) +
+           "\ntarget = " + toml_string(c.target) + "\n";
+  }
+  for (const SrvRecord& r : d.srvs) {
+    out += "\n[[dns.srv]]\nname = " + toml_string(r.name) + "\ntarget = " + toml_string(r.target) +
+           "\nport = " + std::to_string(r.port) + "\npriority = " + std::to_string(r.priority) +
+           "\nweight = " + std::to_string(r.weight) + "\n";
+  }
+  for (const TxtRecord& t : d.txts) {
+    out += "\n[[dns.txt]]\nname = " + toml_string(t.name) + "\ntext = [";
+    for (size_t i = 0; i < t.text.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += toml_string(t.text[i]);
+    }
+    out += "]\n";
   }
   return out;
 }
@@ -385,6 +453,13 @@ std::string config_reference_markdown() {
       "\n";
   append_section(out, schema::daemon_section());
   append_section(out, schema::bridge_section());
+  append_section(out, schema::reservation_section());
+  append_section(out, schema::dns_section());
+  append_section(out, schema::dns_server_section());
+  append_section(out, schema::dns_host_section());
+  append_section(out, schema::dns_cname_section());
+  append_section(out, schema::dns_srv_section());
+  append_section(out, schema::dns_txt_section());
   out +=
       "## Example\n"
       "\n"

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/values.hpp"
 #include "protocol/address.hpp"
 
 namespace berth::config {
@@ -28,6 +29,20 @@ struct DaemonConfig {
   bool operator==(const DaemonConfig&) const = default;
 };
 
+// A static reservation in the file (dnsmasq's dhcp-host): exactly one of
+// mac, client_id, hostname identifies the client.
+struct ReservationConfig {
+  enum class Match { mac, client_id, hostname };
+  Match match = Match::mac;
+  MacAddress mac;
+  std::vector<uint8_t> client_id;  // option 61 bytes, from "01:00:16:3e:..." hex
+  std::string hostname;
+  Ipv4Address ip;
+  std::string name;  // DNS label; may be empty
+
+  bool operator==(const ReservationConfig&) const = default;
+};
+
 struct BridgeConfig {
   std::string name;    // interface name, at most 15 bytes
   Ipv4Prefix address;  // the bridge's own address and subnet, e.g. 10.0.3.1/24
@@ -41,13 +56,66 @@ struct BridgeConfig {
   bool ignore_client_id = false;      // identify clients by MAC only (cloned VMs)
   bool rapid_commit = false;          // answer DISCOVER + option 80 with an ACK (RFC 4039)
   uint32_t decline_quarantine = 600;  // seconds a declined address is not offered
+  std::vector<ReservationConfig> reservations;
 
   bool operator==(const BridgeConfig&) const = default;
+};
+
+// Static DNS records (dnsmasq's host-record, cname, srv-host, txt-record).
+// Names are taken as written (fully qualified, without the final dot).
+struct HostRecord {
+  std::string name;
+  Ipv4Address ip;
+  bool operator==(const HostRecord&) const = default;
+};
+struct CnameRecord {
+  std::string name;
+  std::string target;
+  bool operator==(const CnameRecord&) const = default;
+};
+struct SrvRecord {
+  std::string name;  // e.g. "_http._tcp.web.berth"
+  std::string target;
+  uint16_t port = 0;
+  uint16_t priority = 0;
+  uint16_t weight = 0;
+  bool operator==(const SrvRecord&) const = default;
+};
+struct TxtRecord {
+  std::string name;
+  std::vector<std::string> text;
+  bool operator==(const TxtRecord&) const = default;
+};
+// Queries for `domain` and its subdomains go to these upstreams
+// (dnsmasq's server=/domain/ip).
+struct DomainUpstreams {
+  std::string domain;
+  std::vector<Upstream> upstreams;
+  bool operator==(const DomainUpstreams&) const = default;
+};
+
+struct DnsConfig {
+  bool enabled = true;
+  uint16_t port = 53;
+  std::vector<Upstream> upstreams;  // empty: the nameservers of resolv_conf
+  std::string resolv_conf = "/etc/resolv.conf";
+  uint32_t cache_size = 10000;  // answers kept; 0 disables the cache
+  uint32_t local_ttl = 0;       // TTL of answers from leases and reservations (dnsmasq: 0)
+  uint32_t workers = 0;         // DNS threads; 0: one per CPU, at most 4
+  uint32_t upstream_timeout_ms = 1500;
+  std::vector<DomainUpstreams> servers;
+  std::vector<HostRecord> hosts;
+  std::vector<CnameRecord> cnames;
+  std::vector<SrvRecord> srvs;
+  std::vector<TxtRecord> txts;
+
+  bool operator==(const DnsConfig&) const = default;
 };
 
 struct Config {
   DaemonConfig daemon;
   std::vector<BridgeConfig> bridges;
+  DnsConfig dns;
   std::string source;  // file the config came from, "<built-in defaults>" otherwise
 
   bool operator==(const Config&) const = default;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace berth::config::schema {
 namespace {
@@ -159,6 +160,43 @@ void apply_decline_quarantine(const Value& v, BridgeDraft& d) {
   d.value.decline_quarantine = static_cast<uint32_t>(seconds);
 }
 
+void apply_reservations(const Value& v, BridgeDraft& d) {
+  d.reservations = read_table_array(v, reservation_section());
+}
+
+std::string match_text(const ReservationConfig& r) {
+  switch (r.match) {
+    case ReservationConfig::Match::mac:
+      return "mac " + r.mac.to_string();
+    case ReservationConfig::Match::client_id:
+      return "client_id " + to_hex_colon(r.client_id);
+    case ReservationConfig::Match::hostname:
+      return "hostname " + quoted(r.hostname);
+  }
+  return "";
+}
+
+bool same_client(const ReservationConfig& a, const ReservationConfig& b) {
+  if (a.match != b.match) return false;
+  switch (a.match) {
+    case ReservationConfig::Match::mac:
+      return a.mac == b.mac;
+    case ReservationConfig::Match::client_id:
+      return a.client_id == b.client_id;
+    case ReservationConfig::Match::hostname: {
+      if (a.hostname.size() != b.hostname.size()) return false;
+      for (size_t i = 0; i < a.hostname.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a.hostname[i])) !=
+            std::tolower(static_cast<unsigned char>(b.hostname[i]))) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
 void finish_bridge(BridgeDraft& d) {
   if (!d.pool) {
     d.pool = default_pool(d.value.address);
@@ -167,9 +205,43 @@ void finish_bridge(BridgeDraft& d) {
   }
   d.value.pool_start = d.pool->first;
   d.value.pool_end = d.pool->last;
+  // Reservations are checked against the bridge here: the address may come
+  // after them in the table.
+  const Ipv4Prefix& subnet = d.value.address;
+  for (size_t i = 0; i < d.reservations.size(); ++i) {
+    const ReservationDraft& r = d.reservations[i];
+    const Ipv4Address ip = r.value.ip;
+    const Site& at = r.site_of("ip");
+    if (!subnet.contains(ip)) {
+      at.fail("reserved address " + ip.to_string() + " is outside the bridge subnet " +
+              subnet.network().to_string() + "/" + std::to_string(subnet.length));
+    }
+    if (ip == subnet.network() || ip == subnet.broadcast()) {
+      at.fail("reserved address " + ip.to_string() +
+              " is the network or broadcast address of the subnet");
+    }
+    if (ip == subnet.address) {
+      at.fail("reserved address " + ip.to_string() + " is the bridge's own address");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      const ReservationConfig& earlier = d.reservations[j].value;
+      if (earlier.ip == ip) {
+        at.fail("address " + ip.to_string() + " is already reserved by reservation[" +
+                std::to_string(j) + "]");
+      }
+      if (same_client(earlier, r.value)) {
+        r.table.fail(match_text(r.value) + " already has reservation[" + std::to_string(j) + "]");
+      }
+      if (!r.value.name.empty() && earlier.name == r.value.name) {
+        r.site_of("name").fail("name " + quoted(r.value.name) + " is already used by reservation[" +
+                               std::to_string(j) + "]");
+      }
+    }
+    d.value.reservations.push_back(r.value);
+  }
 }
 
-constexpr std::array<KeyRow<BridgeDraft>, 11> kBridgeRows = {{
+constexpr std::array<KeyRow<BridgeDraft>, 12> kBridgeRows = {{
     {"name", "string", "required", true, false,
      "Interface name of the bridge: 1 to 15 bytes, no '/', ':' or whitespace.", apply_name},
     {"address", "string", "required", true, false,
@@ -211,6 +283,10 @@ constexpr std::array<KeyRow<BridgeDraft>, 11> kBridgeRows = {{
      "Seconds an address a client declined (DHCPDECLINE: in use on the link) is kept out of "
      "the pool; 0 to 604800.",
      apply_decline_quarantine},
+    {"reservation", "array of tables [[bridge.reservation]]", "none", false, true,
+     "Static reservations of this bridge, one table each; see [[bridge.reservation]]. "
+     "Reservations added at run time (berthctl) live in the database beside these.",
+     apply_reservations},
 }};
 
 const Section<BridgeDraft> kBridgeSection = {
@@ -221,6 +297,308 @@ const Section<BridgeDraft> kBridgeSection = {
     "must not overlap.",
     kBridgeRows,
     finish_bridge};
+
+// ---- [[bridge.reservation]] -------------------------------------------------
+
+void set_match(const Value& v, ReservationDraft& d) {
+  if (d.has_match) {
+    v.fail("a reservation names its client by exactly one of mac, client_id, hostname");
+  }
+  d.has_match = true;
+}
+
+void apply_res_mac(const Value& v, ReservationDraft& d) {
+  set_match(v, d);
+  const std::string& text = v.string();
+  auto mac = MacAddress::parse(text);
+  if (!mac || mac->is_zero()) {
+    v.fail("mac " + quoted(text) + " is not a MAC address like \"00:16:3e:aa:bb:cc\"");
+  }
+  d.value.match = ReservationConfig::Match::mac;
+  d.value.mac = *mac;
+}
+
+void apply_res_client_id(const Value& v, ReservationDraft& d) {
+  set_match(v, d);
+  const std::string& text = v.string();
+  auto bytes = parse_hex_colon(text);
+  if (!bytes || bytes->size() < 2) {
+    v.fail("client_id " + quoted(text) +
+           " is not at least two hex bytes separated by ':', like \"01:00:16:3e:aa:bb:cc\"");
+  }
+  d.value.match = ReservationConfig::Match::client_id;
+  d.value.client_id = std::move(*bytes);
+}
+
+void apply_res_hostname(const Value& v, ReservationDraft& d) {
+  set_match(v, d);
+  const std::string& text = v.string();
+  if (auto problem = dns_label_problem(text)) v.fail("hostname: " + *problem);
+  d.value.match = ReservationConfig::Match::hostname;
+  d.value.hostname = text;
+}
+
+void apply_res_ip(const Value& v, ReservationDraft& d) {
+  const std::string& text = v.string();
+  auto ip = Ipv4Address::parse(text);
+  if (!ip) v.fail("ip " + quoted(text) + " is not an IPv4 address");
+  d.value.ip = *ip;
+}
+
+void apply_res_name(const Value& v, ReservationDraft& d) {
+  const std::string& text = v.string();
+  if (auto problem = dns_label_problem(text)) v.fail(std::move(*problem));
+  d.value.name = text;
+}
+
+void finish_reservation(ReservationDraft& d) {
+  if (!d.has_match) {
+    d.table.fail("a reservation needs one of mac, client_id or hostname to name its client");
+  }
+}
+
+constexpr std::array<KeyRow<ReservationDraft>, 5> kReservationRows = {{
+    {"mac", "string", "one of mac, client_id, hostname", false, true,
+     "The client's hardware address, like \"00:16:3e:aa:bb:cc\".", apply_res_mac},
+    {"client_id", "string", "one of mac, client_id, hostname", false, true,
+     "The client identifier (DHCP option 61) as hex bytes, like \"01:00:16:3e:aa:bb:cc\".",
+     apply_res_client_id},
+    {"hostname", "string", "one of mac, client_id, hostname", false, true,
+     "The host name the client sends (option 12), compared without case.", apply_res_hostname},
+    {"ip", "string", "required", true, true,
+     "The address this client always gets; inside the subnet, not the bridge's own address. "
+     "It leaves the dynamic pool.",
+     apply_res_ip},
+    {"name", "string", "none", false, true,
+     "DNS name (one label) for the address; it resolves even before the client has a lease.",
+     apply_res_name},
+}};
+
+const Section<ReservationDraft> kReservationSection = {
+    "reservation",
+    "[[bridge.reservation]]",
+    true,
+    "Static reservations, as dnsmasq's dhcp-host: each names its client by exactly one of "
+    "`mac`, `client_id` or `hostname`. Addresses, clients and names must be unique within a "
+    "bridge.",
+    kReservationRows,
+    finish_reservation};
+
+// ---- [dns] ------------------------------------------------------------------
+
+void apply_dns_enabled(const Value& v, DnsDraft& d) { d.value.enabled = v.boolean(); }
+
+void apply_dns_port(const Value& v, DnsDraft& d) {
+  const int64_t port = v.integer();
+  if (port < 1 || port > 65535)
+    v.fail("port " + std::to_string(port) + " is out of range 1..65535");
+  d.value.port = static_cast<uint16_t>(port);
+}
+
+std::vector<Upstream> upstream_list(const Value& v) {
+  std::vector<Upstream> out;
+  for (const std::string& text : v.strings()) {
+    auto u = parse_upstream(text);
+    if (!u) {
+      v.fail("upstream " + quoted(text) +
+             " is not an IP address with an optional port, like \"198.18.1.1\", "
+             "\"198.18.1.1:5353\" or \"[fd00::1]:53\"");
+    }
+    out.push_back(*u);
+  }
+  return out;
+}
+
+void apply_dns_upstreams(const Value& v, DnsDraft& d) { d.value.upstreams = upstream_list(v); }
+
+void apply_dns_resolv_conf(const Value& v, DnsDraft& d) {
+  const std::string& path = v.string();
+  if (path.empty() || path.front() != '/') v.fail("resolv_conf must be an absolute path");
+  d.value.resolv_conf = path;
+}
+
+uint32_t bounded(const Value& v, std::string_view key, int64_t lo, int64_t hi) {
+  const int64_t n = v.integer();
+  if (n < lo || n > hi) {
+    v.fail(std::string(key) + " " + std::to_string(n) + " is out of range " + std::to_string(lo) +
+           ".." + std::to_string(hi));
+  }
+  return static_cast<uint32_t>(n);
+}
+
+void apply_dns_cache_size(const Value& v, DnsDraft& d) {
+  d.value.cache_size = bounded(v, "cache_size", 0, 10'000'000);
+}
+void apply_dns_local_ttl(const Value& v, DnsDraft& d) {
+  d.value.local_ttl = bounded(v, "local_ttl", 0, 86400);
+}
+void apply_dns_workers(const Value& v, DnsDraft& d) {
+  d.value.workers = bounded(v, "workers", 0, 64);
+}
+void apply_dns_timeout(const Value& v, DnsDraft& d) {
+  d.value.upstream_timeout_ms = bounded(v, "upstream_timeout_ms", 50, 30000);
+}
+
+void apply_dns_servers(const Value& v, DnsDraft& d) {
+  for (auto& r : read_table_array(v, dns_server_section())) d.value.servers.push_back(r.value);
+}
+void apply_dns_hosts(const Value& v, DnsDraft& d) {
+  for (auto& r : read_table_array(v, dns_host_section())) d.value.hosts.push_back(r.value);
+}
+void apply_dns_cnames(const Value& v, DnsDraft& d) {
+  for (auto& r : read_table_array(v, dns_cname_section())) d.value.cnames.push_back(r.value);
+}
+void apply_dns_srvs(const Value& v, DnsDraft& d) {
+  for (auto& r : read_table_array(v, dns_srv_section())) d.value.srvs.push_back(r.value);
+}
+void apply_dns_txts(const Value& v, DnsDraft& d) {
+  for (auto& r : read_table_array(v, dns_txt_section())) d.value.txts.push_back(r.value);
+}
+
+constexpr std::array<KeyRow<DnsDraft>, 13> kDnsRows = {{
+    {"enabled", "boolean", "`true`", false, false,
+     "Serve DNS on each bridge address. When false berthd is a DHCP server only.",
+     apply_dns_enabled},
+    {"port", "integer", "`53`", false, false,
+     "UDP and TCP port DNS listens on, at each bridge address (never 0.0.0.0).", apply_dns_port},
+    {"upstreams", "array of strings", "`[]`", false, true,
+     "Resolvers for names that are not local, like [\"198.18.1.1\", \"198.18.1.2:5353\"]. "
+     "Empty: the nameservers of `resolv_conf`, re-read when that file changes.",
+     apply_dns_upstreams},
+    {"resolv_conf", "string", "`\"/etc/resolv.conf\"`", false, true,
+     "File whose nameserver lines are the upstreams when `upstreams` is empty. Loopback "
+     "nameservers (such as systemd-resolved's 127.0.0.53) are used as they are.",
+     apply_dns_resolv_conf},
+    {"cache_size", "integer", "`10000`", false, true,
+     "Answers kept in the cache (least recently used are evicted); 0 turns the cache off.",
+     apply_dns_cache_size},
+    {"local_ttl", "integer", "`0`", false, true,
+     "TTL of answers for lease and reservation names, in seconds (as dnsmasq's local-ttl).",
+     apply_dns_local_ttl},
+    {"workers", "integer", "`0`", false, false,
+     "Threads answering DNS; 0 means one per CPU, at most 4.", apply_dns_workers},
+    {"upstream_timeout_ms", "integer", "`1500`", false, true,
+     "Time to wait for an upstream before trying the next one, 50 to 30000 ms.", apply_dns_timeout},
+    {"server", "array of tables [[dns.server]]", "none", false, true,
+     "Upstreams for one domain and its subdomains; see [[dns.server]].", apply_dns_servers},
+    {"host", "array of tables [[dns.host]]", "none", false, true,
+     "Static A records (and their PTR); see [[dns.host]].", apply_dns_hosts},
+    {"cname", "array of tables [[dns.cname]]", "none", false, true,
+     "Static CNAME records; see [[dns.cname]].", apply_dns_cnames},
+    {"srv", "array of tables [[dns.srv]]", "none", false, true,
+     "Static SRV records; see [[dns.srv]].", apply_dns_srvs},
+    {"txt", "array of tables [[dns.txt]]", "none", false, true,
+     "Static TXT records; see [[dns.txt]].", apply_dns_txts},
+}};
+
+const Section<DnsDraft> kDnsSection = {
+    "dns",    "[dns]",
+    false,    "DNS at the bridge addresses. The whole table is optional; every key has a default.",
+    kDnsRows, nullptr};
+
+// ---- [[dns.server]], [[dns.host]], [[dns.cname]], [[dns.srv]], [[dns.txt]] ---
+
+std::string record_name(const Value& v, bool allow_underscore) {
+  std::string text = v.string();
+  if (auto problem = dns_name_problem(text, "name", allow_underscore)) v.fail(std::move(*problem));
+  if (text.size() > 1 && text.back() == '.') text.pop_back();
+  return text;
+}
+
+void apply_server_domain(const Value& v, DomainUpstreamsDraft& d) {
+  d.value.domain = record_name(v, true);
+}
+void apply_server_upstreams(const Value& v, DomainUpstreamsDraft& d) {
+  d.value.upstreams = upstream_list(v);
+  if (d.value.upstreams.empty()) v.fail("upstreams is empty; name at least one resolver");
+}
+
+constexpr std::array<KeyRow<DomainUpstreamsDraft>, 2> kServerRows = {{
+    {"domain", "string", "required", true, true,
+     "Domain whose names (and subdomains) go to these upstreams, like \"corp.example\".",
+     apply_server_domain},
+    {"upstreams", "array of strings", "required", true, true,
+     "Resolvers for that domain, in the form of [dns] upstreams.", apply_server_upstreams},
+}};
+
+void apply_host_name(const Value& v, HostDraft& d) { d.value.name = record_name(v, false); }
+void apply_host_ip(const Value& v, HostDraft& d) {
+  const std::string& text = v.string();
+  auto ip = Ipv4Address::parse(text);
+  if (!ip) v.fail("ip " + quoted(text) + " is not an IPv4 address");
+  d.value.ip = *ip;
+}
+
+constexpr std::array<KeyRow<HostDraft>, 2> kHostRows = {{
+    {"name", "string", "required", true, true, "Fully qualified name, like \"db.lab.example\".",
+     apply_host_name},
+    {"ip", "string", "required", true, true,
+     "Its IPv4 address; the address also answers PTR with this name.", apply_host_ip},
+}};
+
+void apply_cname_name(const Value& v, CnameDraft& d) { d.value.name = record_name(v, true); }
+void apply_cname_target(const Value& v, CnameDraft& d) { d.value.target = record_name(v, true); }
+
+constexpr std::array<KeyRow<CnameDraft>, 2> kCnameRows = {{
+    {"name", "string", "required", true, true, "The alias.", apply_cname_name},
+    {"target", "string", "required", true, true,
+     "The name it points to; when that name is local its address is added to the answer.",
+     apply_cname_target},
+}};
+
+void apply_srv_name(const Value& v, SrvDraft& d) { d.value.name = record_name(v, true); }
+void apply_srv_target(const Value& v, SrvDraft& d) { d.value.target = record_name(v, false); }
+void apply_srv_port(const Value& v, SrvDraft& d) {
+  d.value.port = static_cast<uint16_t>(bounded(v, "port", 0, 65535));
+}
+void apply_srv_priority(const Value& v, SrvDraft& d) {
+  d.value.priority = static_cast<uint16_t>(bounded(v, "priority", 0, 65535));
+}
+void apply_srv_weight(const Value& v, SrvDraft& d) {
+  d.value.weight = static_cast<uint16_t>(bounded(v, "weight", 0, 65535));
+}
+
+constexpr std::array<KeyRow<SrvDraft>, 5> kSrvRows = {{
+    {"name", "string", "required", true, true, "Owner, like \"_http._tcp.web.berth\".",
+     apply_srv_name},
+    {"target", "string", "required", true, true, "Host offering the service.", apply_srv_target},
+    {"port", "integer", "required", true, true, "Port of the service, 0 to 65535.", apply_srv_port},
+    {"priority", "integer", "`0`", false, true, "Lower is tried first.", apply_srv_priority},
+    {"weight", "integer", "`0`", false, true, "Share among equal priorities.", apply_srv_weight},
+}};
+
+void apply_txt_name(const Value& v, TxtDraft& d) { d.value.name = record_name(v, true); }
+void apply_txt_text(const Value& v, TxtDraft& d) {
+  if (v.node().is_string()) {
+    d.value.text = {v.string()};
+  } else {
+    d.value.text = v.strings();
+  }
+  size_t total = 0;
+  for (const auto& t : d.value.text) total += t.size() + t.size() / 255 + 1;
+  if (total > 16000) v.fail("text is longer than 16000 bytes");
+}
+
+constexpr std::array<KeyRow<TxtDraft>, 2> kTxtRows = {{
+    {"name", "string", "required", true, true, "Owner name.", apply_txt_name},
+    {"text", "string or array of strings", "required", true, true,
+     "The strings of the record; each longer than 255 bytes is split into pieces.", apply_txt_text},
+}};
+
+const Section<DomainUpstreamsDraft> kServerSection = {
+    "server",    "[[dns.server]]",
+    true,        "Per-domain upstreams, as dnsmasq's `server=/domain/ip`; the longest match wins.",
+    kServerRows, nullptr};
+const Section<HostDraft> kHostSection = {
+    "host",    "[[dns.host]]", true, "Static address records, as dnsmasq's host-record.",
+    kHostRows, nullptr};
+const Section<CnameDraft> kCnameSection = {
+    "cname", "[[dns.cname]]", true, "Static aliases, as dnsmasq's cname.", kCnameRows, nullptr};
+const Section<SrvDraft> kSrvSection = {"srv",    "[[dns.srv]]",
+                                       true,     "Static service records, as dnsmasq's srv-host.",
+                                       kSrvRows, nullptr};
+const Section<TxtDraft> kTxtSection = {
+    "txt", "[[dns.txt]]", true, "Static text records, as dnsmasq's txt-record.", kTxtRows, nullptr};
 
 }  // namespace
 
@@ -301,6 +679,26 @@ bool Value::boolean() const {
   wrong_type();
 }
 
+std::vector<std::string> Value::strings() const {
+  const auto* array = node_.as_array();
+  if (array == nullptr) wrong_type();
+  std::vector<std::string> out;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const auto* s = element.as_string();
+    if (s == nullptr) {
+      Site at = Site::at(site_.file, site_.key + "[" + std::to_string(i) + "]", element.source());
+      if (at.line == 0) {
+        at.line = site_.line;
+        at.column = site_.column;
+      }
+      at.fail("expected a string, got " + std::string(type_name(element.type())));
+    }
+    out.push_back(s->get());
+  }
+  return out;
+}
+
 void Value::wrong_type() const {
   fail("expected " + std::string(type_) + ", got " + std::string(type_name(node_.type())));
 }
@@ -318,6 +716,13 @@ const Site& Draft::site_of(std::string_view key) const {
 
 const Section<DaemonDraft>& daemon_section() { return kDaemonSection; }
 const Section<BridgeDraft>& bridge_section() { return kBridgeSection; }
+const Section<ReservationDraft>& reservation_section() { return kReservationSection; }
+const Section<DnsDraft>& dns_section() { return kDnsSection; }
+const Section<DomainUpstreamsDraft>& dns_server_section() { return kServerSection; }
+const Section<HostDraft>& dns_host_section() { return kHostSection; }
+const Section<CnameDraft>& dns_cname_section() { return kCnameSection; }
+const Section<SrvDraft>& dns_srv_section() { return kSrvSection; }
+const Section<TxtDraft>& dns_txt_section() { return kTxtSection; }
 
 std::vector<std::pair<const toml::key*, const toml::node*>> entries_in_file_order(
     const toml::table& table) {

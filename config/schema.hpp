@@ -52,6 +52,9 @@ class Value {
   const std::string& string() const;
   int64_t integer() const;
   bool boolean() const;
+  // An array whose every element is a string; an element of another type
+  // fails at that element.
+  std::vector<std::string> strings() const;
 
   [[noreturn]] void wrong_type() const;
   [[noreturn]] void fail(std::string message) const { site_.fail(std::move(message)); }
@@ -78,9 +81,34 @@ struct DaemonDraft : Draft {
   DaemonConfig value;
 };
 
+struct ReservationDraft : Draft {
+  ReservationConfig value;
+  bool has_match = false;
+};
+
 struct BridgeDraft : Draft {
   BridgeConfig value;
   std::optional<AddressRange> pool;
+  std::vector<ReservationDraft> reservations;
+};
+
+struct DnsDraft : Draft {
+  DnsConfig value;
+};
+struct HostDraft : Draft {
+  HostRecord value;
+};
+struct CnameDraft : Draft {
+  CnameRecord value;
+};
+struct SrvDraft : Draft {
+  SrvRecord value;
+};
+struct TxtDraft : Draft {
+  TxtRecord value;
+};
+struct DomainUpstreamsDraft : Draft {
+  DomainUpstreams value;
 };
 
 template <class D>
@@ -106,6 +134,13 @@ struct Section {
 
 const Section<DaemonDraft>& daemon_section();
 const Section<BridgeDraft>& bridge_section();
+const Section<ReservationDraft>& reservation_section();
+const Section<DnsDraft>& dns_section();
+const Section<DomainUpstreamsDraft>& dns_server_section();
+const Section<HostDraft>& dns_host_section();
+const Section<CnameDraft>& dns_cname_section();
+const Section<SrvDraft>& dns_srv_section();
+const Section<TxtDraft>& dns_txt_section();
 
 // Table entries in file order, so the first problem in the file is the one
 // reported.
@@ -146,6 +181,31 @@ void read_section(const toml::table& table, const Section<D>& section, D& draft)
     }
   }
   if (section.finish != nullptr) section.finish(draft);
+}
+
+// Reads an array of tables ([[bridge.reservation]], [[dns.host]], ...) at
+// `site` through `section`, one draft per element, sited "key[i]".
+template <class D>
+std::vector<D> read_table_array(const Value& value, const Section<D>& section) {
+  const auto* array = value.node().as_array();
+  if (array == nullptr || !value.node().is_array_of_tables()) {
+    value.fail("expected an array of tables " + std::string(section.header) + ", got " +
+               std::string(type_name(value.node().type())));
+  }
+  std::vector<D> drafts;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    D draft;
+    draft.table = Site::at(value.site().file, value.site().key + "[" + std::to_string(i) + "]",
+                           element.source());
+    if (draft.table.line == 0) {
+      draft.table.line = value.site().line;
+      draft.table.column = value.site().column;
+    }
+    read_section(*element.as_table(), section, draft);
+    drafts.push_back(std::move(draft));
+  }
+  return drafts;
 }
 
 }  // namespace berth::config::schema

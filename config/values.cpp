@@ -1,5 +1,7 @@
 #include "config/values.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
 #include <vector>
@@ -97,35 +99,106 @@ std::optional<std::string> interface_name_problem(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<std::string> dns_domain_problem(std::string_view domain) {
+std::optional<std::string> dns_name_problem(std::string_view domain, std::string_view what,
+                                            bool allow_underscore) {
   constexpr size_t kMaxName = 253;  // RFC 1035 §2.3.4, in text form without the root dot
   constexpr size_t kMaxLabel = 63;
-  if (domain.empty()) return "domain is empty";
+  const std::string w(what);
+  if (domain.size() > 1 && domain.back() == '.') domain.remove_suffix(1);
+  if (domain.empty()) return w + " is empty";
   if (domain.size() > kMaxName) {
-    return "domain is " + std::to_string(domain.size()) + " bytes long; at most 253 are allowed";
+    return w + " is " + std::to_string(domain.size()) + " bytes long; at most 253 are allowed";
   }
   size_t start = 0;
   while (true) {
     const size_t dot = domain.find('.', start);
     const std::string_view label =
         domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty()) return "domain " + quoted(domain) + " has an empty label";
+    if (label.empty()) return w + " " + quoted(domain) + " has an empty label";
     if (label.size() > kMaxLabel) {
-      return "label " + quoted(label) + " of domain is longer than 63 bytes";
+      return "label " + quoted(label) + " of " + w + " is longer than 63 bytes";
     }
     for (char c : label) {
-      if (!is_ldh(c)) {
-        return "domain " + quoted(domain) + " contains " + quoted(std::string_view(&c, 1)) +
-               "; only letters, digits, '-' and '.' are allowed";
+      if (!is_ldh(c) && !(allow_underscore && c == '_')) {
+        return w + " " + quoted(domain) + " contains " + quoted(std::string_view(&c, 1)) +
+               (allow_underscore ? "; only letters, digits, '-', '_' and '.' are allowed"
+                                 : "; only letters, digits, '-' and '.' are allowed");
       }
     }
     if (label.front() == '-' || label.back() == '-') {
-      return "label " + quoted(label) + " of domain starts or ends with '-'";
+      return "label " + quoted(label) + " of " + w + " starts or ends with '-'";
     }
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> dns_domain_problem(std::string_view domain) {
+  if (!domain.empty() && domain.back() == '.') {
+    return "domain " + quoted(domain) + " ends with '.'; write it without the final dot";
+  }
+  return dns_name_problem(domain, "domain", false);
+}
+
+std::optional<std::string> dns_label_problem(std::string_view label) {
+  if (label.find('.') != std::string_view::npos) {
+    return "name " + quoted(label) + " contains '.'; a single label like \"web\" is expected";
+  }
+  return dns_name_problem(label, "name", false);
+}
+
+std::optional<Upstream> parse_upstream(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  Upstream u;
+  std::string_view host = text;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':' && rest.front() != '#') return std::nullopt;
+      port = rest.substr(1);
+    }
+  } else if (const size_t hash = text.find('#'); hash != std::string_view::npos) {
+    host = text.substr(0, hash);
+    port = text.substr(hash + 1);
+  } else if (const size_t colon = text.find(':');
+             colon != std::string_view::npos &&
+             text.find(':', colon + 1) == std::string_view::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty() || host.size() >= 64) return std::nullopt;
+  const std::string h(host);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, h.c_str(), buf) == 1) {
+    u.ipv6 = false;
+  } else if (inet_pton(AF_INET6, h.c_str(), buf) == 1) {
+    u.ipv6 = true;
+  } else {
+    return std::nullopt;
+  }
+  u.address = h;
+  if (!port.empty()) {
+    uint32_t p = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') return std::nullopt;
+      p = p * 10 + static_cast<uint32_t>(c - '0');
+      if (p > 65535) return std::nullopt;
+    }
+    if (p == 0) return std::nullopt;
+    u.port = static_cast<uint16_t>(p);
+  }
+  return u;
+}
+
+std::string Upstream::to_string() const {
+  if (ipv6) return "[" + address + "]:" + std::to_string(port);
+  return address + ":" + std::to_string(port);
 }
 
 std::optional<std::string> bridge_address_problem(const Ipv4Prefix& address) {

@@ -52,6 +52,26 @@ std::optional<std::string> interface_name_problem(std::string_view name);
 // label starting or ending with '-', at most 253 bytes in all.
 std::optional<std::string> dns_domain_problem(std::string_view domain);
 
+// A DNS name as a config value names it (`what`: "domain", "name", ...):
+// like dns_domain_problem, one trailing dot allowed, and '_' allowed in
+// labels when `allow_underscore` (SRV owners such as _http._tcp.web).
+std::optional<std::string> dns_name_problem(std::string_view name, std::string_view what,
+                                            bool allow_underscore);
+
+// A single DNS label for a client's name ("web"): letters, digits, '-'.
+std::optional<std::string> dns_label_problem(std::string_view label);
+
+// An upstream DNS server: "198.18.1.1", "198.18.1.1:5353", "198.18.1.1#5353"
+// (dnsmasq's form), "fd00::1", "[fd00::1]:5353".
+struct Upstream {
+  std::string address;  // numeric IPv4 or IPv6
+  uint16_t port = 53;
+  bool ipv6 = false;
+  std::string to_string() const;  // "198.18.1.1:53", "[fd00::1]:53"
+  bool operator==(const Upstream&) const = default;
+};
+std::optional<Upstream> parse_upstream(std::string_view text);
+
 // A bridge address: prefix length 8..30 and a host address of its subnet
 // (neither the network nor the broadcast address).
 std::optional<std::string> bridge_address_problem(const Ipv4Prefix& address);

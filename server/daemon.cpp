@@ -1,4 +1,5 @@
 #include "server/daemon.hpp"
+#include "server/reservations.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -154,20 +155,27 @@ void Daemon::arm_tick() {
 
 void Daemon::reload_reservations() {
   reservations_version_ = reader_->reservations_version();
-  std::vector<leases::Reservation> all = reader_->load_reservations();
+  const std::vector<leases::Reservation> all = reader_->load_reservations();
+  const std::vector<leases::Reservation> configured = config_reservations(config_);
   for (const BridgeLink& link : links_) {
     const BridgeSettings& s = dhcp_.settings(link.index);
-    std::vector<leases::Reservation> mine;
+    std::vector<leases::Reservation> file, database;
+    for (const leases::Reservation& r : configured) {
+      if (r.bridge == link.name) file.push_back(r);
+    }
     for (const leases::Reservation& r : all) {
       if (r.bridge != link.name) continue;
       if (auto problem = reservation_problem(r, s)) {
         spdlog::warn("reservation {} on {} ignored: {}", r.id, link.name, *problem);
         continue;
       }
-      mine.push_back(r);
+      database.push_back(r);
     }
-    spdlog::info("{}: {} reservation(s)", link.name, mine.size());
-    dhcp_.set_reservations(link.index, std::move(mine));
+    MergedReservations merged = merge_reservations(file, database);
+    for (const std::string& why : merged.ignored) spdlog::warn("{}: {}", link.name, why);
+    spdlog::info("{}: {} reservation(s), {} from the config file", link.name, merged.kept.size(),
+                 file.size());
+    dhcp_.set_reservations(link.index, std::move(merged.kept));
   }
 }
 

@@ -71,6 +71,29 @@ class Reservations(unittest.TestCase):
             self.assertEqual(leases[reserved]["mac"], ns.mac)
             self.assertNotIn(dynamic.ip, leases, "the old dynamic lease was not forgotten")
 
+    def test_reservation_in_the_config_file_wins_over_a_clashing_database_row(self):
+        with Lab() as lab:
+            ns = lab.client("cfg")
+            other = lab.client("oth")
+            reserved = "198.18.0.6"  # outside the dynamic pool
+            bridge = BridgeConfig(extra=f"""
+[[bridge.reservation]]
+mac = "{ns.mac}"
+ip = "{reserved}"
+name = "fromfile"
+""")
+            server = start_berthd(lab, bridges=[bridge])
+            server.process.wait_for_log(r"br0: 1 reservation\(s\), 1 from the config file", 5)
+            write_db(server.db_path,
+                     "INSERT INTO reservations (bridge, match_kind, match_value, ip, name, "
+                     "created_at) VALUES ('br0', 'mac', ?, ?, 'clash', 0)", other.mac, reserved)
+            server.process.wait_for_log(r"reservation \d+ .* is ignored: its address is "
+                                        r"reservation -1", 5, "the clash to be reported")
+            self.assertEqual(netlab.Udhcpc(ns).acquire().ip, reserved)
+            got = netlab.Udhcpc(other).acquire().ip
+            self.assertNotEqual(got, reserved)
+            self.assertTrue(server.in_pool(got))
+
     def test_reservation_for_an_address_outside_the_subnet_is_ignored_with_a_reason(self):
         with Lab() as lab:
             server = start_berthd(lab)

@@ -1,0 +1,35 @@
+// The reservations a bridge serves: those of the config file
+// ([[bridge.reservation]]) and those added at run time (the database), merged
+// into one list. The file's reservations come first and win a conflict (the
+// same address, the same client or the same name), and each conflict is
+// reported so the daemon can log it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "leases/reservation.hpp"
+
+namespace berth::server {
+
+// A config reservation as the lease table holds it: from_config set, and a
+// negative id (-1, -2, ... in file order across all bridges) so the control
+// API can list it beside database rows, whose ids are positive.
+leases::Reservation reservation_from_config(const std::string& bridge,
+                                            const config::ReservationConfig& r, int64_t id);
+
+// Every config reservation of every bridge, ids -1, -2, ... in file order.
+std::vector<leases::Reservation> config_reservations(const config::Config& config);
+
+struct MergedReservations {
+  std::vector<leases::Reservation> kept;
+  std::vector<std::string> ignored;  // one sentence per reservation left out
+};
+
+// Merges the reservations of one bridge: `from_config` first, then
+// `from_database` (in id order) unless it clashes with one already kept.
+MergedReservations merge_reservations(const std::vector<leases::Reservation>& from_config,
+                                      const std::vector<leases::Reservation>& from_database);
+
+}  // namespace berth::server
