@@ -1,0 +1,242 @@
+// Request and response types of berthd's control API (REST and JSON over a
+// Unix socket), shared by the server and berthctl. Pure code, no I/O.
+//
+// Two kinds of decoding:
+// - request bodies (ReservationCreate, ReservationPatch) come from anyone
+//   who can open the socket: *_from_json() validates every field, refuses
+//   unknown ones and returns an ApiError with a sentence naming the field,
+//   never throwing;
+// - response bodies come from berthd: from_json() throws DecodeError on a
+//   missing field or a wrong type and ignores fields it does not know, so an
+//   older berthctl keeps working against a newer berthd.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "protocol/address.hpp"
+#include "protocol/bytes.hpp"
+
+namespace berth::api {
+
+// A refused request: the HTTP status and a sentence for the user.
+struct ApiError {
+  int status = 400;
+  std::string message;
+  // For 405 only: the methods the path accepts ("GET, POST"), sent as the
+  // Allow header (RFC 9110 §15.5.6); not part of the JSON body.
+  std::string allow;
+
+  bool operator==(const ApiError&) const = default;
+};
+
+// A response body berthctl cannot read (missing field, wrong type).
+class DecodeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class LeaseState { bound, released, expired, declined };
+std::string_view to_string(LeaseState s);
+std::optional<LeaseState> lease_state_from_string(std::string_view s);
+
+// How a reservation recognises its client. In JSON: "mac", "client-id",
+// "hostname".
+enum class MatchKind { mac, client_id, hostname };
+std::string_view to_string(MatchKind k);
+std::optional<MatchKind> match_kind_from_string(std::string_view s);
+
+enum class ReservationSource { api, config };
+std::string_view to_string(ReservationSource s);
+std::optional<ReservationSource> reservation_source_from_string(std::string_view s);
+
+struct LeaseCounts {
+  uint64_t bound = 0;
+  uint64_t released = 0;
+  uint64_t expired = 0;
+  uint64_t declined = 0;
+
+  bool operator==(const LeaseCounts&) const = default;
+};
+
+// GET /v1/status
+struct Status {
+  std::string version;
+  int64_t uptime_s = 0;
+  uint64_t bridges = 0;
+  LeaseCounts leases;
+  uint64_t reservations = 0;
+  std::string database;  // path of the SQLite file
+  std::string config;    // file the running config came from, or "<built-in defaults>"
+
+  bool operator==(const Status&) const = default;
+};
+
+// One entry of GET /v1/bridges.
+struct BridgeInfo {
+  std::string name;
+  Ipv4Prefix address;  // the bridge's own address and subnet
+  Ipv4Address pool_start;
+  Ipv4Address pool_end;  // inclusive
+  uint64_t pool_size = 0;
+  uint64_t leases_bound = 0;
+  std::string domain;
+
+  bool operator==(const BridgeInfo&) const = default;
+};
+
+// One entry of GET /v1/leases.
+struct LeaseInfo {
+  std::string bridge;
+  Ipv4Address ip;
+  MacAddress mac;
+  Bytes client_id;  // empty when the client sent none; JSON: hex with ':' ("" when none)
+  std::string hostname;
+  LeaseState state = LeaseState::bound;
+  int64_t expires_at = 0;  // UTC seconds
+  int64_t updated_at = 0;  // UTC seconds
+
+  bool operator==(const LeaseInfo&) const = default;
+};
+
+// One entry of GET /v1/reservations. Only the key of `match` is in the JSON.
+struct ReservationInfo {
+  int64_t id = 0;  // 0 for reservations from the config file
+  std::string bridge;
+  MatchKind match = MatchKind::mac;
+  MacAddress mac;        // when match == mac
+  Bytes client_id;       // when match == client_id; JSON: hex with ':'
+  std::string hostname;  // when match == hostname
+  Ipv4Address ip;
+  std::string name;  // DNS name; empty when none
+  ReservationSource source = ReservationSource::api;
+
+  bool operator==(const ReservationInfo&) const = default;
+};
+
+// Body of POST /v1/reservations. Exactly one of "mac", "client_id",
+// "hostname" says which client; `force` forgets a lease another client holds
+// on `ip` instead of answering 409.
+struct ReservationCreate {
+  std::string bridge;
+  MatchKind match = MatchKind::mac;
+  MacAddress mac;
+  Bytes client_id;
+  std::string hostname;
+  Ipv4Address ip;
+  std::string name;  // empty: no DNS name
+  bool force = false;
+
+  bool operator==(const ReservationCreate&) const = default;
+};
+
+// Body of PATCH /v1/reservations/{id}: what to change; at least one of ip
+// and name. A name of "" (or null in JSON) removes the reservation's name.
+struct ReservationPatch {
+  std::optional<Ipv4Address> ip;
+  std::optional<std::string> name;
+  bool force = false;
+
+  bool operator==(const ReservationPatch&) const = default;
+};
+
+// Response of POST and PATCH /v1/reservations and DELETE
+// /v1/reservations/{id}: the reservation (as it is now, or as it was when
+// deleted) and the leases the change forgot (the client's other dynamic
+// lease, or with `force` the lease another client held on the address).
+struct ReservationChange {
+  ReservationInfo reservation;
+  std::vector<LeaseInfo> forgotten_leases;
+
+  bool operator==(const ReservationChange&) const = default;
+};
+
+// Response of POST /v1/reload.
+struct ReloadResult {
+  std::string config;  // the file read
+  uint64_t bridges = 0;
+  std::vector<std::string> bridges_added;
+  std::vector<std::string> bridges_removed;
+  std::vector<std::string> bridges_changed;
+
+  bool operator==(const ReloadResult&) const = default;
+};
+
+// Responses of the list endpoints: {"bridges": [...]}, {"leases": [...]},
+// {"reservations": [...]}.
+struct BridgeList {
+  std::vector<BridgeInfo> bridges;
+  bool operator==(const BridgeList&) const = default;
+};
+struct LeaseList {
+  std::vector<LeaseInfo> leases;
+  bool operator==(const LeaseList&) const = default;
+};
+struct ReservationList {
+  std::vector<ReservationInfo> reservations;
+  bool operator==(const ReservationList&) const = default;
+};
+
+// Validation shared by the router and berthctl. Each returns nullopt when
+// the value is fine, else a sentence naming `field`.
+// RFC 1123 §2.1 label: letters, digits, '-', 1..63, no '-' at either end.
+bool is_dns_label(std::string_view s);
+std::optional<std::string> dns_label_problem(std::string_view field, std::string_view s);
+// A Linux interface name: 1..15 bytes, not "." or "..", no '/', ':',
+// whitespace or NUL.
+std::optional<std::string> interface_name_problem(std::string_view field, std::string_view s);
+// A client identifier (option 61) as hex bytes with ':', 1..255 bytes.
+std::optional<std::string> client_id_problem(std::string_view field, std::string_view s);
+// A MAC a client can have: six bytes, not all zero, not broadcast.
+std::optional<std::string> mac_problem(std::string_view field, std::string_view s);
+// A dotted quad a client can be given: not 0.0.0.0 nor 255.255.255.255.
+std::optional<std::string> reservable_ip_problem(std::string_view field, std::string_view s);
+
+// `s` in single quotes for a message, cut after 64 bytes, bytes outside
+// printable ASCII as \xNN: request text never garbles a log or a terminal.
+std::string quote_text(std::string_view s);
+
+// Request bodies: strict (see the top of this file).
+std::variant<ReservationCreate, ApiError> reservation_create_from_json(const nlohmann::json& j);
+std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const nlohmann::json& j);
+
+void to_json(nlohmann::json& j, const ApiError& e);
+void to_json(nlohmann::json& j, const LeaseCounts& c);
+void to_json(nlohmann::json& j, const Status& s);
+void to_json(nlohmann::json& j, const BridgeInfo& b);
+void to_json(nlohmann::json& j, const LeaseInfo& l);
+void to_json(nlohmann::json& j, const ReservationInfo& r);
+void to_json(nlohmann::json& j, const ReservationCreate& r);
+void to_json(nlohmann::json& j, const ReservationPatch& p);
+void to_json(nlohmann::json& j, const ReservationChange& c);
+void to_json(nlohmann::json& j, const ReloadResult& r);
+void to_json(nlohmann::json& j, const BridgeList& l);
+void to_json(nlohmann::json& j, const LeaseList& l);
+void to_json(nlohmann::json& j, const ReservationList& l);
+
+// Response bodies: throw DecodeError naming the field.
+void from_json(const nlohmann::json& j, ApiError& e);
+void from_json(const nlohmann::json& j, LeaseCounts& c);
+void from_json(const nlohmann::json& j, Status& s);
+void from_json(const nlohmann::json& j, BridgeInfo& b);
+void from_json(const nlohmann::json& j, LeaseInfo& l);
+void from_json(const nlohmann::json& j, ReservationInfo& r);
+void from_json(const nlohmann::json& j, ReservationChange& c);
+void from_json(const nlohmann::json& j, ReloadResult& r);
+void from_json(const nlohmann::json& j, BridgeList& l);
+void from_json(const nlohmann::json& j, LeaseList& l);
+void from_json(const nlohmann::json& j, ReservationList& l);
+
+// Strict like the request decoders, but throwing DecodeError: for tests and
+// for tools that read a request body they wrote.
+void from_json(const nlohmann::json& j, ReservationCreate& r);
+void from_json(const nlohmann::json& j, ReservationPatch& p);
+
+}  // namespace berth::api

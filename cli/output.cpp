@@ -1,0 +1,184 @@
+#include "cli/output.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace berth::cli {
+
+namespace {
+
+// Past the year 9999 no clock will reach: dnsmasq's and libvirt's
+// "infinite" leases (leases::kInfiniteExpiry) among them.
+constexpr int64_t kNever = 253402300799;
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : printable(s); }
+
+}  // namespace
+
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(ch);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  };
+  measure(header);
+  for (const auto& row : rows) measure(row);
+  std::string out;
+  auto emit = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line;
+    out += '\n';
+  };
+  emit(header);
+  for (const auto& row : rows) emit(row);
+  return out;
+}
+
+std::string format_time(int64_t utc_seconds) {
+  if (utc_seconds >= kNever) return "never";
+  const auto t = static_cast<std::time_t>(utc_seconds);
+  std::tm tm{};
+  if (::localtime_r(&t, &tm) == nullptr) return std::to_string(utc_seconds);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string format_duration(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  const int64_t d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60,
+                s = seconds % 60;
+  if (d > 0) return std::to_string(d) + "d " + std::to_string(h) + "h";
+  if (h > 0) return std::to_string(h) + "h " + std::to_string(m) + "m";
+  if (m > 0) return std::to_string(m) + "m " + std::to_string(s) + "s";
+  return std::to_string(s) + "s";
+}
+
+std::string render_status(const api::Status& s) {
+  const std::string leases = std::to_string(s.leases.bound) + " bound, " +
+                             std::to_string(s.leases.released) + " released, " +
+                             std::to_string(s.leases.expired) + " expired, " +
+                             std::to_string(s.leases.declined) + " declined";
+  std::vector<std::vector<std::string>> rows = {
+      {"up", format_duration(s.uptime_s)},
+      {"config", printable(s.config)},
+      {"database", printable(s.database)},
+      {"bridges", std::to_string(s.bridges)},
+      {"leases", leases},
+      {"reservations", std::to_string(s.reservations)},
+  };
+  std::string table = format_table({"berthd", printable(s.version)}, rows);
+  return table;
+}
+
+std::string render_bridges(const api::BridgeList& l) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : l.bridges) {
+    rows.push_back({printable(b.name), b.address.to_string(),
+                    b.pool_start.to_string() + "-" + b.pool_end.to_string(),
+                    std::to_string(b.leases_bound) + "/" + std::to_string(b.pool_size),
+                    or_dash(b.domain)});
+  }
+  return format_table({"BRIDGE", "ADDRESS", "POOL", "BOUND", "DOMAIN"}, rows);
+}
+
+std::string render_leases(const api::LeaseList& l) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& lease : l.leases) {
+    rows.push_back({printable(lease.bridge), lease.ip.to_string(), lease.mac.to_string(),
+                    or_dash(lease.hostname), std::string(api::to_string(lease.state)),
+                    format_time(lease.expires_at)});
+  }
+  return format_table({"BRIDGE", "IP", "MAC", "HOSTNAME", "STATE", "EXPIRES"}, rows);
+}
+
+std::string render_reservations(const api::ReservationList& l) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : l.reservations) {
+    rows.push_back({r.id == 0 ? "-" : std::to_string(r.id), printable(r.bridge),
+                    std::string(api::to_string(r.match)),
+                    r.match == api::MatchKind::mac         ? r.mac.to_string()
+                    : r.match == api::MatchKind::client_id ? to_hex_colon(r.client_id)
+                                                           : printable(r.hostname),
+                    r.ip.to_string(), or_dash(r.name), std::string(api::to_string(r.source))});
+  }
+  return format_table({"ID", "BRIDGE", "MATCH", "CLIENT", "IP", "NAME", "SOURCE"}, rows);
+}
+
+std::string render_reload(const api::ReloadResult& r) {
+  auto names = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& n : v) out += (out.empty() ? "" : ", ") + printable(n);
+    return out;
+  };
+  std::string out = "reloaded " + printable(r.config) + ": " + std::to_string(r.bridges) +
+                    (r.bridges == 1 ? " bridge" : " bridges") + "\n";
+  if (!r.bridges_added.empty()) out += "  added: " + names(r.bridges_added) + "\n";
+  if (!r.bridges_removed.empty()) out += "  removed: " + names(r.bridges_removed) + "\n";
+  if (!r.bridges_changed.empty()) out += "  changed: " + names(r.bridges_changed) + "\n";
+  return out;
+}
+
+std::string client_of(const api::ReservationInfo& r) {
+  switch (r.match) {
+    case api::MatchKind::mac:
+      return r.mac.to_string();
+    case api::MatchKind::client_id:
+      return "client-id " + to_hex_colon(r.client_id);
+    case api::MatchKind::hostname:
+      return "hostname " + printable(r.hostname);
+  }
+  return {};
+}
+
+std::string client_of(const api::ReservationCreate& r) {
+  return client_of(api::ReservationInfo{.id = 0,
+                                        .bridge = r.bridge,
+                                        .match = r.match,
+                                        .mac = r.mac,
+                                        .client_id = r.client_id,
+                                        .hostname = r.hostname,
+                                        .ip = r.ip,
+                                        .name = r.name,
+                                        .source = api::ReservationSource::api});
+}
+
+std::string describe(const api::ReservationInfo& r) {
+  std::string out = "reservation " + std::to_string(r.id) + " on " + printable(r.bridge) + ": " +
+                    client_of(r) + " -> " + r.ip.to_string();
+  if (!r.name.empty()) out += " (" + printable(r.name) + ")";
+  return out;
+}
+
+std::string describe(const api::LeaseInfo& l) {
+  std::string out =
+      "lease " + l.ip.to_string() + " on " + printable(l.bridge) + " of " + l.mac.to_string();
+  if (!l.hostname.empty()) out += " (" + printable(l.hostname) + ")";
+  return out;
+}
+
+}  // namespace berth::cli

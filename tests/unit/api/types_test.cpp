@@ -1,0 +1,263 @@
+// JSON forms of the control API's types: round trips, the exact shape of
+// each body, and what a response decoder refuses.
+#include "api/types.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "api/response.hpp"
+
+namespace berth::api {
+namespace {
+
+using nlohmann::json;
+
+Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
+MacAddress mac(const char* s) { return *MacAddress::parse(s); }
+
+template <class T>
+T round_trip(const T& value) {
+  // Through text, as on the wire.
+  return json::parse(json_text(json(value))).get<T>();
+}
+
+LeaseInfo sample_lease() {
+  return LeaseInfo{.bridge = "lxcbr0",
+                   .ip = ip("10.0.3.57"),
+                   .mac = mac("00:16:3e:aa:bb:cc"),
+                   .client_id = {0x01, 0x00, 0x16, 0x3e, 0xaa, 0xbb, 0xcc},
+                   .hostname = "web",
+                   .state = LeaseState::bound,
+                   .expires_at = 1735693200,
+                   .updated_at = 1735689600};
+}
+
+ReservationInfo sample_reservation(MatchKind kind) {
+  ReservationInfo r{.id = 7,
+                    .bridge = "lxcbr0",
+                    .match = kind,
+                    .mac = {},
+                    .client_id = {},
+                    .hostname = {},
+                    .ip = ip("10.0.3.10"),
+                    .name = "web",
+                    .source = ReservationSource::api};
+  switch (kind) {
+    case MatchKind::mac:
+      r.mac = mac("00:16:3e:aa:bb:cc");
+      break;
+    case MatchKind::client_id:
+      r.client_id = {0xff, 0x00, 0x00, 0x00, 0x01};
+      break;
+    case MatchKind::hostname:
+      r.hostname = "Web-1";
+      break;
+  }
+  return r;
+}
+
+TEST(ApiTypes, EnumNames) {
+  for (auto s :
+       {LeaseState::bound, LeaseState::released, LeaseState::expired, LeaseState::declined}) {
+    EXPECT_EQ(lease_state_from_string(to_string(s)), s);
+  }
+  EXPECT_EQ(to_string(MatchKind::client_id), "client-id");
+  EXPECT_EQ(match_kind_from_string("client_id"), std::nullopt);
+  for (auto k : {MatchKind::mac, MatchKind::client_id, MatchKind::hostname}) {
+    EXPECT_EQ(match_kind_from_string(to_string(k)), k);
+  }
+  EXPECT_EQ(reservation_source_from_string("config"), ReservationSource::config);
+  EXPECT_EQ(reservation_source_from_string("file"), std::nullopt);
+  EXPECT_EQ(lease_state_from_string("BOUND"), std::nullopt);
+}
+
+TEST(ApiTypes, StatusShapeAndRoundTrip) {
+  const Status s{.version = "0.1.0",
+                 .uptime_s = 3600,
+                 .bridges = 2,
+                 .leases = {.bound = 5, .released = 1, .expired = 2, .declined = 0},
+                 .reservations = 3,
+                 .database = "/var/lib/berth/berth.db",
+                 .config = "/etc/berth/berth.toml"};
+  EXPECT_EQ(json(s), json::parse(R"({"version": "0.1.0", "uptime_s": 3600, "bridges": 2,
+      "leases": {"bound": 5, "released": 1, "expired": 2, "declined": 0}, "reservations": 3,
+      "database": "/var/lib/berth/berth.db", "config": "/etc/berth/berth.toml"})"));
+  EXPECT_EQ(round_trip(s), s);
+}
+
+TEST(ApiTypes, BridgeShapeAndRoundTrip) {
+  const BridgeInfo b{.name = "berth0",
+                     .address = *Ipv4Prefix::parse("10.0.3.1/24"),
+                     .pool_start = ip("10.0.3.2"),
+                     .pool_end = ip("10.0.3.254"),
+                     .pool_size = 253,
+                     .leases_bound = 4,
+                     .domain = "berth"};
+  EXPECT_EQ(json(b), json::parse(R"({"name": "berth0", "address": "10.0.3.1/24",
+      "pool_start": "10.0.3.2", "pool_end": "10.0.3.254", "pool_size": 253, "leases_bound": 4,
+      "domain": "berth"})"));
+  EXPECT_EQ(round_trip(b), b);
+  const BridgeList list{.bridges = {b, b}};
+  EXPECT_EQ(round_trip(list), list);
+}
+
+TEST(ApiTypes, LeaseShapeAndRoundTrip) {
+  const LeaseInfo l = sample_lease();
+  EXPECT_EQ(json(l), json::parse(R"({"bridge": "lxcbr0", "ip": "10.0.3.57",
+      "mac": "00:16:3e:aa:bb:cc", "client_id": "01:00:16:3e:aa:bb:cc", "hostname": "web",
+      "state": "bound", "expires_at": 1735693200, "updated_at": 1735689600})"));
+  EXPECT_EQ(round_trip(l), l);
+  LeaseInfo bare = l;
+  bare.client_id.clear();
+  bare.hostname.clear();
+  bare.state = LeaseState::declined;
+  EXPECT_EQ(json(bare).at("client_id"), "");
+  EXPECT_EQ(round_trip(bare), bare);
+  const LeaseList list{.leases = {l, bare}};
+  EXPECT_EQ(round_trip(list), list);
+  EXPECT_EQ(round_trip(LeaseList{}), LeaseList{});
+}
+
+TEST(ApiTypes, ReservationShapeCarriesOnlyItsKey) {
+  EXPECT_EQ(json(sample_reservation(MatchKind::mac)),
+            json::parse(R"({"id": 7, "bridge": "lxcbr0", "match": "mac",
+                "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10", "name": "web", "source": "api"})"));
+  EXPECT_EQ(json(sample_reservation(MatchKind::client_id)),
+            json::parse(R"({"id": 7, "bridge": "lxcbr0", "match": "client-id",
+                "client_id": "ff:00:00:00:01", "ip": "10.0.3.10", "name": "web",
+                "source": "api"})"));
+  EXPECT_EQ(json(sample_reservation(MatchKind::hostname)),
+            json::parse(R"({"id": 7, "bridge": "lxcbr0", "match": "hostname",
+                "hostname": "Web-1", "ip": "10.0.3.10", "name": "web", "source": "api"})"));
+  for (auto kind : {MatchKind::mac, MatchKind::client_id, MatchKind::hostname}) {
+    ReservationInfo r = sample_reservation(kind);
+    EXPECT_EQ(round_trip(r), r);
+    r.source = ReservationSource::config;
+    r.id = 0;
+    r.name.clear();
+    EXPECT_EQ(round_trip(r), r);
+  }
+  const ReservationList list{.reservations = {sample_reservation(MatchKind::mac),
+                                              sample_reservation(MatchKind::hostname)}};
+  EXPECT_EQ(round_trip(list), list);
+}
+
+TEST(ApiTypes, ReservationChangeAndReload) {
+  const ReservationChange c{.reservation = sample_reservation(MatchKind::mac),
+                            .forgotten_leases = {sample_lease()}};
+  EXPECT_EQ(round_trip(c), c);
+  EXPECT_EQ(json(c).at("forgotten_leases").size(), 1u);
+  const ReloadResult r{.config = "/etc/berth/berth.toml",
+                       .bridges = 2,
+                       .bridges_added = {"br1"},
+                       .bridges_removed = {},
+                       .bridges_changed = {"berth0"}};
+  EXPECT_EQ(json(r), json::parse(R"({"config": "/etc/berth/berth.toml", "bridges": 2,
+      "bridges_added": ["br1"], "bridges_removed": [], "bridges_changed": ["berth0"]})"));
+  EXPECT_EQ(round_trip(r), r);
+}
+
+TEST(ApiTypes, RequestBodiesRoundTrip) {
+  const ReservationCreate create{.bridge = "br0",
+                                 .match = MatchKind::client_id,
+                                 .mac = {},
+                                 .client_id = {0x01, 0x02},
+                                 .hostname = {},
+                                 .ip = ip("10.0.3.10"),
+                                 .name = {},
+                                 .force = true};
+  EXPECT_EQ(json(create), json::parse(R"({"bridge": "br0", "client_id": "01:02",
+      "ip": "10.0.3.10", "force": true})"));
+  EXPECT_EQ(round_trip(create), create);
+
+  const ReservationPatch clear_name{.ip = std::nullopt, .name = "", .force = false};
+  EXPECT_EQ(json(clear_name), json::parse(R"({"name": ""})"));
+  EXPECT_EQ(round_trip(clear_name), clear_name);
+  const ReservationPatch move{.ip = ip("10.0.3.11"), .name = std::nullopt, .force = true};
+  EXPECT_EQ(json(move), json::parse(R"({"ip": "10.0.3.11", "force": true})"));
+  EXPECT_EQ(round_trip(move), move);
+
+  // The strict decoders refuse through DecodeError when used with get<>().
+  EXPECT_THROW(json::parse(R"({"bridge": "br0"})").get<ReservationCreate>(), DecodeError);
+  EXPECT_THROW(json::parse(R"({})").get<ReservationPatch>(), DecodeError);
+}
+
+TEST(ApiTypes, ErrorBody) {
+  const ApiError e{.status = 409, .message = "10.0.3.10 is held by 00:16:3e:00:00:01", .allow = {}};
+  EXPECT_EQ(error_body(e), R"({"error":"10.0.3.10 is held by 00:16:3e:00:00:01","status":409})"
+                           "\n");
+  ApiError back = json::parse(error_body(e)).get<ApiError>();
+  EXPECT_EQ(back, e);
+  // Bytes that are not UTF-8 never make the body fail.
+  const ApiError raw{.status = 400, .message = "bad \xff name", .allow = {}};
+  const json parsed = json::parse(error_body(raw));
+  EXPECT_EQ(parsed.at("error"), "bad \xef\xbf\xbd name");
+  EXPECT_THROW(json::parse(R"({"error": "x", "status": 99})").get<ApiError>(), DecodeError);
+}
+
+TEST(ApiTypes, ResponseDecodersNameTheField) {
+  auto decode_error = [](const char* text, auto type) -> std::string {
+    try {
+      (void)json::parse(text).get<decltype(type)>();
+    } catch (const DecodeError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_EQ(decode_error(R"({"bridge": "br0"})", LeaseInfo{}), "a lease has no field 'ip'");
+  EXPECT_EQ(decode_error(R"([])", LeaseInfo{}), "a lease is not a JSON object");
+  EXPECT_EQ(decode_error(R"({"bridge": 1})", LeaseInfo{}),
+            "field 'bridge' of a lease is not a string");
+  EXPECT_EQ(decode_error(R"({"bridge": "b", "ip": "1.2.3"})", LeaseInfo{}),
+            "field 'ip' of a lease is '1.2.3', which berthctl cannot read");
+  EXPECT_EQ(decode_error(R"({"leases": {}})", LeaseList{}),
+            "field 'leases' of the lease list is not an array");
+  EXPECT_EQ(decode_error(R"({"version": "1", "uptime_s": 1.5})", Status{}),
+            "field 'uptime_s' of the status is not an integer");
+  EXPECT_EQ(decode_error(R"({"version": "1", "uptime_s": 1, "bridges": -1})", Status{}),
+            "field 'bridges' of the status is not a count");
+  EXPECT_EQ(decode_error(R"({"id": 1, "bridge": "b", "match": "dhcp"})", ReservationInfo{}),
+            "field 'match' of a reservation is 'dhcp', which berthctl cannot read");
+  EXPECT_EQ(decode_error(R"({"config": "x", "bridges": 1, "bridges_added": [1]})", ReloadResult{}),
+            "field 'bridges_added' of the reload result is not an array of strings");
+  // Fields a newer berthd adds are ignored.
+  json lease = json(sample_lease());
+  lease["vendor_class"] = "udhcp 1.36";
+  EXPECT_EQ(lease.get<LeaseInfo>(), sample_lease());
+}
+
+TEST(ApiTypes, Validators) {
+  EXPECT_TRUE(is_dns_label("a"));
+  EXPECT_TRUE(is_dns_label("web-1"));
+  EXPECT_TRUE(is_dns_label(std::string(63, 'x')));
+  EXPECT_FALSE(is_dns_label(std::string(64, 'x')));
+  EXPECT_FALSE(is_dns_label(""));
+  EXPECT_FALSE(is_dns_label("-a"));
+  EXPECT_FALSE(is_dns_label("a-"));
+  EXPECT_FALSE(is_dns_label("a.b"));
+  EXPECT_FALSE(is_dns_label("a_b"));
+  EXPECT_FALSE(is_dns_label("caf\xc3\xa9"));
+
+  EXPECT_EQ(interface_name_problem("x", "lxcbr0"), std::nullopt);
+  EXPECT_EQ(interface_name_problem("x", std::string(15, 'a')), std::nullopt);
+  EXPECT_NE(interface_name_problem("x", std::string(16, 'a')), std::nullopt);
+  for (const char* bad : {"", ".", "..", "a b", "a:b", "a/b", "a\tb", "a\xa0"}) {
+    EXPECT_NE(interface_name_problem("x", bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(*interface_name_problem("field 'bridge'", "a:b"),
+            "field 'bridge' 'a:b' contains ':', which Linux does not allow in an interface name");
+
+  EXPECT_EQ(mac_problem("m", "00-16-3E-AA-BB-CC"), std::nullopt);
+  EXPECT_NE(mac_problem("m", "00:16:3e:aa:bb:cc:dd"), std::nullopt);
+  EXPECT_EQ(client_id_problem("c", "1:a:ff"), std::nullopt);
+  EXPECT_NE(client_id_problem("c", "1::ff"), std::nullopt);
+  EXPECT_EQ(reservable_ip_problem("i", "198.18.0.1"), std::nullopt);
+  EXPECT_NE(reservable_ip_problem("i", "198.18.0.01"), std::nullopt);
+
+  EXPECT_EQ(quote_text("ab'c\n"), "'ab\\x27c\\x0a'");
+  EXPECT_EQ(quote_text(std::string(70, 'a')), "'" + std::string(64, 'a') + "...'");
+}
+
+}  // namespace
+}  // namespace berth::api
