@@ -344,6 +344,8 @@ std::string to_toml(const Config& config) {
   out += "log_level = " + toml_string(config.daemon.log_level) + "\n";
   out += std::string("durability = ") +
          (config.daemon.durability == Durability::fsync ? "\"fsync\"" : "\"process\"") + "\n";
+  out += "control_socket = " + toml_string(config.daemon.control_socket) + "\n";
+  out += "control_group = " + toml_string(config.daemon.control_group) + "\n";
   for (const BridgeConfig& b : config.bridges) {
     out += "\n[[bridge]]\n";
     out += "name = " + toml_string(b.name) + "\n";

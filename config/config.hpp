@@ -25,6 +25,8 @@ struct DaemonConfig {
   std::string database = "/var/lib/berth/berth.db";
   std::string log_level = "info";  // trace, debug, info, warn, error
   Durability durability = Durability::fsync;
+  std::string control_socket = "/run/berth/berthd.sock";
+  std::string control_group;  // group that may use the control socket; empty: root's
 
   bool operator==(const DaemonConfig&) const = default;
 };

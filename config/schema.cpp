@@ -58,7 +58,22 @@ void apply_durability(const Value& v, DaemonDraft& d) {
   }
 }
 
-constexpr std::array<KeyRow<DaemonDraft>, 3> kDaemonRows = {{
+void apply_control_socket(const Value& v, DaemonDraft& d) {
+  const std::string& path = v.string();
+  if (path.empty() || path.front() != '/') v.fail("control_socket must be an absolute path");
+  if (path.size() >= 108) v.fail("control_socket is longer than 107 bytes (sun_path)");
+  d.value.control_socket = path;
+}
+
+void apply_control_group(const Value& v, DaemonDraft& d) {
+  const std::string& group = v.string();
+  if (group.find_first_of(" :/\n") != std::string::npos) {
+    v.fail("control_group " + quoted(group) + " is not a group name or number");
+  }
+  d.value.control_group = group;
+}
+
+constexpr std::array<KeyRow<DaemonDraft>, 5> kDaemonRows = {{
     {"database", "string", "`\"/var/lib/berth/berth.db\"`", false, false,
      "SQLite file holding leases and reservations; its directory is created if missing.",
      apply_database},
@@ -69,6 +84,12 @@ constexpr std::array<KeyRow<DaemonDraft>, 3> kDaemonRows = {{
      "\"process\": it survives a crash of berthd but not of the host (synchronous=NORMAL), "
      "for more leases per second.",
      apply_durability},
+    {"control_socket", "string", "`\"/run/berth/berthd.sock\"`", false, false,
+     "Unix socket of the control API (berthctl); created with mode 0660.", apply_control_socket},
+    {"control_group", "string", "`\"\"`", false, false,
+     "Group (name or number) that owns the control socket, so its members may use berthctl "
+     "without root. Empty: root's group.",
+     apply_control_group},
 }};
 
 const Section<DaemonDraft> kDaemonSection = {

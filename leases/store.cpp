@@ -425,4 +425,28 @@ bool LeaseStore::remove_reservation(int64_t id) {
   return sqlite3_changes(db_) > 0;
 }
 
+bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip, const std::string& name) {
+  const std::string text = ip.to_string();
+  sqlite3_stmt* find = statement(
+      "SELECT other.id, other.match_kind, other.match_value FROM reservations AS me "
+      "JOIN reservations AS other ON other.bridge = me.bridge AND other.ip = ? "
+      "AND other.id != me.id WHERE me.id = ?");
+  bind_value(find, 1, text);
+  bind_value(find, 2, id);
+  if (sqlite3_step(find) == SQLITE_ROW) {
+    std::string msg = "conflicts with reservation " +
+                      std::to_string(sqlite3_column_int64(find, 0)) + " (" + column_text(find, 1) +
+                      " " + column_text(find, 2) + " -> " + text + ")";
+    sqlite3_reset(find);
+    throw StoreError(msg);
+  }
+  sqlite3_reset(find);
+  sqlite3_stmt* st = statement("UPDATE reservations SET ip = ?, name = ? WHERE id = ?");
+  bind_value(st, 1, text);
+  bind_value(st, 2, name);
+  bind_value(st, 3, id);
+  step_done(st);
+  return sqlite3_changes(db_) > 0;
+}
+
 }  // namespace berth::leases

@@ -58,6 +58,10 @@ class LeaseStore {
   Reservation add_reservation(Reservation r, int64_t now);
   // False when no reservation has that id.
   bool remove_reservation(int64_t id);
+  // Changes a reservation's address and name. False when no reservation has
+  // that id; an address another reservation of the bridge has throws
+  // StoreError naming it.
+  bool update_reservation(int64_t id, Ipv4Address ip, const std::string& name);
 
   const std::string& path() const { return path_; }
 

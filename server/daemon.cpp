@@ -8,6 +8,8 @@
 #include <csignal>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "bridge/netlink.hpp"
 #include "protocol/frame.hpp"
 
@@ -73,6 +75,25 @@ Daemon::Daemon(config::Config cfg)
     links_.push_back(std::move(link));
   }
 
+  const int64_t now = unix_now();
+  for (const leases::Lease& l : stored) {
+    for (const BridgeLink& link : links_) {
+      if (link.name == l.bridge) note_lease(link.index, l, now);
+    }
+  }
+  if (config_.dns.enabled) {
+    std::array<char, 256> host{};
+    if (::gethostname(host.data(), host.size() - 1) == 0) {
+      std::string first(host.data());
+      first = first.substr(0, first.find('.'));
+      host_name_ = sanitize_hostname(first);
+    }
+    std::vector<DnsBridge> dns_bridges;
+    for (const config::BridgeConfig& bc : config_.bridges) {
+      dns_bridges.push_back(DnsBridge{bc.name, bc.address, bc.domain});
+    }
+    dns_ = std::make_unique<DnsServer>(config_.dns, std::move(dns_bridges));
+  }
   reload_reservations();
 
   // Relayed requests arrive as plain UDP to port 67; the socket also keeps
@@ -104,11 +125,33 @@ int Daemon::run() {
                  link.name, link.ifindex, link.address.to_string(), s.pool_first.to_string(),
                  s.pool_last.to_string(), s.lease_time, s.domain);
   }
+  started_at_ = unix_now();
+  try {
+    std::optional<std::string> group;
+    if (!config_.daemon.control_group.empty()) group = config_.daemon.control_group;
+    control_ = std::make_unique<ControlServer>(io_, config_.daemon.control_socket,
+                                               kDefaultControlSocketMode, group, *this);
+    spdlog::info("control API on {}", config_.daemon.control_socket);
+  } catch (const std::exception& e) {
+    spdlog::error("no control API: {}", e.what());
+    throw;
+  }
+  if (dns_) {
+    rebuild_names();
+    dns_->start();
+    for (const BridgeLink& link : links_) {
+      spdlog::info("serving DNS on {} at {}:{} ({} worker(s)), domain {}", link.name,
+                   link.address.address.to_string(), config_.dns.port, dns_->worker_count(),
+                   dhcp_.settings(link.index).domain);
+    }
+  }
   spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
   if (relay_socket_) receive_relay();
   arm_tick();
   wait_signals();
   io_.run();
+  if (control_) control_->stop();
+  if (dns_) dns_->stop();
   writer_->flush();
   log_stats();
   spdlog::info("berthd stopped");
@@ -123,9 +166,8 @@ void Daemon::wait_signals() {
         log_stats();
         break;
       case SIGHUP:
-        spdlog::warn(
-            "SIGHUP: configuration reload is not available in this version; "
-            "restart berthd to apply a changed config (leases are kept)");
+        spdlog::info("SIGHUP: reloading {}", config_.source);
+        (void)reload();  // a refusal is logged; the running config stays
         break;
       default:
         spdlog::info("signal {}: shutting down", sig);
@@ -140,9 +182,17 @@ void Daemon::arm_tick() {
   tick_.expires_after(std::chrono::seconds(1));
   tick_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    for (const leases::Lease& l : dhcp_.tick(unix_now())) {
+    const int64_t now = unix_now();
+    for (const leases::Lease& l : dhcp_.tick(now)) {
       spdlog::info("lease expired: {} {} {} {}", l.bridge, l.ip.to_string(), l.mac.to_string(),
                    l.hostname);
+      for (const BridgeLink& link : links_) {
+        if (link.name == l.bridge) {
+          leases::Lease gone = l;
+          gone.state = leases::LeaseState::expired;
+          note_lease(link.index, gone, now);
+        }
+      }
     }
     try {
       if (reader_->reservations_version() != reservations_version_) reload_reservations();
@@ -177,6 +227,60 @@ void Daemon::reload_reservations() {
                  file.size());
     dhcp_.set_reservations(link.index, std::move(merged.kept));
   }
+  names_changed();
+}
+
+void Daemon::note_lease(size_t bridge, const leases::Lease& lease, int64_t now) {
+  if (!dns_ && !config_.dns.enabled) return;
+  const auto key = std::pair(bridge, lease.ip.value());
+  const bool named = lease.state_at(now) == leases::LeaseState::bound && !lease.hostname.empty();
+  auto it = named_leases_.find(key);
+  if (named) {
+    if (it != named_leases_.end() && it->second == lease.hostname) return;
+    named_leases_[key] = lease.hostname;
+  } else {
+    if (it == named_leases_.end()) return;
+    named_leases_.erase(it);
+  }
+  names_changed();
+}
+
+// Many changes (a group commit, a reservation reload) make one new snapshot.
+void Daemon::names_changed() {
+  if (!dns_ || names_pending_) return;
+  names_pending_ = true;
+  asio::post(io_, [this] { rebuild_names(); });
+}
+
+void Daemon::rebuild_names() {
+  names_pending_ = false;
+  if (!dns_) return;
+  NameTableSpec spec;
+  spec.host_name = host_name_;
+  spec.local_ttl = config_.dns.local_ttl;
+  spec.serial = ++names_serial_;
+  spec.statics.hosts = config_.dns.hosts;
+  spec.statics.cnames = config_.dns.cnames;
+  spec.statics.srvs = config_.dns.srvs;
+  spec.statics.txts = config_.dns.txts;
+  for (const BridgeLink& link : links_) {
+    spec.bridges.push_back(DnsBridge{link.name, link.address, dhcp_.settings(link.index).domain});
+    for (const leases::Reservation& r : dhcp_.table(link.index).reservations()) {
+      if (!r.name.empty()) spec.names.push_back(NamedAddress{link.index, r.name, r.ip, true});
+    }
+  }
+  for (const auto& [key, name] : named_leases_) {
+    spec.names.push_back(NamedAddress{key.first, name, Ipv4Address(key.second), false});
+  }
+  std::vector<std::string> clashes;
+  auto previous = dns_->table();
+  dns_->publish(NameTable::build(spec, previous.get(), &clashes));
+  for (const std::string& c : clashes) {
+    if (std::find(name_clashes_.begin(), name_clashes_.end(), c) == name_clashes_.end()) {
+      spdlog::warn("dns: {}", c);
+    }
+  }
+  name_clashes_ = std::move(clashes);
 }
 
 void Daemon::on_frame(BridgeLink& link, ByteView bytes, bool checksum_not_ready) {
@@ -279,8 +383,14 @@ void Daemon::send_committed() {
       if (c.decision->reply) {
         spdlog::error("{}: not sent, the lease could not be stored", c.decision->reply->log_line);
       }
-    } else if (c.decision->reply) {
-      send(c.bridge, *c.decision->reply);
+    } else {
+      const int64_t now = unix_now();
+      for (const leases::LeaseChange& change : c.decision->commit) {
+        leases::Lease l = change.lease;
+        if (change.kind == leases::LeaseChange::Kind::erase) l.state = leases::LeaseState::released;
+        note_lease(c.bridge, l, now);
+      }
+      if (c.decision->reply) send(c.bridge, *c.decision->reply);
     }
   }
   sending_.clear();
@@ -336,6 +446,15 @@ void Daemon::log_stats() const {
   auto w = writer_->stats();
   spdlog::info("stats: pool_exhausted={} commit_failed={} transactions={} leases_written={}",
                c.pool_exhausted, c.commit_failed, w.transactions, w.leases_written);
+  if (dns_) {
+    auto d = dns_->counters();
+    std::string line;
+    for (size_t i = 0; i < d.size(); ++i) {
+      line += fmt::format(" {}={}", to_string(static_cast<DnsCounters::Kind>(i)), d[i]);
+    }
+    spdlog::info("stats: dns{} cache_hits={} names={}", line, dns_->cache_hits(),
+                 dns_->table()->name_count());
+  }
   int64_t now = unix_now();
   for (const BridgeLink& l : links_) {
     auto counts = dhcp_.table(l.index).counts(now);

@@ -8,19 +8,25 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <variant>
 #include <vector>
 
 #include "config/config.hpp"
 #include "leases/store.hpp"
 #include "leases/writer.hpp"
+#include "server/control_backend.hpp"
+#include "server/control_server.hpp"
 #include "server/dhcp_service.hpp"
+#include "server/dns_server.hpp"
 #include "server/packet_socket.hpp"
 
 namespace berth::server {
 
-class Daemon {
+class Daemon : public ControlBackend {
  public:
   // Opens the database, prepares every bridge (creating it when configured)
   // and opens the sockets. Throws with a sentence for the user on failure.
@@ -33,6 +39,15 @@ class Daemon {
   // Logs every counter at info (also on SIGUSR1).
   void log_stats() const;
 
+  // The control API (server/daemon_control.cpp).
+  void handle(const api::Request& req, const Peer& peer,
+              std::function<void(ApiResponse)> done) override;
+
+  // SIGHUP and POST /v1/reload: re-reads the config file and applies what
+  // may change at run time; a bad file, or a change that needs a restart,
+  // is refused whole (the sentence says why) and nothing changes.
+  std::variant<api::ReloadResult, std::string> reload();
+
  private:
   struct BridgeLink {
     size_t index = 0;  // in DhcpService; also this link's position in links_
@@ -42,6 +57,24 @@ class Daemon {
     std::string name;
     std::unique_ptr<PacketSocket> socket;
   };
+
+  using Done = std::function<void(ApiResponse)>;
+  void on_request(const api::GetStatus&, const Peer&, const Done&);
+  void on_request(const api::ListBridges&, const Peer&, const Done&);
+  void on_request(const api::ListLeases&, const Peer&, const Done&);
+  void on_request(const api::ListReservations&, const Peer&, const Done&);
+  void on_request(const api::AddReservation&, const Peer&, const Done&);
+  void on_request(const api::DeleteReservation&, const Peer&, const Done&);
+  void on_request(const api::PatchReservation&, const Peer&, const Done&);
+  void on_request(const api::ForgetLease&, const Peer&, const Done&);
+  void on_request(const api::Reload&, const Peer&, const Done&);
+  void on_request(const api::GetMetrics&, const Peer&, const Done&);
+  std::optional<size_t> link_index(std::string_view bridge) const;
+  std::variant<std::vector<leases::Lease>, ApiResponse> check_reservation(
+      size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const;
+  void forget_leases(size_t bridge, const std::vector<leases::Lease>& gone,
+                     std::function<void(bool)> then);
+  std::string metrics_text() const;
 
   void on_frame(BridgeLink& link, ByteView frame, bool checksum_not_ready);
   void on_relay_datagram(size_t n);
@@ -53,6 +86,10 @@ class Daemon {
   void send_committed();
   void reload_reservations();
   void wait_signals();
+  // DNS names: leases with a hostname, by (bridge, address).
+  void note_lease(size_t bridge, const leases::Lease& lease, int64_t now);
+  void names_changed();
+  void rebuild_names();
 
   config::Config config_;
   boost::asio::io_context io_;
@@ -80,6 +117,15 @@ class Daemon {
   std::vector<Committed> sending_;
   std::vector<uint8_t> encode_buffer_;
   std::vector<uint8_t> frame_buffer_;
+
+  std::unique_ptr<DnsServer> dns_;
+  std::unique_ptr<ControlServer> control_;
+  int64_t started_at_ = 0;
+  std::map<std::pair<size_t, uint32_t>, std::string> named_leases_;
+  bool names_pending_ = false;
+  uint32_t names_serial_ = 0;
+  std::string host_name_;
+  std::vector<std::string> name_clashes_;
 };
 
 }  // namespace berth::server

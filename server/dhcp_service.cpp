@@ -110,6 +110,26 @@ void DhcpService::set_reservations(size_t bridge, std::vector<leases::Reservatio
   bridges_.at(bridge)->table.set_reservations(std::move(reservations));
 }
 
+Decision DhcpService::forget(size_t bridge, Ipv4Address ip) {
+  Decision d;
+  Bridge& b = *bridges_.at(bridge);
+  b.table.drop_offer(ip);
+  if (const Lease* l = b.table.at(ip)) {
+    Lease gone = *l;
+    apply(b, d, LeaseChange::erase(std::move(gone)));
+  }
+  return d;
+}
+
+void DhcpService::update_settings(size_t bridge, const BridgeSettings& settings) {
+  Bridge& b = *bridges_.at(bridge);
+  BridgeSettings next = settings;
+  next.address = b.settings.address;
+  next.pool_first = b.settings.pool_first;
+  next.pool_last = b.settings.pool_last;
+  b.settings = std::move(next);
+}
+
 std::vector<Lease> DhcpService::tick(int64_t now) {
   std::vector<Lease> expired;
   for (auto& b : bridges_) {

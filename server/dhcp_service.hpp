@@ -101,6 +101,15 @@ class DhcpService {
   // last call; call about once a second.
   std::vector<leases::Lease> tick(int64_t now);
 
+  // Forgets the record at `ip` (any state) and any offer of it: the address
+  // is free and its client unknown. The decision carries the erase to commit
+  // (and its undo); no reply. Empty commit when there was nothing.
+  Decision forget(size_t bridge, Ipv4Address ip);
+
+  // Changes settings that need no new pool (lease time, domain, flags).
+  // The pool and the address must stay as they are.
+  void update_settings(size_t bridge, const BridgeSettings& settings);
+
   DhcpCounters& counters() { return counters_; }
   const DhcpCounters& counters() const { return counters_; }
 

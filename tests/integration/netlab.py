@@ -421,6 +421,26 @@ class Lab:
     def clients(self) -> list:
         return list(self._clients)
 
+    def peer(self, name: str, host_address: str, peer_address: str) -> Namespace:
+        """A namespace routed (not bridged) to the host namespace over a veth:
+        host side `host_address`, peer side `peer_address` (both with a
+        prefix, like "198.18.200.1/24"). It stands for an upstream network;
+        the peer routes the lab's 198.18.0.0/15 back through the host."""
+        check_lab_address(host_address)
+        check_lab_address(peer_address)
+        host = self.host()
+        ns = self._add_namespace(Namespace, f"p-{name}")
+        index = len(self._namespaces)
+        host_if = f"vp{index}"
+        ns.ip("link", "add", "eth0", "type", "veth", "peer", "name", host_if, "netns", host.name)
+        ns.ip("addr", "add", peer_address, "dev", "eth0")
+        ns.ip("link", "set", "eth0", "up")
+        host.ip("addr", "add", host_address, "dev", host_if)
+        host.ip("link", "set", host_if, "up")
+        gateway = host_address.split("/")[0]
+        ns.ip("route", "add", "198.18.0.0/15", "via", gateway, check=False)
+        return ns
+
     def client(self, name: str, mac: Optional[str] = None,
                bridge: Optional[str] = None) -> ClientNamespace:
         """A new namespace with `eth0`, whose veth peer goes into the host
@@ -620,13 +640,31 @@ class Server:
 class Berthd(Server):
     kind = "berthd"
 
-    def __init__(self, lab, process, bridges, workdir, config_path: Path, db_path: Path):
+    def __init__(self, lab, process, bridges, workdir, config_path: Path, db_path: Path,
+                 socket_path: Optional[Path] = None):
         super().__init__(lab, process, bridges, workdir)
         self.config_path = config_path
         self.db_path = db_path
+        self.socket_path = socket_path
 
     def leases(self) -> list:
         return read_berthd_leases(self.db_path)
+
+    def ctl(self, *args: str, check: bool = True, timeout: float = 20.0,
+            json_out: bool = False):
+        """Runs berthctl against this berthd (in the host namespace). With
+        json_out, parses --json output; else returns the CompletedProcess."""
+        binary = berthctl_path()
+        if binary is None:
+            raise BerthdUnavailable("no berthctl binary: set $BERTHCTL")
+        argv = [str(binary), "--socket", str(self.socket_path)]
+        if json_out:
+            argv.append("--json")
+        r = run(argv + list(args), timeout=timeout, check=False)
+        if check and r.returncode != 0:
+            raise LabError(f"berthctl {' '.join(args)} failed ({r.returncode}): "
+                           f"{r.stderr.strip() or r.stdout.strip()}")
+        return json.loads(r.stdout) if json_out and r.returncode == 0 else r
 
 
 class Dnsmasq(Server):
@@ -653,6 +691,18 @@ def berthd_path() -> Optional[Path]:
     return None
 
 
+def berthctl_path() -> Optional[Path]:
+    env = os.environ.get("BERTHCTL")
+    if env:
+        return Path(env) if Path(env).exists() else None
+    berthd = berthd_path()
+    if berthd is not None:
+        candidate = berthd.parent.parent / "cli" / "berthctl"
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def start_berthd(lab: Lab, config_text: Optional[str] = None, *,
                  bridges: Sequence[BridgeConfig] = (BridgeConfig(),), log_level: str = "debug",
                  ready_timeout: float = 10.0, attach: bool = True,
@@ -672,6 +722,19 @@ def start_berthd(lab: Lab, config_text: Optional[str] = None, *,
         config_text = berthd_config(db_path, bridges, log_level)
     else:
         config_text = config_text.replace("@DATABASE@", str(db_path))
+    socket_path = workdir / "berthd.sock"
+    if "control_socket" not in config_text:
+        # The lab's own control socket, never /run/berth (house rule 5).
+        config_text = re.sub(r"^\[daemon\]\n", f'[daemon]\ncontrol_socket = "{socket_path}"\n',
+                             config_text, count=1, flags=re.M)
+        if "control_socket" not in config_text:
+            config_text = f'[daemon]\ncontrol_socket = "{socket_path}"\n' + config_text
+    if not re.search(r"^\[dns\]", config_text, re.M):
+        # Never forward to the machine's own resolvers (house rule 5): a
+        # resolv.conf of the lab's, without nameservers, unless a test names
+        # its upstreams in its own [dns] table.
+        (workdir / "resolv.conf").write_text("# no upstreams in the lab\n")
+        config_text += f'\n[dns]\nresolv_conf = "{workdir / "resolv.conf"}"\n'
     config_path.write_text(config_text)
     process = lab.host().spawn([str(binary), "--config", str(config_path)],
                                log=workdir / "berthd.log")
@@ -679,7 +742,7 @@ def start_berthd(lab: Lab, config_text: Optional[str] = None, *,
     if attach:
         for b in bridges:
             lab.attach_all(b.name)
-    return Berthd(lab, process, bridges, workdir, config_path, db_path)
+    return Berthd(lab, process, bridges, workdir, config_path, db_path, socket_path)
 
 
 def start_dnsmasq(lab: Lab, bridge: BridgeConfig = BridgeConfig(), *, create_bridge: bool = True,

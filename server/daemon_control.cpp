@@ -1,0 +1,570 @@
+// The daemon's side of the control API (issue 5): every request of
+// api::Request answered on the io thread. A request that fails changes
+// nothing: checks come first, then the database, then memory.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "api/response.hpp"
+#include "server/daemon.hpp"
+#include "server/reservations.hpp"
+
+namespace berth::server {
+namespace asio = boost::asio;
+
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ApiResponse json_response(int status, const nlohmann::json& j) {
+  return ApiResponse{status, "application/json", api::json_text(j)};
+}
+
+ApiResponse error(int status, std::string message) {
+  return ApiResponse{status, "application/json",
+                     api::error_body(api::ApiError{status, std::move(message), ""})};
+}
+
+api::LeaseState api_state(leases::LeaseState s) {
+  switch (s) {
+    case leases::LeaseState::bound:
+      return api::LeaseState::bound;
+    case leases::LeaseState::released:
+      return api::LeaseState::released;
+    case leases::LeaseState::expired:
+      return api::LeaseState::expired;
+    case leases::LeaseState::declined:
+      return api::LeaseState::declined;
+  }
+  return api::LeaseState::expired;
+}
+
+api::LeaseInfo lease_info(const leases::Lease& l, int64_t now) {
+  return api::LeaseInfo{.bridge = l.bridge,
+                        .ip = l.ip,
+                        .mac = l.mac,
+                        .client_id = l.client_id,
+                        .hostname = l.hostname,
+                        .state = api_state(l.state_at(now)),
+                        .expires_at = l.expires_at,
+                        .updated_at = l.updated_at};
+}
+
+api::ReservationInfo reservation_info(const leases::Reservation& r) {
+  api::ReservationInfo i;
+  i.id = r.from_config ? 0 : r.id;
+  i.bridge = r.bridge;
+  switch (r.match) {
+    case leases::MatchKind::mac:
+      i.match = api::MatchKind::mac;
+      i.mac = r.mac;
+      break;
+    case leases::MatchKind::client_id:
+      i.match = api::MatchKind::client_id;
+      i.client_id = r.client_id;
+      break;
+    case leases::MatchKind::hostname:
+      i.match = api::MatchKind::hostname;
+      i.hostname = r.hostname_match;
+      break;
+  }
+  i.ip = r.ip;
+  i.name = r.name;
+  i.source = r.from_config ? api::ReservationSource::config : api::ReservationSource::api;
+  return i;
+}
+
+bool equal_ci(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Whether lease `l` belongs to the client reservation `r` names.
+bool lease_of(const leases::Reservation& r, const leases::Lease& l) {
+  switch (r.match) {
+    case leases::MatchKind::mac:
+      return l.mac == r.mac;
+    case leases::MatchKind::client_id:
+      return !l.client_id.empty() && l.client_id == r.client_id;
+    case leases::MatchKind::hostname:
+      return !l.hostname.empty() && equal_ci(l.hostname, r.hostname_match);
+  }
+  return false;
+}
+
+std::string who(const leases::Reservation& r) {
+  switch (r.match) {
+    case leases::MatchKind::mac:
+      return "mac " + r.mac.to_string();
+    case leases::MatchKind::client_id:
+      return "client-id " + to_hex_colon(r.client_id);
+    case leases::MatchKind::hostname:
+      return "hostname " + r.hostname_match;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<size_t> Daemon::link_index(std::string_view bridge) const {
+  for (const BridgeLink& l : links_) {
+    if (l.name == bridge) return l.index;
+  }
+  return std::nullopt;
+}
+
+void Daemon::handle(const api::Request& req, const Peer& peer,
+                    std::function<void(ApiResponse)> done) {
+  try {
+    std::visit([&](const auto& r) { on_request(r, peer, done); }, req);
+  } catch (const std::exception& e) {
+    spdlog::error("control: {}", e.what());
+    done(error(500, std::string("internal error: ") + e.what()));
+  }
+}
+
+void Daemon::on_request(const api::GetStatus&, const Peer&, const Done& done) {
+  api::Status s;
+  s.version = BERTH_VERSION;
+  s.uptime_s = unix_now() - started_at_;
+  s.bridges = links_.size();
+  const int64_t now = unix_now();
+  for (const BridgeLink& l : links_) {
+    auto c = dhcp_.table(l.index).counts(now);
+    s.leases.bound += c.bound;
+    s.leases.released += c.released;
+    s.leases.expired += c.expired;
+    s.leases.declined += c.declined;
+    s.reservations += dhcp_.table(l.index).reservations().size();
+  }
+  s.database = config_.daemon.database;
+  s.config = config_.source;
+  done(json_response(200, s));
+}
+
+void Daemon::on_request(const api::ListBridges&, const Peer&, const Done& done) {
+  api::BridgeList list;
+  const int64_t now = unix_now();
+  for (const BridgeLink& l : links_) {
+    const BridgeSettings& s = dhcp_.settings(l.index);
+    list.bridges.push_back(api::BridgeInfo{.name = l.name,
+                                           .address = l.address,
+                                           .pool_start = s.pool_first,
+                                           .pool_end = s.pool_last,
+                                           .pool_size = dhcp_.table(l.index).pool().size(),
+                                           .leases_bound = dhcp_.table(l.index).counts(now).bound,
+                                           .domain = s.domain});
+  }
+  done(json_response(200, list));
+}
+
+void Daemon::on_request(const api::ListLeases& r, const Peer&, const Done& done) {
+  if (r.bridge && !link_index(*r.bridge)) {
+    return done(error(404, "no bridge named " + *r.bridge));
+  }
+  api::LeaseList list;
+  const int64_t now = unix_now();
+  for (const BridgeLink& l : links_) {
+    if (r.bridge && l.name != *r.bridge) continue;
+    for (const leases::Lease& lease : dhcp_.table(l.index).leases()) {
+      list.leases.push_back(lease_info(lease, now));
+    }
+  }
+  std::sort(list.leases.begin(), list.leases.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.bridge, a.ip) < std::tie(b.bridge, b.ip);
+  });
+  done(json_response(200, list));
+}
+
+void Daemon::on_request(const api::ListReservations& r, const Peer&, const Done& done) {
+  if (r.bridge && !link_index(*r.bridge)) {
+    return done(error(404, "no bridge named " + *r.bridge));
+  }
+  api::ReservationList list;
+  for (const BridgeLink& l : links_) {
+    if (r.bridge && l.name != *r.bridge) continue;
+    for (const leases::Reservation& res : dhcp_.table(l.index).reservations()) {
+      list.reservations.push_back(reservation_info(res));
+    }
+  }
+  done(json_response(200, list));
+}
+
+// Checks a reservation (new, or `existing` changed) against the bridge and
+// the reservations it has; returns the leases it makes forget, or an error.
+std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
+    size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const {
+  const BridgeSettings& s = dhcp_.settings(bridge);
+  if (auto problem = reservation_problem(r, s)) return error(400, *problem);
+  for (const leases::Reservation& other : dhcp_.table(bridge).reservations()) {
+    if (!other.from_config && other.id == ignore_id) continue;
+    const std::string whose = other.from_config ? "a reservation in the config file"
+                                                : "reservation " + std::to_string(other.id);
+    if (other.ip == r.ip) {
+      return error(409,
+                   r.ip.to_string() + " is already reserved by " + whose + " (" + who(other) + ")");
+    }
+    if (ignore_id == 0 && other.match == r.match) {
+      bool same = false;
+      switch (r.match) {
+        case leases::MatchKind::mac:
+          same = other.mac == r.mac;
+          break;
+        case leases::MatchKind::client_id:
+          same = other.client_id == r.client_id;
+          break;
+        case leases::MatchKind::hostname:
+          same = equal_ci(other.hostname_match, r.hostname_match);
+          break;
+      }
+      if (same) {
+        return error(409, who(r) + " already has " + whose + " for " + other.ip.to_string());
+      }
+    }
+    if (!r.name.empty() && equal_ci(other.name, r.name)) {
+      return error(409, "name " + r.name + " is already used by " + whose);
+    }
+  }
+  const int64_t now = unix_now();
+  std::vector<leases::Lease> forget;
+  for (const leases::Lease& l : dhcp_.table(bridge).leases()) {
+    const bool mine = lease_of(r, l);
+    if (l.ip == r.ip && !mine && l.state_at(now) == leases::LeaseState::bound) {
+      if (!force) {
+        return error(409, r.ip.to_string() + " is leased to " + l.mac.to_string() +
+                              (l.hostname.empty() ? "" : " (" + l.hostname + ")") + " until " +
+                              std::to_string(l.expires_at) + "; use force to forget that lease");
+      }
+      forget.push_back(l);
+    } else if (l.ip == r.ip && !mine) {
+      forget.push_back(l);  // released or expired: affinity only, let it go
+    } else if (mine && l.ip != r.ip && l.state_at(now) == leases::LeaseState::bound) {
+      forget.push_back(l);  // the client's dynamic lease: its next REQUEST is NAKed
+    }
+  }
+  return forget;
+}
+
+// Forgets `leases` (one commit), then calls `then(ok)` on the io thread.
+void Daemon::forget_leases(size_t bridge, const std::vector<leases::Lease>& gone,
+                           std::function<void(bool)> then) {
+  if (gone.empty()) return then(true);
+  auto decision = std::make_shared<Decision>();
+  for (const leases::Lease& l : gone) {
+    Decision d = dhcp_.forget(bridge, l.ip);
+    for (auto& c : d.commit) decision->commit.push_back(std::move(c));
+    for (auto& u : d.undo) decision->undo.push_back(std::move(u));
+  }
+  std::vector<leases::LeaseChange> changes = decision->commit;
+  writer_->submit(std::move(changes), [this, bridge, decision, then](bool ok) {
+    asio::post(io_, [this, bridge, decision, then, ok] {
+      if (!ok) {
+        dhcp_.commit_failed(bridge, *decision);
+      } else {
+        const int64_t now = unix_now();
+        for (const leases::LeaseChange& c : decision->commit) {
+          leases::Lease l = c.lease;
+          l.state = leases::LeaseState::released;
+          note_lease(bridge, l, now);
+        }
+      }
+      then(ok);
+    });
+  });
+}
+
+void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Done& done) {
+  const api::ReservationCreate& c = a.reservation;
+  auto bridge = link_index(c.bridge);
+  if (!bridge) return done(error(404, "no bridge named " + c.bridge));
+  leases::Reservation r;
+  r.bridge = c.bridge;
+  switch (c.match) {
+    case api::MatchKind::mac:
+      r.match = leases::MatchKind::mac;
+      r.mac = c.mac;
+      break;
+    case api::MatchKind::client_id:
+      r.match = leases::MatchKind::client_id;
+      r.client_id = c.client_id;
+      break;
+    case api::MatchKind::hostname:
+      r.match = leases::MatchKind::hostname;
+      r.hostname_match = c.hostname;
+      break;
+  }
+  r.ip = c.ip;
+  r.name = c.name;
+  auto checked = check_reservation(*bridge, r, 0, c.force);
+  if (auto* refused = std::get_if<ApiResponse>(&checked)) return done(std::move(*refused));
+  auto gone = std::get<std::vector<leases::Lease>>(std::move(checked));
+  try {
+    r = reader_->add_reservation(r, unix_now());
+  } catch (const std::exception& e) {
+    return done(error(409, std::string("reservation ") + e.what()));
+  }
+  spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge, who(r),
+               r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
+  reload_reservations();
+  forget_leases(*bridge, gone, [this, r, gone, done](bool ok) {
+    api::ReservationChange change{reservation_info(r), {}};
+    const int64_t now = unix_now();
+    if (ok) {
+      for (const auto& l : gone) change.forgotten_leases.push_back(lease_info(l, now));
+    } else {
+      spdlog::error("reservation {}: the leases it replaces could not be forgotten", r.id);
+    }
+    done(json_response(201, change));
+  });
+}
+
+void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const Done& done) {
+  for (const BridgeLink& l : links_) {
+    for (const leases::Reservation& r : dhcp_.table(l.index).reservations()) {
+      if (r.from_config || r.id != d.id) continue;
+      const leases::Reservation copy = r;
+      if (!reader_->remove_reservation(d.id)) break;
+      spdlog::info("reservation {} removed by uid {}", d.id, peer.uid);
+      reload_reservations();
+      return done(json_response(200, api::ReservationChange{reservation_info(copy), {}}));
+    }
+  }
+  // Not served (ignored for a clash, or on no bridge): it may still be in
+  // the database.
+  for (const leases::Reservation& r : reader_->load_reservations()) {
+    if (r.id == d.id && reader_->remove_reservation(d.id)) {
+      reload_reservations();
+      return done(json_response(200, api::ReservationChange{reservation_info(r), {}}));
+    }
+  }
+  if (d.id <= 0) {
+    return done(error(409,
+                      "reservations from the config file have no id; edit the file and "
+                      "reload to change them"));
+  }
+  done(error(404, "no reservation " + std::to_string(d.id)));
+}
+
+void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const Done& done) {
+  for (const BridgeLink& link : links_) {
+    for (const leases::Reservation& existing : dhcp_.table(link.index).reservations()) {
+      if (existing.from_config || existing.id != p.id) continue;
+      leases::Reservation r = existing;
+      if (p.patch.ip) r.ip = *p.patch.ip;
+      if (p.patch.name) r.name = *p.patch.name;
+      auto checked = check_reservation(link.index, r, r.id, p.patch.force);
+      if (auto* refused = std::get_if<ApiResponse>(&checked)) return done(std::move(*refused));
+      auto gone = std::get<std::vector<leases::Lease>>(std::move(checked));
+      try {
+        if (!reader_->update_reservation(r.id, r.ip, r.name)) break;
+      } catch (const std::exception& e) {
+        return done(error(409, std::string("reservation ") + e.what()));
+      }
+      spdlog::info("reservation {} changed by uid {}: -> {}{}{}", r.id, peer.uid, r.ip.to_string(),
+                   r.name.empty() ? "" : " ", r.name);
+      reload_reservations();
+      const size_t bridge = link.index;
+      return forget_leases(bridge, gone, [this, r, gone, done](bool ok) {
+        api::ReservationChange change{reservation_info(r), {}};
+        const int64_t now = unix_now();
+        if (ok) {
+          for (const auto& l : gone) change.forgotten_leases.push_back(lease_info(l, now));
+        }
+        done(json_response(200, change));
+      });
+    }
+  }
+  done(error(p.id <= 0 ? 409 : 404,
+             p.id <= 0 ? "reservations from the config file are changed in the file"
+                       : "no reservation " + std::to_string(p.id)));
+}
+
+void Daemon::on_request(const api::ForgetLease& f, const Peer& peer, const Done& done) {
+  auto bridge = link_index(f.bridge);
+  if (!bridge) return done(error(404, "no bridge named " + f.bridge));
+  const leases::Lease* l = dhcp_.table(*bridge).at(f.ip);
+  if (l == nullptr) {
+    return done(error(404, "no lease for " + f.ip.to_string() + " on " + f.bridge));
+  }
+  const leases::Lease copy = *l;
+  spdlog::info("lease {} {} {} forgotten by uid {}", f.bridge, f.ip.to_string(),
+               copy.mac.to_string(), peer.uid);
+  forget_leases(*bridge, {copy}, [copy, done](bool ok) {
+    if (!ok) return done(error(500, "the lease could not be removed from the database"));
+    done(json_response(200, lease_info(copy, unix_now())));
+  });
+}
+
+void Daemon::on_request(const api::Reload&, const Peer& peer, const Done& done) {
+  spdlog::info("reload requested by uid {}", peer.uid);
+  auto result = reload();
+  if (auto* refused = std::get_if<std::string>(&result)) return done(error(400, *refused));
+  done(json_response(200, std::get<api::ReloadResult>(result)));
+}
+
+void Daemon::on_request(const api::GetMetrics&, const Peer&, const Done& done) {
+  done(ApiResponse{200, "text/plain; version=0.0.4", metrics_text()});
+}
+
+std::variant<api::ReloadResult, std::string> Daemon::reload() {
+  if (config_.source == "<built-in defaults>") {
+    return std::string("berthd runs on its built-in defaults (no config file): nothing to reload");
+  }
+  config::Config next;
+  try {
+    next = config::load_config_file(config_.source);
+  } catch (const config::ConfigError& e) {
+    spdlog::error("reload refused, the running configuration stays: {}", e.what());
+    return std::string(e.what());
+  }
+  auto refuse = [&](const std::string& what) -> std::string {
+    std::string m = config_.source + ": " + what +
+                    " cannot change without a restart of berthd (leases are kept); "
+                    "nothing was changed";
+    spdlog::error("reload refused: {}", m);
+    return m;
+  };
+  const config::DaemonConfig& d0 = config_.daemon;
+  const config::DaemonConfig& d1 = next.daemon;
+  if (d0.database != d1.database) return refuse("[daemon] database");
+  if (d0.durability != d1.durability) return refuse("[daemon] durability");
+  if (d0.control_socket != d1.control_socket) return refuse("[daemon] control_socket");
+  if (d0.control_group != d1.control_group) return refuse("[daemon] control_group");
+  const config::DnsConfig& n0 = config_.dns;
+  const config::DnsConfig& n1 = next.dns;
+  if (n0.enabled != n1.enabled || n0.port != n1.port || n0.workers != n1.workers) {
+    return refuse("[dns] enabled, port or workers");
+  }
+  if (n0.upstreams != n1.upstreams || n0.resolv_conf != n1.resolv_conf ||
+      n0.servers != n1.servers || n0.cache_size != n1.cache_size ||
+      n0.upstream_timeout_ms != n1.upstream_timeout_ms) {
+    return refuse("[dns] upstreams, resolv_conf, server, cache_size or upstream_timeout_ms");
+  }
+  api::ReloadResult result;
+  result.config = config_.source;
+  result.bridges = next.bridges.size();
+  for (const auto& b : next.bridges) {
+    if (!link_index(b.name)) result.bridges_added.push_back(b.name);
+  }
+  for (const auto& b : config_.bridges) {
+    bool kept = false;
+    for (const auto& n : next.bridges) kept = kept || n.name == b.name;
+    if (!kept) result.bridges_removed.push_back(b.name);
+  }
+  if (!result.bridges_added.empty() || !result.bridges_removed.empty()) {
+    return refuse("the set of bridges (added or removed)");
+  }
+  for (size_t i = 0; i < next.bridges.size(); ++i) {
+    const config::BridgeConfig& b = next.bridges[i];
+    const config::BridgeConfig* old = nullptr;
+    for (const auto& o : config_.bridges) {
+      if (o.name == b.name) old = &o;
+    }
+    if (old->address != b.address || old->pool_start != b.pool_start ||
+        old->pool_end != b.pool_end || old->mtu != b.mtu || old->create != b.create) {
+      return refuse("bridge " + b.name + "'s address, pool, mtu or create");
+    }
+    if (!(*old == b)) result.bridges_changed.push_back(b.name);
+  }
+  // Everything checked: apply.
+  for (const config::BridgeConfig& b : next.bridges) {
+    const size_t index = *link_index(b.name);
+    BridgeSettings s = dhcp_.settings(index);
+    s.lease_time = b.lease_time;
+    s.domain = b.domain;
+    s.decline_quarantine = b.decline_quarantine;
+    s.authoritative = b.authoritative;
+    s.ignore_client_id = b.ignore_client_id;
+    s.rapid_commit = b.rapid_commit;
+    dhcp_.update_settings(index, s);
+  }
+  const std::string source = config_.source;
+  const std::string log_level = next.daemon.log_level;
+  config_ = std::move(next);
+  config_.source = source;
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  reload_reservations();  // config reservations, and the DNS names (static records too)
+  spdlog::info("configuration reloaded from {}: {} bridge(s), {} changed", source, result.bridges,
+               result.bridges_changed.size());
+  return result;
+}
+
+std::string Daemon::metrics_text() const {
+  std::string out;
+  auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  const DhcpCounters& c = dhcp_.counters();
+  using T = dhcp4::MessageType;
+  family("berth_dhcp_received_total", "counter", "DHCP messages received, by type.");
+  for (T t : {T::discover, T::request, T::decline, T::release, T::inform}) {
+    out += fmt::format("berth_dhcp_received_total{{type=\"{}\"}} {}\n", to_string(t),
+                       c.received[static_cast<size_t>(t)]);
+  }
+  family("berth_dhcp_sent_total", "counter", "DHCP messages sent, by type.");
+  for (T t : {T::offer, T::ack, T::nak}) {
+    out += fmt::format("berth_dhcp_sent_total{{type=\"{}\"}} {}\n", to_string(t),
+                       c.sent[static_cast<size_t>(t)]);
+  }
+  family("berth_dhcp_dropped_total", "counter", "DHCP messages dropped, by reason.");
+  for (const auto& [reason, n] : c.dropped) {
+    out += fmt::format("berth_dhcp_dropped_total{{reason=\"{}\"}} {}\n", reason, n);
+  }
+  family("berth_dhcp_pool_exhausted_total", "counter", "DISCOVERs left unanswered, pool full.");
+  out += fmt::format("berth_dhcp_pool_exhausted_total {}\n", c.pool_exhausted);
+  family("berth_lease_commit_failed_total", "counter", "Lease commits that failed (no ACK).");
+  out += fmt::format("berth_lease_commit_failed_total {}\n", c.commit_failed);
+  const auto w = writer_->stats();
+  family("berth_lease_transactions_total", "counter", "Group-commit transactions.");
+  out += fmt::format("berth_lease_transactions_total {}\n", w.transactions);
+  family("berth_lease_writes_total", "counter", "Lease changes written.");
+  out += fmt::format("berth_lease_writes_total {}\n", w.leases_written);
+  family("berth_leases", "gauge", "Leases by bridge and state.");
+  const int64_t now = unix_now();
+  for (const BridgeLink& l : links_) {
+    const auto n = dhcp_.table(l.index).counts(now);
+    for (auto [state, v] : {std::pair{"bound", n.bound}, std::pair{"offered", n.offered},
+                            std::pair{"released", n.released}, std::pair{"expired", n.expired},
+                            std::pair{"declined", n.declined}}) {
+      out += fmt::format("berth_leases{{bridge=\"{}\",state=\"{}\"}} {}\n", l.name, state, v);
+    }
+  }
+  family("berth_pool_size", "gauge", "Addresses in the dynamic pool.");
+  for (const BridgeLink& l : links_) {
+    out += fmt::format("berth_pool_size{{bridge=\"{}\"}} {}\n", l.name,
+                       dhcp_.table(l.index).pool().size());
+  }
+  family("berth_pool_used_ratio", "gauge", "Share of the pool that is bound.");
+  for (const BridgeLink& l : links_) {
+    const double size = dhcp_.table(l.index).pool().size();
+    out += fmt::format(
+        "berth_pool_used_ratio{{bridge=\"{}\"}} {:.4f}\n", l.name,
+        size > 0 ? static_cast<double>(dhcp_.table(l.index).counts(now).bound) / size : 0.0);
+  }
+  if (dns_) {
+    const auto d = dns_->counters();
+    family("berth_dns_queries_total", "counter", "DNS queries by result.");
+    for (size_t i = 0; i < d.size(); ++i) {
+      out += fmt::format("berth_dns_queries_total{{result=\"{}\"}} {}\n",
+                         to_string(static_cast<DnsCounters::Kind>(i)), d[i]);
+    }
+    family("berth_dns_cache_hits_total", "counter", "DNS answers served from the cache.");
+    out += fmt::format("berth_dns_cache_hits_total {}\n", dns_->cache_hits());
+    family("berth_dns_names", "gauge", "Local names in the current DNS snapshot.");
+    out += fmt::format("berth_dns_names {}\n", dns_->table()->name_count());
+  }
+  return out;
+}
+
+}  // namespace berth::server

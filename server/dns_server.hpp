@@ -1,0 +1,107 @@
+// berthd's DNS: UDP and TCP on each bridge address (never the wildcard),
+// answered by worker threads that share SO_REUSEPORT sockets. Local names
+// come from the published NameTable snapshot, read without locks; other
+// names are answered from the cache or forwarded by one upstream thread,
+// which sends each distinct question once (RFC 5452 checks on the answer)
+// and retries the next upstream on a timeout.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "server/dns_names.hpp"
+
+namespace berth::server {
+
+class DnsCache;
+class DnsForwarder;
+
+// Counters by result; each worker has its own (one writer), summed on read.
+struct DnsCounters {
+  enum Kind : size_t {
+    queries,
+    local,      // answered from the name table (answer, NXDOMAIN or NODATA)
+    cached,     // answered from the cache
+    forwarded,  // sent upstream (once per distinct question)
+    coalesced,  // joined a question already upstream
+    upstream_answers,
+    servfail,   // no upstream answered
+    refused,    // source outside the served subnets
+    formerr,    // malformed query
+    notimp,     // opcode other than QUERY
+    dropped,    // unreadable datagram (no header)
+    truncated,  // answer cut with TC=1
+    tcp_connections,
+    tcp_refused,        // over the connection cap
+    upstream_mismatch,  // an upstream datagram that did not answer our query
+    kinds
+  };
+  std::array<std::atomic<uint64_t>, kinds> v{};
+  void add(Kind k, uint64_t n = 1) { v[k].fetch_add(n, std::memory_order_relaxed); }
+};
+std::string_view to_string(DnsCounters::Kind k);
+
+class DnsServer {
+ public:
+  // Binds UDP and TCP on every bridge address. Throws std::runtime_error with
+  // a sentence when a socket cannot be opened (port taken, ...).
+  DnsServer(const config::DnsConfig& cfg, std::vector<DnsBridge> bridges);
+  ~DnsServer();
+  DnsServer(const DnsServer&) = delete;
+  DnsServer& operator=(const DnsServer&) = delete;
+
+  void start();
+  void stop();
+
+  // Makes `table` the snapshot every following query reads.
+  void publish(std::shared_ptr<const NameTable> table);
+  std::shared_ptr<const NameTable> table() const;
+
+  // Totals over all workers and the forwarder.
+  std::array<uint64_t, DnsCounters::kinds> counters() const;
+  uint64_t cache_hits() const;
+  size_t worker_count() const { return workers_.size(); }
+
+ private:
+  struct Worker;
+  class TcpSession;
+  friend class TcpSession;
+  friend class DnsForwarder;
+
+  void open_worker(Worker& w);
+  void receive_udp(Worker& w, size_t bridge);
+  void drain_udp(Worker& w, size_t bridge);
+  void accept_tcp(Worker& w, size_t bridge);
+  // Answers `packet` from `src`; returns the reply size in `out`, 0 when the
+  // reply comes later (forwarded) or never (dropped). `deliver` is used for
+  // a forwarded reply.
+  size_t handle(Worker& w, size_t bridge, ByteView packet, const void* src, size_t src_len,
+                bool tcp, MutableByteView out, std::shared_ptr<TcpSession> session);
+  bool allowed_source(const void* src, size_t src_len) const;
+  const NameTable& current(Worker& w);
+
+  config::DnsConfig cfg_;
+  std::vector<DnsBridge> bridges_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<DnsCache> cache_;
+  std::unique_ptr<DnsForwarder> forwarder_;
+  mutable std::mutex table_mu_;
+  std::shared_ptr<const NameTable> table_;
+  std::atomic<uint64_t> table_version_{0};
+  std::atomic<int> tcp_open_{0};
+  int tcp_max_ = 256;
+  std::chrono::seconds tcp_idle_{10};
+  bool started_ = false;
+};
+
+}  // namespace berth::server
