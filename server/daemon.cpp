@@ -205,15 +205,20 @@ void Daemon::arm_tick() {
 
 void Daemon::reload_reservations() {
   reservations_version_ = reader_->reservations_version();
-  const std::vector<leases::Reservation> all = reader_->load_reservations();
+  db_reservations_ = reader_->load_reservations();
+  apply_reservations(std::nullopt);
+}
+
+void Daemon::apply_reservations(std::optional<size_t> only) {
   const std::vector<leases::Reservation> configured = config_reservations(config_);
   for (const BridgeLink& link : links_) {
+    if (only && link.index != *only) continue;
     const BridgeSettings& s = dhcp_.settings(link.index);
     std::vector<leases::Reservation> file, database;
     for (const leases::Reservation& r : configured) {
       if (r.bridge == link.name) file.push_back(r);
     }
-    for (const leases::Reservation& r : all) {
+    for (const leases::Reservation& r : db_reservations_) {
       if (r.bridge != link.name) continue;
       if (auto problem = reservation_problem(r, s)) {
         spdlog::warn("reservation {} on {} ignored: {}", r.id, link.name, *problem);
@@ -223,8 +228,10 @@ void Daemon::reload_reservations() {
     }
     MergedReservations merged = merge_reservations(file, database);
     for (const std::string& why : merged.ignored) spdlog::warn("{}: {}", link.name, why);
-    spdlog::info("{}: {} reservation(s), {} from the config file", link.name, merged.kept.size(),
-                 file.size());
+    if (!only) {
+      spdlog::info("{}: {} reservation(s), {} from the config file", link.name,
+                   merged.kept.size(), file.size());
+    }
     dhcp_.set_reservations(link.index, std::move(merged.kept));
   }
   names_changed();

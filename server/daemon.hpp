@@ -84,7 +84,11 @@ class Daemon : public ControlBackend {
   void send(size_t bridge, const Reply& reply);
   void arm_tick();
   void send_committed();
+  // Reads the database's reservations, then applies them.
   void reload_reservations();
+  // Merges the file's and the database's (db_reservations_) reservations of
+  // one bridge (or all) into the DHCP tables and the DNS names.
+  void apply_reservations(std::optional<size_t> only);
   void wait_signals();
   // DNS names: leases with a hostname, by (bridge, address).
   void note_lease(size_t bridge, const leases::Lease& lease, int64_t now);
@@ -98,6 +102,7 @@ class Daemon : public ControlBackend {
   // A second connection for reads on the io thread (the writer owns store_).
   std::unique_ptr<leases::LeaseStore> reader_;
   int64_t reservations_version_ = -1;
+  std::vector<leases::Reservation> db_reservations_;
   DhcpService dhcp_;
   std::vector<BridgeLink> links_;
   std::unique_ptr<boost::asio::ip::udp::socket> relay_socket_;

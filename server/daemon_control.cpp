@@ -317,7 +317,7 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge, who(r),
                r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
   reload_reservations();
-  forget_leases(*bridge, gone, [this, r, gone, done](bool ok) {
+  forget_leases(*bridge, gone, [r, gone, done](bool ok) {
     api::ReservationChange change{reservation_info(r), {}};
     const int64_t now = unix_now();
     if (ok) {
@@ -336,7 +336,9 @@ void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const
       const leases::Reservation copy = r;
       if (!reader_->remove_reservation(d.id)) break;
       spdlog::info("reservation {} removed by uid {}", d.id, peer.uid);
-      reload_reservations();
+      std::erase_if(db_reservations_, [&](const auto& x) { return x.id == d.id; });
+      reservations_version_ = reader_->reservations_version();
+      apply_reservations(l.index);
       return done(json_response(200, api::ReservationChange{reservation_info(copy), {}}));
     }
   }
@@ -375,7 +377,7 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
                    r.name.empty() ? "" : " ", r.name);
       reload_reservations();
       const size_t bridge = link.index;
-      return forget_leases(bridge, gone, [this, r, gone, done](bool ok) {
+      return forget_leases(bridge, gone, [r, gone, done](bool ok) {
         api::ReservationChange change{reservation_info(r), {}};
         const int64_t now = unix_now();
         if (ok) {

@@ -27,7 +27,7 @@ constexpr uint16_t kEdnsUdpSize = 1232;
 
 // An upstream response ready to be rewritten for clients.
 struct PreparedResponse {
-  std::vector<uint8_t> wire;          // the response without its OPT record, TTLs capped
+  std::vector<uint8_t> wire;          // the response re-encoded without OPT, TTLs capped
   size_t question_end = 0;            // offset just past the (single, uncompressed) question
   std::vector<uint16_t> ttl_offsets;  // offset of each record's TTL field in `wire`
   dns::Question question;             // as in the response

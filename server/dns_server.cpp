@@ -708,10 +708,8 @@ size_t DnsServer::handle(Worker& w, size_t bridge, ByteView packet, const void* 
     return error_reply(q, packet, dns::rcode::NOTIMP, out);
   }
   if (q.edns && q.edns->version != 0) {
-    // BADVERS (RFC 6891 6.1.3): extended rcode 16 = 1 << 4 | 0.
-    const size_t n = error_reply(q, packet, dns::rcode::NOERROR, out);
-    if (n >= 11) out[n - 11 + 5] = 1;
-    return n;
+    // BADVERS (RFC 6891 6.1.3): extended rcode 16, its upper bits in the OPT.
+    return error_reply(q, packet, 16, out);
   }
   if (auto n = current(w).answer(q, packet, bridge, out, limit)) {
     w.counters.add(DnsCounters::local);

@@ -4,28 +4,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <unordered_map>
 
 namespace berth::server {
 namespace {
 
-bool equal_ci(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-bool same_client(const leases::Reservation& a, const leases::Reservation& b) {
-  if (a.match != b.match) return false;
-  switch (a.match) {
-    case leases::MatchKind::mac:
-      return a.mac == b.mac;
-    case leases::MatchKind::client_id:
-      return a.client_id == b.client_id;
-    case leases::MatchKind::hostname:
-      return equal_ci(a.hostname_match, b.hostname_match);
-  }
-  return false;
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 std::string describe(const leases::Reservation& r) {
@@ -87,26 +75,49 @@ MergedReservations merge_reservations(const std::vector<leases::Reservation>& fr
                                       const std::vector<leases::Reservation>& from_database) {
   MergedReservations m;
   m.kept.reserve(from_config.size() + from_database.size());
-  auto clash = [&](const leases::Reservation& r) -> std::string {
-    for (const leases::Reservation& k : m.kept) {
-      if (k.ip == r.ip) return "its address is " + describe(k) + "'s";
-      if (same_client(k, r)) return "its client already has " + describe(k);
-      if (!r.name.empty() && equal_ci(k.name, r.name)) return "its name is " + describe(k) + "'s";
+  // Indexes of what is kept, so a merge of n reservations is O(n).
+  std::unordered_map<uint32_t, size_t> by_ip;
+  std::map<std::string, size_t> by_client;  // "kind/value", hostnames lowercased
+  std::unordered_map<std::string, size_t> by_name;
+  auto client_key = [](const leases::Reservation& r) {
+    switch (r.match) {
+      case leases::MatchKind::mac:
+        return "m/" + r.mac.to_string();
+      case leases::MatchKind::client_id:
+        return "c/" + to_hex_colon(r.client_id);
+      case leases::MatchKind::hostname:
+        return "h/" + lower(r.hostname_match);
     }
-    return {};
+    return std::string();
   };
   for (const auto* list : {&from_config, &from_database}) {
     std::vector<const leases::Reservation*> ordered;
+    ordered.reserve(list->size());
     for (const auto& r : *list) ordered.push_back(&r);
     if (list == &from_database) {
       std::stable_sort(ordered.begin(), ordered.end(),
                        [](const auto* a, const auto* b) { return a->id < b->id; });
     }
     for (const leases::Reservation* r : ordered) {
-      if (std::string why = clash(*r); !why.empty()) {
+      const std::string client = client_key(*r);
+      const std::string name = lower(r->name);
+      std::string why;
+      if (auto it = by_ip.find(r->ip.value()); it != by_ip.end()) {
+        why = "its address is " + describe(m.kept[it->second]) + "'s";
+      } else if (auto c = by_client.find(client); c != by_client.end()) {
+        why = "its client already has " + describe(m.kept[c->second]);
+      } else if (!name.empty()) {
+        if (auto n = by_name.find(name); n != by_name.end()) {
+          why = "its name is " + describe(m.kept[n->second]) + "'s";
+        }
+      }
+      if (!why.empty()) {
         m.ignored.push_back(describe(*r) + " is ignored: " + why);
         continue;
       }
+      by_ip.emplace(r->ip.value(), m.kept.size());
+      by_client.emplace(client, m.kept.size());
+      if (!name.empty()) by_name.emplace(name, m.kept.size());
       m.kept.push_back(*r);
     }
   }

@@ -1171,3 +1171,35 @@ def send_raw_frames(ns: Namespace, ifname: str, frames: Sequence[bytes],
 def leftover_namespaces(prefix: str = "bt-") -> list:
     out = run([IP, "netns", "list"]).stdout
     return [line.split()[0] for line in out.splitlines() if line.startswith(prefix)]
+
+
+class ControlClient:
+    """HTTP/1.1 to berthd's control socket, for tests that need many requests
+    fast (berthctl would start a process for each)."""
+
+    def __init__(self, socket_path: Path | str, timeout: float = 10.0):
+        import http.client
+        import socket as _socket
+
+        class _Conn(http.client.HTTPConnection):
+            def connect(self):
+                self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+                self.sock.settimeout(timeout)
+                self.sock.connect(str(socket_path))
+
+        self._conn = _Conn("localhost", timeout=timeout)
+
+    def request(self, method: str, path: str, body=None) -> tuple:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        self._conn.request(method, path, body=data, headers=headers)
+        r = self._conn.getresponse()
+        text = r.read().decode(errors="replace")
+        try:
+            parsed = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            parsed = text
+        return r.status, parsed
+
+    def close(self):
+        self._conn.close()
