@@ -149,6 +149,25 @@ void LeaseTable::set_reservations(std::vector<Reservation> reservations) {
   for (Ipv4Address ip : touched) refresh_bit(ip);
 }
 
+void LeaseTable::add_reservation(Reservation r) {
+  const size_t i = reservations_.size();
+  reservations_.push_back(std::move(r));
+  const Reservation& added = reservations_.back();
+  reservation_by_ip_.emplace(added.ip, i);
+  switch (added.match) {
+    case MatchKind::mac:
+      reservation_by_mac_.emplace(added.mac, i);
+      break;
+    case MatchKind::client_id:
+      reservation_by_client_id_.emplace(added.client_id, i);
+      break;
+    case MatchKind::hostname:
+      reservation_by_hostname_.emplace(lower(added.hostname_match), i);
+      break;
+  }
+  refresh_bit(added.ip);
+}
+
 const Reservation* LeaseTable::reservation_for(const ClientKey& client) const {
   if (!client.client_id.empty()) {
     if (auto it = reservation_by_client_id_.find(client.client_id);

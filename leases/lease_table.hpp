@@ -89,6 +89,8 @@ class LeaseTable {
   // Replaces the bridge's reservations (already validated by the caller).
   // Reserved addresses leave the dynamic pool.
   void set_reservations(std::vector<Reservation> reservations);
+  // Adds one reservation (checked by the caller against those there): O(1).
+  void add_reservation(Reservation r);
   // The reservation for `client`: by client identifier, else MAC, else hostname.
   const Reservation* reservation_for(const ClientKey& client) const;
   const Reservation* reservation_at(Ipv4Address ip) const;

@@ -387,23 +387,31 @@ int64_t LeaseStore::reservations_version() const {
 Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
   const std::string value = match_value(r);
   const std::string ip = r.ip.to_string();
-  // Name the conflict for the user rather than pass on SQLite's constraint text.
-  sqlite3_stmt* find = statement(
-      "SELECT id, match_kind, match_value, ip FROM reservations WHERE bridge = ? AND "
-      "((match_kind = ? AND match_value = ?) OR ip = ?)");
-  bind_value(find, 1, r.bridge);
-  bind_value(find, 2, to_string(r.match));
-  bind_value(find, 3, value);
-  bind_value(find, 4, ip);
-  if (sqlite3_step(find) == SQLITE_ROW) {
-    std::string msg = "conflicts with reservation " +
-                      std::to_string(sqlite3_column_int64(find, 0)) + " (" + column_text(find, 1) +
-                      " " + column_text(find, 2) + " -> " + column_text(find, 3) + ") on " +
-                      r.bridge;
+  // Name the conflict for the user rather than pass on SQLite's constraint
+  // text. Two lookups, each on its unique index (an OR would scan the table).
+  auto conflict = [&](sqlite3_stmt* find) {
+    if (sqlite3_step(find) == SQLITE_ROW) {
+      std::string msg = "conflicts with reservation " +
+                        std::to_string(sqlite3_column_int64(find, 0)) + " (" +
+                        column_text(find, 1) + " " + column_text(find, 2) + " -> " +
+                        column_text(find, 3) + ") on " + r.bridge;
+      sqlite3_reset(find);
+      throw StoreError(msg);
+    }
     sqlite3_reset(find);
-    throw StoreError(msg);
-  }
-  sqlite3_reset(find);
+  };
+  sqlite3_stmt* by_client = statement(
+      "SELECT id, match_kind, match_value, ip FROM reservations WHERE bridge = ? AND "
+      "match_kind = ? AND match_value = ?");
+  bind_value(by_client, 1, r.bridge);
+  bind_value(by_client, 2, to_string(r.match));
+  bind_value(by_client, 3, value);
+  conflict(by_client);
+  sqlite3_stmt* by_ip = statement(
+      "SELECT id, match_kind, match_value, ip FROM reservations WHERE bridge = ? AND ip = ?");
+  bind_value(by_ip, 1, r.bridge);
+  bind_value(by_ip, 2, ip);
+  conflict(by_ip);
   sqlite3_stmt* st = statement(
       "INSERT INTO reservations (bridge, match_kind, match_value, ip, name, created_at) "
       "VALUES (?,?,?,?,?,?)");

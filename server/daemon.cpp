@@ -36,7 +36,8 @@ Daemon::Daemon(config::Config cfg)
       signals_(io_, SIGINT, SIGTERM, SIGHUP),
       tick_(io_),
       encode_buffer_(1500),
-      frame_buffer_(1600) {
+      frame_buffer_(1600),
+      names_timer_(io_) {
   signals_.add(SIGUSR1);
   const std::string& db = config_.daemon.database;
   if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) {
@@ -229,8 +230,8 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
     MergedReservations merged = merge_reservations(file, database);
     for (const std::string& why : merged.ignored) spdlog::warn("{}: {}", link.name, why);
     if (!only) {
-      spdlog::info("{}: {} reservation(s), {} from the config file", link.name,
-                   merged.kept.size(), file.size());
+      spdlog::info("{}: {} reservation(s), {} from the config file", link.name, merged.kept.size(),
+                   file.size());
     }
     dhcp_.set_reservations(link.index, std::move(merged.kept));
   }
@@ -256,12 +257,28 @@ void Daemon::note_lease(size_t bridge, const leases::Lease& lease, int64_t now) 
 void Daemon::names_changed() {
   if (!dns_ || names_pending_) return;
   names_pending_ = true;
-  asio::post(io_, [this] { rebuild_names(); });
+  // A snapshot costs time in proportion to the names; under a burst of
+  // changes, build at most every 4 build-times (at least 1 ms apart), so
+  // building stays under a fifth of the thread while a single change is
+  // visible at once.
+  const auto now = std::chrono::steady_clock::now();
+  const auto earliest =
+      names_built_at_ + std::max(names_build_time_ * 4,
+                                 std::chrono::steady_clock::duration(std::chrono::milliseconds(1)));
+  if (now >= earliest) {
+    asio::post(io_, [this] { rebuild_names(); });
+    return;
+  }
+  names_timer_.expires_at(earliest);
+  names_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) rebuild_names();
+  });
 }
 
 void Daemon::rebuild_names() {
   names_pending_ = false;
   if (!dns_) return;
+  const auto started = std::chrono::steady_clock::now();
   NameTableSpec spec;
   spec.host_name = host_name_;
   spec.local_ttl = config_.dns.local_ttl;
@@ -288,6 +305,8 @@ void Daemon::rebuild_names() {
     }
   }
   name_clashes_ = std::move(clashes);
+  names_built_at_ = std::chrono::steady_clock::now();
+  names_build_time_ = names_built_at_ - started;
 }
 
 void Daemon::on_frame(BridgeLink& link, ByteView bytes, bool checksum_not_ready) {

@@ -128,6 +128,9 @@ class Daemon : public ControlBackend {
   int64_t started_at_ = 0;
   std::map<std::pair<size_t, uint32_t>, std::string> named_leases_;
   bool names_pending_ = false;
+  boost::asio::steady_timer names_timer_;
+  std::chrono::steady_clock::time_point names_built_at_{};
+  std::chrono::steady_clock::duration names_build_time_{};
   uint32_t names_serial_ = 0;
   std::string host_name_;
   std::vector<std::string> name_clashes_;

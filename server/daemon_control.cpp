@@ -316,7 +316,12 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   }
   spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge, who(r),
                r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
-  reload_reservations();
+  db_reservations_.push_back(r);
+  reservations_version_ = reader_->reservations_version();
+  // check_reservation() refused every clash, so a merge would keep it: add it
+  // alone (O(1)) rather than merge the bridge's reservations again.
+  dhcp_.add_reservation(*bridge, r);
+  names_changed();
   forget_leases(*bridge, gone, [r, gone, done](bool ok) {
     api::ReservationChange change{reservation_info(r), {}};
     const int64_t now = unix_now();
@@ -375,8 +380,12 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       }
       spdlog::info("reservation {} changed by uid {}: -> {}{}{}", r.id, peer.uid, r.ip.to_string(),
                    r.name.empty() ? "" : " ", r.name);
-      reload_reservations();
+      for (auto& x : db_reservations_) {
+        if (x.id == r.id) x = r;
+      }
+      reservations_version_ = reader_->reservations_version();
       const size_t bridge = link.index;
+      apply_reservations(bridge);
       return forget_leases(bridge, gone, [r, gone, done](bool ok) {
         api::ReservationChange change{reservation_info(r), {}};
         const int64_t now = unix_now();

@@ -130,6 +130,10 @@ void DhcpService::update_settings(size_t bridge, const BridgeSettings& settings)
   b.settings = std::move(next);
 }
 
+void DhcpService::add_reservation(size_t bridge, leases::Reservation r) {
+  bridges_.at(bridge)->table.add_reservation(std::move(r));
+}
+
 std::vector<Lease> DhcpService::tick(int64_t now) {
   std::vector<Lease> expired;
   for (auto& b : bridges_) {

@@ -96,6 +96,8 @@ class DhcpService {
   // Replaces a bridge's reservations (validated by the caller). They take
   // effect for the next packet.
   void set_reservations(size_t bridge, std::vector<leases::Reservation> reservations);
+  // Adds one, already checked against the bridge's reservations.
+  void add_reservation(size_t bridge, leases::Reservation r);
 
   // Drops timed-out offers and returns the leases that expired since the
   // last call; call about once a second.
