@@ -70,6 +70,10 @@ void LeaseWriter::run() {
       std::lock_guard lock(mu_);
       ++stats_.transactions;
       stats_.last_commit_us = static_cast<uint64_t>(us);
+      stats_.commit_us_sum += static_cast<uint64_t>(us);
+      for (size_t i = 0; i < Stats::kCommitBucketsUs.size(); ++i) {
+        if (static_cast<uint64_t>(us) <= Stats::kCommitBucketsUs[i]) ++stats_.commit_le[i];
+      }
       if (ok) {
         stats_.leases_written += batch.size();
       } else {

@@ -4,6 +4,7 @@
 // is sent only from that report, so an acknowledged lease is always durable.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -28,6 +29,12 @@ class LeaseWriter {
     uint64_t leases_written = 0;
     uint64_t failed_transactions = 0;
     uint64_t last_commit_us = 0;
+    // Commit time histogram: commits that took at most kCommitBucketsUs[i]
+    // microseconds (cumulative, as Prometheus wants), and the sum.
+    static constexpr std::array<uint64_t, 8> kCommitBucketsUs = {250,  500,   1000,  2500,
+                                                                 5000, 10000, 50000, 250000};
+    std::array<uint64_t, kCommitBucketsUs.size()> commit_le{};
+    uint64_t commit_us_sum = 0;
   };
 
   explicit LeaseWriter(LeaseStore& store);

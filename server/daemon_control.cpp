@@ -541,6 +541,17 @@ std::string Daemon::metrics_text() const {
   out += fmt::format("berth_lease_transactions_total {}\n", w.transactions);
   family("berth_lease_writes_total", "counter", "Lease changes written.");
   out += fmt::format("berth_lease_writes_total {}\n", w.leases_written);
+  family("berth_lease_commit_seconds", "histogram",
+         "Time of each group commit (one SQLite transaction, fsync included).");
+  for (size_t i = 0; i < w.commit_le.size(); ++i) {
+    out += fmt::format("berth_lease_commit_seconds_bucket{{le=\"{}\"}} {}\n",
+                       static_cast<double>(leases::LeaseWriter::Stats::kCommitBucketsUs[i]) / 1e6,
+                       w.commit_le[i]);
+  }
+  out += fmt::format("berth_lease_commit_seconds_bucket{{le=\"+Inf\"}} {}\n", w.transactions);
+  out += fmt::format("berth_lease_commit_seconds_sum {}\n",
+                     static_cast<double>(w.commit_us_sum) / 1e6);
+  out += fmt::format("berth_lease_commit_seconds_count {}\n", w.transactions);
   family("berth_leases", "gauge", "Leases by bridge and state.");
   const int64_t now = unix_now();
   for (const BridgeLink& l : links_) {

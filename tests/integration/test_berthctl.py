@@ -148,6 +148,10 @@ class Berthctl(unittest.TestCase):
             metrics = server.ctl("metrics").stdout
             self.assertIn('berth_leases{bridge="br0",state="bound"}', metrics)
             self.assertIn("berth_dns_queries_total", metrics)
+            count = [l for l in metrics.splitlines()
+                     if l.startswith("berth_lease_commit_seconds_count ")]
+            self.assertEqual(len(count), 1)
+            self.assertGreater(int(count[0].split()[1]), 0, "commits were made and timed")
 
     def test_reload_applies_changes_and_refuses_a_broken_file(self):
         with Lab() as lab:

@@ -150,6 +150,13 @@ TEST_F(TempDb, WriterReportsFailureAndKeepsGoing) {
   EXPECT_EQ(good.load(), 1);
   EXPECT_EQ(w.stats().failed_transactions, 1u);
   ASSERT_EQ(s.load_all().size(), 1u);
+  // Both commits are timed: the histogram's buckets are cumulative, never
+  // above the count, and the sum is at least the last commit's time.
+  const LeaseWriter::Stats st = w.stats();
+  EXPECT_EQ(st.transactions, 2u);
+  for (size_t i = 1; i < st.commit_le.size(); ++i) EXPECT_LE(st.commit_le[i - 1], st.commit_le[i]);
+  EXPECT_LE(st.commit_le.back(), st.transactions);
+  EXPECT_GE(st.commit_us_sum, st.last_commit_us);
 }
 
 }  // namespace
