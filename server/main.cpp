@@ -61,7 +61,19 @@ int main(int argc, char** argv) {
     for (const auto& b : cfg.bridges) {
       std::cout << "  " << b.name << " " << b.address.to_string() << " pool "
                 << b.pool_start.to_string() << "-" << b.pool_end.to_string() << " lease "
-                << b.lease_time << "s domain " << b.domain << '\n';
+                << b.lease_time << "s domain " << b.domain << ", " << b.reservations.size()
+                << " reservation(s)\n";
+    }
+    const auto& d = cfg.dns;
+    if (d.enabled) {
+      std::cout << "  dns port " << d.port << ", upstreams "
+                << (d.upstreams.empty() ? "from " + d.resolv_conf
+                                        : std::to_string(d.upstreams.size()) + " configured")
+                << ", " << d.servers.size() << " per-domain, "
+                << d.hosts.size() + d.cnames.size() + d.srvs.size() + d.txts.size()
+                << " static record(s)\n";
+    } else {
+      std::cout << "  dns disabled\n";
     }
     return 0;
   }
