@@ -179,6 +179,24 @@ class Berthctl(unittest.TestCase):
             wait_until(lambda: dig_status(ns, "db.lab") == "NXDOMAIN", 2, "the record to go")
             self.assertTrue(server.process.alive())
 
+    def test_containers_keep_their_addresses_when_moving_from_dnsmasq(self):
+        with Lab() as lab:
+            clients = [lab.client(f"m{i}") for i in range(3)]
+            dnsmasq = netlab.start_dnsmasq(lab, BridgeConfig())
+            before = {c.mac: netlab.Udhcpc(c, hostname=f"m{i}").acquire(keep_running=False).ip
+                      for i, c in enumerate(clients)}
+            wait_until(lambda: len(dnsmasq.leases()) == 3, 5, "dnsmasq to write its leases")
+            dnsmasq.stop()
+            server = start_berthd(lab)
+            out = server.ctl("import", "dnsmasq-leases", str(dnsmasq.lease_file), "--bridge",
+                             "br0")
+            self.assertIn("imported 3 of 3", out.stdout)
+            after = {c.mac: netlab.Udhcpc(c, hostname=f"m{i}").acquire(
+                requested=before[c.mac]).ip for i, c in enumerate(clients)}
+            self.assertEqual(after, before)
+            # Their names came along and resolve at once.
+            self.assertEqual(dig_short(clients[0], "m0.lab"), [before[clients[0].mac]])
+
     def test_berthctl_when_berthd_is_not_running(self):
         with Lab() as lab:
             path = lab.path("none.sock")
