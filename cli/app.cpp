@@ -235,9 +235,40 @@ int import_file(Context& ctx, ImportKind kind, const ImportArgs& a) {
     return kExitOk;
   }
 
+  // What berthd has already: an import run twice adds nothing the second
+  // time and says so, instead of reporting every entry as refused.
+  api::ReservationList existing;
+  try {
+    HttpReply have = ctx.client().send(api::to_http(api::ListReservations{.bridge = a.bridge}));
+    if (have.status == 200) {
+      existing = json::parse(have.body).get<api::ReservationList>();
+    }
+  } catch (const ConnectError& e) {
+    ctx.fail(e.what());
+    return kExitRefused;
+  } catch (const std::exception&) {
+    existing = {};  // an answer we cannot read: let each add speak for itself
+  }
+  auto already_there = [&](const api::ReservationCreate& c) {
+    for (const api::ReservationInfo& r : existing.reservations) {
+      if (r.bridge != c.bridge || r.match != c.match || r.ip != c.ip || r.name != c.name) continue;
+      if ((c.match == api::MatchKind::mac && r.mac == c.mac) ||
+          (c.match == api::MatchKind::client_id && r.client_id == c.client_id) ||
+          (c.match == api::MatchKind::hostname && r.hostname == c.hostname)) {
+        return true;
+      }
+    }
+    return false;
+  };
+
   json added = json::array();
   json refused = json::array();
+  json present = json::array();
   for (const auto& c : wanted) {
+    if (already_there(c)) {
+      present.push_back(c);
+      continue;
+    }
     HttpReply reply;
     try {
       reply = ctx.client().send(api::to_http(api::AddReservation{.reservation = c}));
@@ -263,12 +294,16 @@ int import_file(Context& ctx, ImportKind kind, const ImportArgs& a) {
     }
   }
   if (ctx.json) {
-    ctx.out << json{{"added", added}, {"refused", refused}, {"problems", problems}}.dump(
-                   2, ' ', false, json::error_handler_t::replace)
+    ctx.out << json{{"added", added},
+                    {"already_present", present},
+                    {"refused", refused},
+                    {"problems", problems}}
+                   .dump(2, ' ', false, json::error_handler_t::replace)
             << "\n";
   } else {
     ctx.out << "imported " << added.size() << " of " << wanted.size() << " reservation(s) from "
             << printable(a.path);
+    if (!present.empty()) ctx.out << ", " << present.size() << " already there";
     if (!refused.empty()) ctx.out << ", " << refused.size() << " refused";
     if (!result.problems.empty()) ctx.out << ", " << result.problems.size() << " entries skipped";
     ctx.out << '\n';

@@ -191,6 +191,11 @@ class Berthctl(unittest.TestCase):
             out = server.ctl("import", "dnsmasq-leases", str(dnsmasq.lease_file), "--bridge",
                              "br0")
             self.assertIn("imported 3 of 3", out.stdout)
+            # Importing again adds nothing and is not an error.
+            again = server.ctl("import", "dnsmasq-leases", str(dnsmasq.lease_file), "--bridge",
+                               "br0")
+            self.assertIn("imported 0 of 3", again.stdout)
+            self.assertIn("3 already there", again.stdout)
             after = {c.mac: netlab.Udhcpc(c, hostname=f"m{i}").acquire(
                 requested=before[c.mac]).ip for i, c in enumerate(clients)}
             self.assertEqual(after, before)

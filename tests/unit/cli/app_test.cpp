@@ -494,10 +494,22 @@ TEST_F(BerthctlTest, ImportDnsmasqLeasesAsReservations) {
             std::string::npos)
       << r.out;
 
-  // Again: berthd refuses every address, exit 1.
+  // Again: every entry is already there; nothing is sent, exit 0.
+  const size_t sent = berthd_.requests_of<api::AddReservation>().size();
   r = berthctl({"import", "dnsmasq-leases", file, "--bridge", "lxcbr0"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(berthd_.requests_of<api::AddReservation>().size(), sent);
+  EXPECT_NE(r.out.find("imported 0 of " + std::to_string(adds.size()) + " reservation(s) from " +
+                       file + ", " + std::to_string(adds.size()) + " already there"),
+            std::string::npos)
+      << r.out;
+
+  // Another client on an address already reserved: refused, exit 1.
+  const std::string other = dir_ + "/other.leases";
+  std::ofstream(other) << "1700000000 00:16:3e:99:99:99 10.0.3.23 thief *\n";
+  r = berthctl({"import", "dnsmasq-leases", other, "--bridge", "lxcbr0"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_NE(r.err.find("berthctl: 00:16:3e:5a:1b:01 -> 10.0.3.23: 10.0.3.23 is already reserved"),
+  EXPECT_NE(r.err.find("berthctl: 00:16:3e:99:99:99 -> 10.0.3.23: 10.0.3.23 is already reserved"),
             std::string::npos)
       << r.err;
 }
