@@ -18,17 +18,17 @@ namespace asio = boost::asio;
 
 namespace {
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 leases::Durability durability_of(config::Durability d) {
   return d == config::Durability::fsync ? leases::Durability::fsync : leases::Durability::process;
 }
 
 }  // namespace
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 Daemon::Daemon(config::Config cfg)
     : config_(std::move(cfg)),
@@ -239,7 +239,7 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
 }
 
 void Daemon::note_lease(size_t bridge, const leases::Lease& lease, int64_t now) {
-  if (!dns_ && !config_.dns.enabled) return;
+  if (!config_.dns.enabled) return;
   const auto key = std::pair(bridge, lease.ip.value());
   const bool named = lease.state_at(now) == leases::LeaseState::bound && !lease.hostname.empty();
   auto it = named_leases_.find(key);

@@ -26,6 +26,9 @@
 
 namespace berth::server {
 
+// Seconds since the epoch, UTC: the clock of leases.
+int64_t unix_now();
+
 class Daemon : public ControlBackend {
  public:
   // Opens the database, prepares every bridge (creating it when configured)

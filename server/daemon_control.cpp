@@ -15,12 +15,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 ApiResponse json_response(int status, const nlohmann::json& j) {
   return ApiResponse{status, "application/json", api::json_text(j)};
 }
@@ -78,43 +72,6 @@ api::ReservationInfo reservation_info(const leases::Reservation& r) {
   i.source = r.from_config ? api::ReservationSource::config : api::ReservationSource::api;
   return i;
 }
-
-bool equal_ci(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Whether lease `l` belongs to the client reservation `r` names.
-bool lease_of(const leases::Reservation& r, const leases::Lease& l) {
-  switch (r.match) {
-    case leases::MatchKind::mac:
-      return l.mac == r.mac;
-    case leases::MatchKind::client_id:
-      return !l.client_id.empty() && l.client_id == r.client_id;
-    case leases::MatchKind::hostname:
-      return !l.hostname.empty() && equal_ci(l.hostname, r.hostname_match);
-  }
-  return false;
-}
-
-std::string who(const leases::Reservation& r) {
-  switch (r.match) {
-    case leases::MatchKind::mac:
-      return "mac " + r.mac.to_string();
-    case leases::MatchKind::client_id:
-      return "client-id " + to_hex_colon(r.client_id);
-    case leases::MatchKind::hostname:
-      return "hostname " + r.hostname_match;
-  }
-  return "";
-}
-
 }  // namespace
 
 std::optional<size_t> Daemon::link_index(std::string_view bridge) const {
@@ -209,37 +166,27 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
   if (auto problem = reservation_problem(r, s)) return error(400, *problem);
   for (const leases::Reservation& other : dhcp_.table(bridge).reservations()) {
     if (!other.from_config && other.id == ignore_id) continue;
-    const std::string whose = other.from_config ? "a reservation in the config file"
-                                                : "reservation " + std::to_string(other.id);
+    auto whose = [&] {
+      return other.from_config ? std::string("a reservation in the config file")
+                               : "reservation " + std::to_string(other.id);
+    };
     if (other.ip == r.ip) {
-      return error(409,
-                   r.ip.to_string() + " is already reserved by " + whose + " (" + who(other) + ")");
+      return error(409, r.ip.to_string() + " is already reserved by " + whose() + " (" +
+                            client_text(other) + ")");
     }
-    if (ignore_id == 0 && other.match == r.match) {
-      bool same = false;
-      switch (r.match) {
-        case leases::MatchKind::mac:
-          same = other.mac == r.mac;
-          break;
-        case leases::MatchKind::client_id:
-          same = other.client_id == r.client_id;
-          break;
-        case leases::MatchKind::hostname:
-          same = equal_ci(other.hostname_match, r.hostname_match);
-          break;
-      }
-      if (same) {
-        return error(409, who(r) + " already has " + whose + " for " + other.ip.to_string());
-      }
+    // A change keeps its client (only ip and name change): no client check.
+    if (ignore_id == 0 && same_client(other, r)) {
+      return error(409,
+                   client_text(r) + " already has " + whose() + " for " + other.ip.to_string());
     }
     if (!r.name.empty() && equal_ci(other.name, r.name)) {
-      return error(409, "name " + r.name + " is already used by " + whose);
+      return error(409, "name " + r.name + " is already used by " + whose());
     }
   }
   const int64_t now = unix_now();
   std::vector<leases::Lease> forget;
   for (const leases::Lease& l : dhcp_.table(bridge).leases()) {
-    const bool mine = lease_of(r, l);
+    const bool mine = leases::ClientKey{l.mac, l.client_id, l.hostname}.matches(r);
     if (l.ip == r.ip && !mine && l.state_at(now) == leases::LeaseState::bound) {
       if (!force) {
         return error(409, r.ip.to_string() + " is leased to " + l.mac.to_string() +
@@ -314,8 +261,8 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   } catch (const std::exception& e) {
     return done(error(409, std::string("reservation ") + e.what()));
   }
-  spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge, who(r),
-               r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
+  spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge,
+               client_text(r), r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
   db_reservations_.push_back(r);
   reservations_version_ = reader_->reservations_version();
   // check_reservation() refused every clash, so a merge would keep it: add it

@@ -17,23 +17,43 @@ std::string lower(std::string_view s) {
 }
 
 std::string describe(const leases::Reservation& r) {
-  std::string who;
-  switch (r.match) {
-    case leases::MatchKind::mac:
-      who = "mac " + r.mac.to_string();
-      break;
-    case leases::MatchKind::client_id:
-      who = "client-id " + to_hex_colon(r.client_id);
-      break;
-    case leases::MatchKind::hostname:
-      who = "hostname " + r.hostname_match;
-      break;
-  }
-  return fmt::format("reservation {} ({} -> {}{}{}, {})", r.id, who, r.ip.to_string(),
+  return fmt::format("reservation {} ({} -> {}{}{}, {})", r.id, client_text(r), r.ip.to_string(),
                      r.name.empty() ? "" : " ", r.name, r.from_config ? "config" : "database");
 }
 
 }  // namespace
+
+std::string client_text(const leases::Reservation& r) {
+  switch (r.match) {
+    case leases::MatchKind::mac:
+      return "mac " + r.mac.to_string();
+    case leases::MatchKind::client_id:
+      return "client-id " + to_hex_colon(r.client_id);
+    case leases::MatchKind::hostname:
+      return "hostname " + r.hostname_match;
+  }
+  return "";
+}
+
+bool equal_ci(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool same_client(const leases::Reservation& a, const leases::Reservation& b) {
+  if (a.match != b.match) return false;
+  switch (a.match) {
+    case leases::MatchKind::mac:
+      return a.mac == b.mac;
+    case leases::MatchKind::client_id:
+      return a.client_id == b.client_id;
+    case leases::MatchKind::hostname:
+      return equal_ci(a.hostname_match, b.hostname_match);
+  }
+  return false;
+}
 
 leases::Reservation reservation_from_config(const std::string& bridge,
                                             const config::ReservationConfig& r, int64_t id) {

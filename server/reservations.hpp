@@ -13,6 +13,13 @@
 
 namespace berth::server {
 
+// "mac 00:16:3e:..", "client-id 01:..", "hostname db": how r names its client.
+std::string client_text(const leases::Reservation& r);
+// Whether two reservations name the same client (host names without case).
+bool same_client(const leases::Reservation& a, const leases::Reservation& b);
+// ASCII case-insensitive equality, for host names and DNS labels.
+bool equal_ci(std::string_view a, std::string_view b);
+
 // A config reservation as the lease table holds it: from_config set, and a
 // negative id (-1, -2, ... in file order across all bridges) so the control
 // API can list it beside database rows, whose ids are positive.
