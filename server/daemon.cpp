@@ -51,37 +51,10 @@ Daemon::Daemon(config::Config cfg)
   reader_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   spdlog::info("lease database {}: {} lease(s)", db, stored.size());
 
-  links_.reserve(config_.bridges.size());
   for (const config::BridgeConfig& bc : config_.bridges) {
-    bridge::LinkInfo info = bridge::ensure_bridge(bridge::BridgeSpec{
-        .name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create});
-    size_t index = dhcp_.add_bridge(BridgeSettings{.name = bc.name,
-                                                   .address = bc.address,
-                                                   .pool_first = bc.pool_start,
-                                                   .pool_last = bc.pool_end,
-                                                   .lease_time = bc.lease_time,
-                                                   .domain = bc.domain,
-                                                   .mtu = bc.mtu,
-                                                   .decline_quarantine = bc.decline_quarantine,
-                                                   .authoritative = bc.authoritative,
-                                                   .ignore_client_id = bc.ignore_client_id,
-                                                   .rapid_commit = bc.rapid_commit},
-                                    stored);
-    BridgeLink link{.index = index,
-                    .ifindex = info.ifindex,
-                    .mac = info.mac,
-                    .address = bc.address,
-                    .name = bc.name,
-                    .socket = std::make_unique<PacketSocket>(io_, info.ifindex, bc.name)};
-    links_.push_back(std::move(link));
+    serve_bridge(prepare_bridge(bc), stored);
   }
-
-  const int64_t now = unix_now();
-  for (const leases::Lease& l : stored) {
-    for (const BridgeLink& link : links_) {
-      if (link.name == l.bridge) note_lease(link.index, l, now);
-    }
-  }
+  stored.clear();
   if (config_.dns.enabled) {
     std::array<char, 256> host{};
     if (::gethostname(host.data(), host.size() - 1) == 0) {
@@ -116,17 +89,97 @@ Daemon::~Daemon() {
   writer_.reset();
 }
 
-int Daemon::run() {
-  for (BridgeLink& link : links_) {
-    link.socket->start([this, &link](ByteView frame, bool csum_not_ready) {
-      on_frame(link, frame, csum_not_ready);
-    });
-    const BridgeSettings& s = dhcp_.settings(link.index);
-    spdlog::info("serving DHCP on {} (ifindex {}) at {}, pool {}-{}, lease time {} s, domain {}",
-                 link.name, link.ifindex, link.address.to_string(), s.pool_first.to_string(),
-                 s.pool_last.to_string(), s.lease_time, s.domain);
+static BridgeSettings settings_of(const config::BridgeConfig& bc) {
+  return BridgeSettings{.name = bc.name,
+                        .address = bc.address,
+                        .pool_first = bc.pool_start,
+                        .pool_last = bc.pool_end,
+                        .lease_time = bc.lease_time,
+                        .domain = bc.domain,
+                        .mtu = bc.mtu,
+                        .decline_quarantine = bc.decline_quarantine,
+                        .authoritative = bc.authoritative,
+                        .ignore_client_id = bc.ignore_client_id,
+                        .rapid_commit = bc.rapid_commit};
+}
+
+Daemon::PreparedBridge Daemon::prepare_bridge(const config::BridgeConfig& bc) {
+  PreparedBridge p;
+  p.config = bc;
+  p.info = bridge::ensure_bridge(bridge::BridgeSpec{
+      .name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create});
+  p.socket = std::make_unique<PacketSocket>(io_, p.info.ifindex, bc.name);
+  if (dns_) p.dns = dns_->open_sockets(DnsBridge{bc.name, bc.address, bc.domain});
+  return p;
+}
+
+size_t Daemon::serve_bridge(PreparedBridge p, const std::vector<leases::Lease>& stored) {
+  const config::BridgeConfig& bc = p.config;
+  const size_t index = dhcp_.add_bridge(settings_of(bc), stored);
+  links_.push_back(BridgeLink{.index = index,
+                              .ifindex = p.info.ifindex,
+                              .mac = p.info.mac,
+                              .address = bc.address,
+                              .name = bc.name,
+                              .socket = std::move(p.socket)});
+  if (dns_ && p.dns) {
+    dns_->add_bridge(index, DnsBridge{bc.name, bc.address, bc.domain}, std::move(*p.dns));
   }
+  const int64_t now = unix_now();
+  for (const leases::Lease& l : stored) {
+    if (l.bridge == bc.name) note_lease(index, l, now);
+  }
+  if (started_at_ != 0) start_link(links_.back());
+  return index;
+}
+
+void Daemon::start_link(BridgeLink& link) {
+  link.socket->start([this, index = link.index](ByteView frame, bool csum_not_ready) {
+    on_frame(index, frame, csum_not_ready);
+  });
+  const BridgeSettings& s = dhcp_.settings(link.index);
+  spdlog::info("serving DHCP on {} (ifindex {}) at {}, pool {}-{}, lease time {} s, domain {}",
+               link.name, link.ifindex, link.address.to_string(), s.pool_first.to_string(),
+               s.pool_last.to_string(), s.lease_time, s.domain);
+  if (dns_ && started_at_ != 0) {
+    spdlog::info("serving DNS on {} at {}:{} ({} worker(s)), domain {}", link.name,
+                 link.address.address.to_string(), config_.dns.port, dns_->worker_count(),
+                 s.domain);
+  }
+}
+
+void Daemon::retire_bridge(size_t index) {
+  auto it = std::find_if(links_.begin(), links_.end(),
+                         [&](const BridgeLink& l) { return l.index == index; });
+  if (it == links_.end()) return;
+  spdlog::info("{}: no longer served (its leases stay in the database)", it->name);
+  it->socket->stop();
+  // A frame handler may already be queued: delete the socket after it.
+  asio::post(io_, [sock = std::shared_ptr<PacketSocket>(std::move(it->socket))] {});
+  links_.erase(it);
+  dhcp_.remove_bridge(index);
+  if (dns_) dns_->remove_bridge(index);
+  std::erase_if(named_leases_, [&](const auto& e) { return e.first.first == index; });
+  names_changed();
+}
+
+Daemon::BridgeLink* Daemon::link_at(size_t index) {
+  for (BridgeLink& l : links_) {
+    if (l.index == index) return &l;
+  }
+  return nullptr;
+}
+
+const Daemon::BridgeLink* Daemon::link_at(size_t index) const {
+  for (const BridgeLink& l : links_) {
+    if (l.index == index) return &l;
+  }
+  return nullptr;
+}
+
+int Daemon::run() {
   started_at_ = unix_now();
+  for (BridgeLink& link : links_) start_link(link);
   try {
     std::optional<std::string> group;
     if (!config_.daemon.control_group.empty()) group = config_.daemon.control_group;
@@ -140,11 +193,6 @@ int Daemon::run() {
   if (dns_) {
     rebuild_names();
     dns_->start();
-    for (const BridgeLink& link : links_) {
-      spdlog::info("serving DNS on {} at {}:{} ({} worker(s)), domain {}", link.name,
-                   link.address.address.to_string(), config_.dns.port, dns_->worker_count(),
-                   dhcp_.settings(link.index).domain);
-    }
   }
   spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
   if (relay_socket_) receive_relay();
@@ -239,7 +287,7 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
 }
 
 void Daemon::note_lease(size_t bridge, const leases::Lease& lease, int64_t now) {
-  if (!config_.dns.enabled) return;
+  if (!config_.dns.enabled || !dhcp_.active(bridge)) return;
   const auto key = std::pair(bridge, lease.ip.value());
   const bool named = lease.state_at(now) == leases::LeaseState::bound && !lease.hostname.empty();
   auto it = named_leases_.find(key);
@@ -287,8 +335,10 @@ void Daemon::rebuild_names() {
   spec.statics.cnames = config_.dns.cnames;
   spec.statics.srvs = config_.dns.srvs;
   spec.statics.txts = config_.dns.txts;
+  spec.bridges.assign(dhcp_.bridge_count(), DnsBridge{.serving = false});
   for (const BridgeLink& link : links_) {
-    spec.bridges.push_back(DnsBridge{link.name, link.address, dhcp_.settings(link.index).domain});
+    spec.bridges[link.index] =
+        DnsBridge{link.name, link.address, dhcp_.settings(link.index).domain};
     for (const leases::Reservation& r : dhcp_.table(link.index).reservations()) {
       if (!r.name.empty()) spec.names.push_back(NamedAddress{link.index, r.name, r.ip, true});
     }
@@ -309,7 +359,10 @@ void Daemon::rebuild_names() {
   names_build_time_ = names_built_at_ - started;
 }
 
-void Daemon::on_frame(BridgeLink& link, ByteView bytes, bool checksum_not_ready) {
+void Daemon::on_frame(size_t index, ByteView bytes, bool checksum_not_ready) {
+  BridgeLink* found = link_at(index);
+  if (found == nullptr) return;  // retired by a reload meanwhile
+  const BridgeLink& link = *found;
   auto frame = parse_udp_frame(bytes, checksum_not_ready);
   if (!frame) {
     dhcp_.counters().drop(fmt::format("frame_{}", to_string(frame.error().code)));
@@ -440,7 +493,8 @@ void Daemon::send(size_t bridge, const Reply& reply) {
     if (ec) spdlog::warn("reply to relay {}: {}", reply.dst_ip.to_string(), ec.message());
     return;
   }
-  BridgeLink* link = &links_.at(bridge);  // links_[i] serves DhcpService bridge i
+  BridgeLink* link = link_at(bridge);
+  if (link == nullptr) return;  // the bridge was removed while the lease was committed
   UdpFrameSpec spec{.src_mac = link->mac,
                     .dst_mac = reply.dst_mac,
                     .src_ip = link->address.address,

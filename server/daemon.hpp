@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "leases/store.hpp"
 #include "leases/writer.hpp"
+#include "bridge/netlink.hpp"
 #include "server/control_backend.hpp"
 #include "server/control_server.hpp"
 #include "server/dhcp_service.hpp"
@@ -53,7 +54,7 @@ class Daemon : public ControlBackend {
 
  private:
   struct BridgeLink {
-    size_t index = 0;  // in DhcpService; also this link's position in links_
+    size_t index = 0;  // in DhcpService and DnsServer; never reused
     int ifindex = 0;
     MacAddress mac;
     Ipv4Prefix address;
@@ -79,7 +80,25 @@ class Daemon : public ControlBackend {
                      std::function<void(bool)> then);
   std::string metrics_text() const;
 
-  void on_frame(BridgeLink& link, ByteView frame, bool checksum_not_ready);
+  // A bridge made ready to serve but not serving yet: everything that can
+  // fail (netlink, sockets) is done here, so a reload can refuse whole.
+  struct PreparedBridge {
+    config::BridgeConfig config;
+    bridge::LinkInfo info;
+    std::unique_ptr<PacketSocket> socket;
+    std::optional<DnsServer::Sockets> dns;
+  };
+  PreparedBridge prepare_bridge(const config::BridgeConfig& bc);
+  // Serves a prepared bridge with the stored leases; returns its index.
+  size_t serve_bridge(PreparedBridge prepared, const std::vector<leases::Lease>& stored);
+  void start_link(BridgeLink& link);
+  // Stops serving bridge `index` (sockets closed, names gone); the store
+  // keeps its leases.
+  void retire_bridge(size_t index);
+  BridgeLink* link_at(size_t index);
+  const BridgeLink* link_at(size_t index) const;
+
+  void on_frame(size_t index, ByteView frame, bool checksum_not_ready);
   void on_relay_datagram(size_t n);
   void receive_relay();
   void process(size_t bridge, const dhcp4::Message& msg);

@@ -412,30 +412,63 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   api::ReloadResult result;
   result.config = config_.source;
   result.bridges = next.bridges.size();
-  for (const auto& b : next.bridges) {
-    if (!link_index(b.name)) result.bridges_added.push_back(b.name);
-  }
+  auto find = [](const std::vector<config::BridgeConfig>& list, const std::string& name) {
+    const config::BridgeConfig* found = nullptr;
+    for (const auto& b : list) {
+      if (b.name == name) found = &b;
+    }
+    return found;
+  };
+  // A bridge whose address, pool or link settings change is served anew
+  // (its sockets reopened, its leases read back from the store); one whose
+  // options change keeps its sockets; the others are not touched at all.
+  auto needs_new_sockets = [](const config::BridgeConfig& a, const config::BridgeConfig& b) {
+    return a.address != b.address || a.pool_start != b.pool_start || a.pool_end != b.pool_end ||
+           a.mtu != b.mtu || a.create != b.create;
+  };
+  std::vector<std::string> retire;               // removed, or served anew
+  std::vector<const config::BridgeConfig*> add;  // added, or served anew
   for (const auto& b : config_.bridges) {
-    bool kept = false;
-    for (const auto& n : next.bridges) kept = kept || n.name == b.name;
-    if (!kept) result.bridges_removed.push_back(b.name);
-  }
-  if (!result.bridges_added.empty() || !result.bridges_removed.empty()) {
-    return refuse("the set of bridges (added or removed)");
-  }
-  for (size_t i = 0; i < next.bridges.size(); ++i) {
-    const config::BridgeConfig& b = next.bridges[i];
-    const config::BridgeConfig* old = nullptr;
-    for (const auto& o : config_.bridges) {
-      if (o.name == b.name) old = &o;
+    if (find(next.bridges, b.name) == nullptr) {
+      result.bridges_removed.push_back(b.name);
+      retire.push_back(b.name);
     }
-    if (old->address != b.address || old->pool_start != b.pool_start ||
-        old->pool_end != b.pool_end || old->mtu != b.mtu || old->create != b.create) {
-      return refuse("bridge " + b.name + "'s address, pool, mtu or create");
-    }
-    if (!(*old == b)) result.bridges_changed.push_back(b.name);
   }
-  // Everything checked: apply.
+  for (const auto& b : next.bridges) {
+    const config::BridgeConfig* old = find(config_.bridges, b.name);
+    if (old == nullptr) {
+      result.bridges_added.push_back(b.name);
+      add.push_back(&b);
+    } else if (needs_new_sockets(*old, b)) {
+      result.bridges_changed.push_back(b.name);
+      retire.push_back(b.name);
+      add.push_back(&b);
+    } else if (!(*old == b)) {
+      result.bridges_changed.push_back(b.name);
+    }
+  }
+  // Everything that can fail first (netlink, sockets): a failure here
+  // leaves the running configuration whole.
+  std::vector<PreparedBridge> prepared;
+  for (const config::BridgeConfig* b : add) {
+    try {
+      prepared.push_back(prepare_bridge(*b));
+    } catch (const std::exception& e) {
+      std::string m =
+          config_.source + ": bridge " + b->name + ": " + e.what() + "; nothing was changed";
+      spdlog::error("reload refused: {}", m);
+      return m;
+    }
+  }
+  // Apply.
+  for (const std::string& name : retire) {
+    if (auto index = link_index(name)) retire_bridge(*index);
+  }
+  if (!prepared.empty()) {
+    writer_->flush();  // what the retired bridges committed is read back below
+    const std::vector<leases::Lease> stored = reader_->load_all();
+    for (PreparedBridge& p : prepared) serve_bridge(std::move(p), stored);
+  }
   for (const config::BridgeConfig& b : next.bridges) {
     const size_t index = *link_index(b.name);
     BridgeSettings s = dhcp_.settings(index);

@@ -99,9 +99,15 @@ size_t DhcpService::add_bridge(BridgeSettings settings, const std::vector<Lease>
   return bridges_.size() - 1;
 }
 
+void DhcpService::remove_bridge(size_t bridge) {
+  Bridge& b = *bridges_.at(bridge);
+  b.retired = true;
+  b.table = leases::LeaseTable(b.settings.name, b.settings.pool_first, b.settings.pool_last);
+}
+
 std::optional<size_t> DhcpService::bridge_for_relay(Ipv4Address giaddr) const {
   for (size_t i = 0; i < bridges_.size(); ++i) {
-    if (bridges_[i]->settings.address.contains(giaddr)) return i;
+    if (!bridges_[i]->retired && bridges_[i]->settings.address.contains(giaddr)) return i;
   }
   return std::nullopt;
 }
@@ -137,6 +143,7 @@ void DhcpService::add_reservation(size_t bridge, leases::Reservation r) {
 std::vector<Lease> DhcpService::tick(int64_t now) {
   std::vector<Lease> expired;
   for (auto& b : bridges_) {
+    if (b->retired) continue;
     b->table.expire_offers(now);
     auto e = b->table.expire_leases(now);
     expired.insert(expired.end(), e.begin(), e.end());
@@ -153,7 +160,7 @@ Decision DhcpService::handle(size_t bridge, const Message& msg, int64_t now) {
     d.drop_reason = "hardware_type";
   } else if (!type) {
     d.drop_reason = "bootp";  // no option 53: plain BOOTP, not served
-  } else if (bridge >= bridges_.size()) {
+  } else if (!active(bridge)) {
     d.drop_reason = "unknown_bridge";
   }
   if (!d.drop_reason.empty()) {

@@ -82,6 +82,13 @@ class DhcpService {
   // Adds a bridge with the leases the store holds for it; returns its index.
   size_t add_bridge(BridgeSettings settings, const std::vector<leases::Lease>& stored);
   size_t bridge_count() const { return bridges_.size(); }
+  // Stops serving a bridge (removed by a reload): its packets are dropped,
+  // its table is emptied (the store keeps its leases) and its index is never
+  // reused, so decisions still in flight for it cannot reach another bridge.
+  void remove_bridge(size_t bridge);
+  bool active(size_t bridge) const {
+    return bridge < bridges_.size() && !bridges_[bridge]->retired;
+  }
   const BridgeSettings& settings(size_t bridge) const { return bridges_[bridge]->settings; }
   const leases::LeaseTable& table(size_t bridge) const { return bridges_[bridge]->table; }
 
@@ -120,6 +127,7 @@ class DhcpService {
     BridgeSettings settings;
     leases::LeaseTable table;
     int64_t last_exhausted_warning = -3600;
+    bool retired = false;
   };
 
   leases::ClientKey client_of(const Bridge& b, const dhcp4::Message& msg) const;

@@ -128,6 +128,15 @@ std::shared_ptr<const NameTable> NameTable::build(const NameTableSpec& spec,
 
   std::vector<dns::Name> domains;
   for (const DnsBridge& b : spec.bridges) {
+    if (!b.serving) {
+      domains.emplace_back();
+      t.bridge_zone_.push_back(-1);
+      t.bridge_reverse_zone_.push_back(-1);
+      t.subnets_.emplace_back();
+      t.serving_.push_back(false);
+      continue;
+    }
+    t.serving_.push_back(true);
     auto domain = name_of(b.domain);
     domains.push_back(domain ? *domain : dns::Name());
     t.bridge_zone_.push_back(domain ? zone_index(*domain) : -1);
@@ -173,7 +182,9 @@ std::shared_ptr<const NameTable> NameTable::build(const NameTableSpec& spec,
   // by address.
   std::vector<const NamedAddress*> order;
   for (const NamedAddress& n : spec.names) {
-    if (n.bridge < spec.bridges.size() && !n.label.empty()) order.push_back(&n);
+    if (n.bridge < spec.bridges.size() && spec.bridges[n.bridge].serving && !n.label.empty()) {
+      order.push_back(&n);
+    }
   }
   auto key_of = [](const NamedAddress& n) {
     return fmt::format("{}/{}", n.bridge, lower(n.label));
@@ -320,6 +331,13 @@ std::shared_ptr<const NameTable> NameTable::build(const NameTableSpec& spec,
   return table;
 }
 
+bool NameTable::serves(Ipv4Address source) const {
+  for (size_t i = 0; i < subnets_.size(); ++i) {
+    if (serving_[i] && subnets_[i].contains(source)) return true;
+  }
+  return false;
+}
+
 const NameTable::Node* NameTable::find(const dns::Name& qname, size_t bridge, int* zone) const {
   *zone = -1;
   // A single label is a name on the bridge the query came in on.
@@ -346,7 +364,7 @@ const NameTable::Node* NameTable::find(const dns::Name& qname, size_t bridge, in
     auto ip = address_of_reverse_name(qname);
     if (!ip) return nullptr;
     for (size_t i = 0; i < subnets_.size(); ++i) {
-      if (subnets_[i].contains(*ip)) {
+      if (serving_[i] && subnets_[i].contains(*ip)) {
         *zone = bridge_reverse_zone_[i];
         return nullptr;
       }

@@ -26,6 +26,9 @@ struct DnsBridge {
   std::string name;
   Ipv4Prefix address;  // the bridge's own address and subnet
   std::string domain;
+  // false: a bridge no longer served (removed by a reload). It keeps its
+  // index so the others keep theirs, but holds no zone, names or subnet.
+  bool serving = true;
 };
 
 // A name a client holds on a bridge: from a reservation or a bound lease.
@@ -66,6 +69,8 @@ class NameTable {
   // What `answer` would say, for tests and `berthctl`: the A records of a name.
   std::vector<Ipv4Address> addresses(std::string_view name, size_t bridge) const;
   size_t name_count() const { return nodes_.size(); }
+  // Whether `source` lies in the subnet of a served bridge (else REFUSED).
+  bool serves(Ipv4Address source) const;
 
  private:
   struct RrSet {
@@ -94,6 +99,7 @@ class NameTable {
   std::vector<int> bridge_zone_;          // forward zone of each bridge
   std::vector<int> bridge_reverse_zone_;  // reverse zone of each bridge
   std::vector<Ipv4Prefix> subnets_;
+  std::vector<bool> serving_;
   dns::Name reverse_root_;  // in-addr.arpa
   // Who holds each dynamic name, "bridge/label" -> address, for the next build.
   std::unordered_map<std::string, Ipv4Address> holders_;

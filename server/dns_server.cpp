@@ -51,7 +51,9 @@ std::string_view to_string(DnsCounters::Kind k) { return kCounterNames.at(k); }
 struct DnsServer::Worker {
   size_t index = 0;
   asio::io_context io{1};
-  std::vector<std::unique_ptr<udp::socket>> udp_socks;  // one per bridge
+  // One per bridge index; null for a bridge not served. Shared: a forwarded
+  // answer holds its socket until it is sent.
+  std::vector<std::shared_ptr<udp::socket>> udp_socks;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::thread thread;
   std::shared_ptr<const NameTable> table;
@@ -180,6 +182,7 @@ class DnsForwarder {
   struct Waiter {
     DnsServer::Worker* worker;
     size_t bridge;
+    std::shared_ptr<udp::socket> udp_socket;  // where a UDP answer goes
     dns::Query query;
     std::vector<uint8_t> packet;
     bool tcp;
@@ -419,8 +422,10 @@ class DnsForwarder {
   void deliver(Waiter& w, ByteView reply) {
     if (!w.tcp) {
       // A datagram socket may be written from any thread.
-      ::sendto(w.worker->udp_socks[w.bridge]->native_handle(), reply.data(), reply.size(),
-               MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&w.src), w.src_len);
+      if (w.udp_socket) {
+        ::sendto(w.udp_socket->native_handle(), reply.data(), reply.size(), MSG_DONTWAIT,
+                 reinterpret_cast<const sockaddr*>(&w.src), w.src_len);
+      }
       return;
     }
     asio::post(w.worker->io, [session = w.session,
@@ -462,8 +467,8 @@ class DnsForwarder {
   std::vector<config::Upstream> without_self(std::vector<config::Upstream> list) const {
     std::erase_if(list, [&](const config::Upstream& u) {
       if (u.port != cfg_.port || u.ipv6) return false;
-      for (const DnsBridge& b : server_.bridges_) {
-        if (u.address == b.address.address.to_string()) return true;
+      for (const DnsBridge& b : server_.bridges()) {
+        if (b.serving && u.address == b.address.address.to_string()) return true;
       }
       return false;
     });
@@ -494,32 +499,36 @@ DnsServer::DnsServer(const config::DnsConfig& cfg, std::vector<DnsBridge> bridge
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
-    open_worker(*w);
     workers_.push_back(std::move(w));
+  }
+  for (size_t b = 0; b < bridges_.size(); ++b) {
+    if (bridges_[b].serving) install(b, open_sockets(bridges_[b]));
   }
   publish(NameTable::build(NameTableSpec{}, nullptr, nullptr));
 }
 
 DnsServer::~DnsServer() { stop(); }
 
-void DnsServer::open_worker(Worker& w) {
-  for (const DnsBridge& b : bridges_) {
-    const auto address = asio::ip::address_v4(b.address.address.value());
-    const std::string where = address.to_string() + ":" + std::to_string(cfg_.port);
+DnsServer::Sockets DnsServer::open_sockets(const DnsBridge& b) {
+  const auto address = asio::ip::address_v4(b.address.address.value());
+  const std::string where = address.to_string() + ":" + std::to_string(cfg_.port);
+  Sockets made;
+  for (auto& wp : workers_) {
+    Worker& w = *wp;
     try {
-      auto u = std::make_unique<udp::socket>(w.io, udp::v4());
+      auto u = std::make_shared<udp::socket>(w.io, udp::v4());
       int one = 1;
       ::setsockopt(u->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
       u->set_option(asio::socket_base::receive_buffer_size(4 << 20));
       u->bind(udp::endpoint(address, cfg_.port));
       u->non_blocking(true);
-      w.udp_socks.push_back(std::move(u));
+      made.udp.push_back(std::move(u));
       auto t = std::make_unique<tcp::acceptor>(w.io, tcp::v4());
       t->set_option(asio::socket_base::reuse_address(true));
       ::setsockopt(t->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
       t->bind(tcp::endpoint(address, cfg_.port));
       t->listen(128);
-      w.acceptors.push_back(std::move(t));
+      made.tcp.push_back(std::move(t));
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error("cannot serve DNS on " + b.name + " at " + where + ": " +
                                e.code().message() +
@@ -527,6 +536,67 @@ void DnsServer::open_worker(Worker& w) {
                                "enabled = false)");
     }
   }
+  return made;
+}
+
+// Runs on worker w's thread once started (before: on the caller's).
+void DnsServer::install_on(Worker& w, size_t bridge, std::shared_ptr<udp::socket> u,
+                           std::unique_ptr<tcp::acceptor> t) {
+  if (w.udp_socks.size() <= bridge) {
+    w.udp_socks.resize(bridge + 1);
+    w.acceptors.resize(bridge + 1);
+  }
+  if (w.udp_socks[bridge]) {
+    boost::system::error_code ignored;
+    w.udp_socks[bridge]->cancel(ignored);
+  }
+  w.udp_socks[bridge] = std::move(u);
+  w.acceptors[bridge] = std::move(t);
+  if (started_ && w.udp_socks[bridge]) {
+    receive_udp(w, bridge);
+    accept_tcp(w, bridge);
+  }
+}
+
+void DnsServer::install(size_t bridge, Sockets sockets) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Worker& w = *workers_[i];
+    std::shared_ptr<udp::socket> u = i < sockets.udp.size() ? std::move(sockets.udp[i]) : nullptr;
+    std::unique_ptr<tcp::acceptor> t = i < sockets.tcp.size() ? std::move(sockets.tcp[i]) : nullptr;
+    if (!started_) {
+      install_on(w, bridge, std::move(u), std::move(t));
+    } else {
+      asio::post(w.io, [this, &w, bridge, u = std::move(u), t = std::move(t)]() mutable {
+        install_on(w, bridge, std::move(u), std::move(t));
+      });
+    }
+  }
+}
+
+void DnsServer::add_bridge(size_t index, const DnsBridge& bridge) {
+  add_bridge(index, bridge, open_sockets(bridge));  // throws before anything changes
+}
+
+void DnsServer::add_bridge(size_t index, const DnsBridge& bridge, Sockets sockets) {
+  {
+    std::lock_guard lock(bridges_mu_);
+    if (bridges_.size() <= index) bridges_.resize(index + 1, DnsBridge{.serving = false});
+    bridges_[index] = bridge;
+  }
+  install(index, std::move(sockets));
+}
+
+void DnsServer::remove_bridge(size_t index) {
+  {
+    std::lock_guard lock(bridges_mu_);
+    if (index < bridges_.size()) bridges_[index].serving = false;
+  }
+  install(index, Sockets{});
+}
+
+std::vector<DnsBridge> DnsServer::bridges() const {
+  std::lock_guard lock(bridges_mu_);
+  return bridges_;
 }
 
 void DnsServer::start() {
@@ -535,12 +605,16 @@ void DnsServer::start() {
   forwarder_->start();
   for (auto& wp : workers_) {
     Worker& w = *wp;
-    for (size_t b = 0; b < bridges_.size(); ++b) {
+    for (size_t b = 0; b < w.udp_socks.size(); ++b) {
+      if (!w.udp_socks[b]) continue;
       receive_udp(w, b);
       accept_tcp(w, b);
     }
     w.thread = std::thread([&w] {
       pthread_setname_np(pthread_self(), ("dns-" + std::to_string(w.index)).c_str());
+      // A worker may serve no bridge for a moment (a reload replacing the
+      // only one); it must keep running until stop().
+      auto guard = asio::make_work_guard(w.io);
       w.io.run();
     });
   }
@@ -591,12 +665,14 @@ std::array<uint64_t, DnsCounters::kinds> DnsServer::counters() const {
 uint64_t DnsServer::cache_hits() const { return cache_->stats().hits; }
 
 void DnsServer::receive_udp(Worker& w, size_t bridge) {
-  w.udp_socks[bridge]->async_wait(udp::socket::wait_read,
-                                  [this, &w, bridge](const boost::system::error_code& ec) {
-                                    if (ec) return;
-                                    drain_udp(w, bridge);
-                                    receive_udp(w, bridge);
-                                  });
+  udp::socket* sock = w.udp_socks[bridge].get();
+  sock->async_wait(udp::socket::wait_read,
+                   [this, &w, bridge, sock](const boost::system::error_code& ec) {
+                     // A socket replaced or removed meanwhile is not ours to read.
+                     if (ec || w.udp_socks[bridge].get() != sock) return;
+                     drain_udp(w, bridge);
+                     receive_udp(w, bridge);
+                   });
 }
 
 void DnsServer::drain_udp(Worker& w, size_t bridge) {
@@ -647,9 +723,11 @@ void DnsServer::drain_udp(Worker& w, size_t bridge) {
 }
 
 void DnsServer::accept_tcp(Worker& w, size_t bridge) {
-  w.acceptors[bridge]->async_accept(
-      [this, &w, bridge](const boost::system::error_code& ec, tcp::socket socket) {
+  tcp::acceptor* acceptor = w.acceptors[bridge].get();
+  acceptor->async_accept(
+      [this, &w, bridge, acceptor](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted) return;
+        if (w.acceptors[bridge].get() != acceptor) return;
         if (!ec) {
           if (tcp_open_.fetch_add(1, std::memory_order_relaxed) >= tcp_max_) {
             tcp_open_.fetch_sub(1, std::memory_order_relaxed);
@@ -665,16 +743,12 @@ void DnsServer::accept_tcp(Worker& w, size_t bridge) {
       });
 }
 
-bool DnsServer::allowed_source(const void* src, size_t src_len) const {
+bool DnsServer::allowed_source(Worker& w, const void* src, size_t src_len) {
   if (src_len < sizeof(sockaddr_in)) return false;
   const auto* sa = static_cast<const sockaddr*>(src);
   if (sa->sa_family != AF_INET) return false;
   const auto* sin = static_cast<const sockaddr_in*>(src);
-  const Ipv4Address ip(ntohl(sin->sin_addr.s_addr));
-  for (const DnsBridge& b : bridges_) {
-    if (b.address.contains(ip)) return true;
-  }
-  return false;
+  return current(w).serves(Ipv4Address(ntohl(sin->sin_addr.s_addr)));
 }
 
 size_t DnsServer::handle(Worker& w, size_t bridge, ByteView packet, const void* src, size_t src_len,
@@ -699,7 +773,7 @@ size_t DnsServer::handle(Worker& w, size_t bridge, ByteView packet, const void* 
   const dns::Query& q = std::get<dns::Query>(parsed);
   const size_t limit = tcp ? std::min(out.size(), kMaxTcpMessage)
                            : std::min(out.size(), dns::udp_reply_limit(q.edns, kServerUdpMax));
-  if (!allowed_source(src, src_len)) {
+  if (!allowed_source(w, src, src_len)) {
     w.counters.add(DnsCounters::refused);
     return error_reply(q, packet, dns::rcode::REFUSED, out);
   }
@@ -723,6 +797,7 @@ size_t DnsServer::handle(Worker& w, size_t bridge, ByteView packet, const void* 
   }
   DnsForwarder::Waiter waiter{.worker = &w,
                               .bridge = bridge,
+                              .udp_socket = tcp ? nullptr : w.udp_socks[bridge],
                               .query = q,
                               .packet = std::vector<uint8_t>(packet.begin(), packet.end()),
                               .tcp = tcp,

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 
 #include <array>
 #include <atomic>
@@ -63,6 +65,26 @@ class DnsServer {
   void start();
   void stop();
 
+  // Serves one more bridge at `index` (the daemon's bridge index; a gap is
+  // filled with bridges not served), or another address for that index.
+  // Opens every worker's sockets first: throws std::runtime_error, changing
+  // nothing, when they cannot be opened. Other bridges' sockets are not
+  // touched. The NameTable decides which sources are answered, so publish
+  // one that serves the bridge.
+  void add_bridge(size_t index, const DnsBridge& bridge);
+  // Closes the sockets of bridge `index`.
+  void remove_bridge(size_t index);
+  std::vector<DnsBridge> bridges() const;
+
+  // add_bridge in two steps, for a caller that must open everything before
+  // it changes anything: open_sockets throws; add_bridge(.., sockets) does not.
+  struct Sockets {
+    std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp;  // one per worker
+    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> tcp;
+  };
+  Sockets open_sockets(const DnsBridge& b);
+  void add_bridge(size_t index, const DnsBridge& bridge, Sockets sockets);
+
   // Makes `table` the snapshot every following query reads.
   void publish(std::shared_ptr<const NameTable> table);
   std::shared_ptr<const NameTable> table() const;
@@ -78,7 +100,9 @@ class DnsServer {
   friend class TcpSession;
   friend class DnsForwarder;
 
-  void open_worker(Worker& w);
+  void install(size_t bridge, Sockets sockets);
+  void install_on(Worker& w, size_t bridge, std::shared_ptr<boost::asio::ip::udp::socket> u,
+                  std::unique_ptr<boost::asio::ip::tcp::acceptor> t);
   void receive_udp(Worker& w, size_t bridge);
   void drain_udp(Worker& w, size_t bridge);
   void accept_tcp(Worker& w, size_t bridge);
@@ -87,11 +111,12 @@ class DnsServer {
   // a forwarded reply.
   size_t handle(Worker& w, size_t bridge, ByteView packet, const void* src, size_t src_len,
                 bool tcp, MutableByteView out, std::shared_ptr<TcpSession> session);
-  bool allowed_source(const void* src, size_t src_len) const;
+  bool allowed_source(Worker& w, const void* src, size_t src_len);
   const NameTable& current(Worker& w);
 
   config::DnsConfig cfg_;
-  std::vector<DnsBridge> bridges_;
+  mutable std::mutex bridges_mu_;
+  std::vector<DnsBridge> bridges_;  // by bridge index (the daemon's)
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<DnsCache> cache_;
   std::unique_ptr<DnsForwarder> forwarder_;

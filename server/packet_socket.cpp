@@ -90,10 +90,16 @@ void PacketSocket::start(Handler handler) {
   arm();
 }
 
+void PacketSocket::stop() {
+  stopped_ = true;
+  boost::system::error_code ignored;
+  sd_.close(ignored);
+}
+
 void PacketSocket::arm() {
   sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                  [this](const boost::system::error_code& ec) {
-                   if (ec == boost::asio::error::operation_aborted) return;
+                   if (ec == boost::asio::error::operation_aborted || stopped_) return;
                    if (ec) {
                      spdlog::error("packet socket on {}: {}", ifname_, ec.message());
                      return;

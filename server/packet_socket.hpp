@@ -26,6 +26,10 @@ class PacketSocket {
   PacketSocket& operator=(const PacketSocket&) = delete;
 
   void start(Handler handler);
+  // Stops reading and closes the socket. A handler already queued may still
+  // run, so destroy the object only after the io_context has moved on (post
+  // its deletion).
+  void stop();
   // Sends a whole Ethernet frame out of the bridge. Returns false (and logs
   // at debug) when the kernel refused it.
   bool send(ByteView frame);
@@ -42,6 +46,7 @@ class PacketSocket {
   Handler handler_;
   std::vector<uint8_t> buffer_;
   uint64_t receive_errors_ = 0;
+  bool stopped_ = false;
 };
 
 }  // namespace berth::server

@@ -40,6 +40,19 @@ def dig_short(ns, *args):
     return r.stdout.split()
 
 
+def socket_inodes(pid):
+    """The inodes of the sockets a process holds open."""
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = fd.readlink()
+        except OSError:
+            continue
+        if str(target).startswith("socket:["):
+            found.add(str(target))
+    return found
+
+
 def dig_status(ns, *args):
     r = ns.run([DIG, f"@{SERVER}", "+time=2", "+tries=1", *args], check=False)
     for line in r.stdout.splitlines():
@@ -177,6 +190,65 @@ class Berthctl(unittest.TestCase):
             server.process.signal(signal.SIGHUP)
             server.process.wait_for_log("configuration reloaded", 5)
             wait_until(lambda: dig_status(ns, "db.lab") == "NXDOMAIN", 2, "the record to go")
+            self.assertTrue(server.process.alive())
+
+    def test_reload_adds_and_removes_a_bridge_while_the_old_one_keeps_renewing(self):
+        br0 = BridgeConfig()
+        br1 = BridgeConfig(name="br1", address="198.18.1.1/24",
+                           pool=("198.18.1.10", "198.18.1.50"), domain="two")
+        with Lab() as lab:
+            old_ns = lab.client("ro")
+            server = start_berthd(lab, bridges=[br0])
+            old_client = netlab.Udhcpc(old_ns, hostname="stays")
+            lease = old_client.acquire(keep_running=True)
+            sockets_before = socket_inodes(server.process.pid)
+
+            # Add br1: br0's clients keep renewing throughout, br0's sockets stay.
+            original = server.config_path.read_text()
+            server.config_path.write_text(
+                original + '\n[[bridge]]\nname = "br1"\naddress = "198.18.1.1/24"\n'
+                'pool = "198.18.1.10-198.18.1.50"\ndomain = "two"\n')
+            out = server.ctl("reload", json_out=True)
+            self.assertEqual(out["bridges_added"], ["br1"])
+            self.assertEqual(out["bridges"], 2)
+            for _ in range(3):
+                self.assertEqual(old_client.renew().ip, lease.ip)
+            self.assertEqual(dig_short(old_ns, "stays.lab"), [lease.ip])
+            sockets_after = socket_inodes(server.process.pid)
+            self.assertLessEqual(sockets_before, sockets_after,
+                                 "a socket of the unchanged bridge was closed by the reload")
+            self.assertGreater(len(sockets_after), len(sockets_before), "br1 has new sockets")
+
+            new_ns = lab.client("rn", bridge="br1")
+            new_client = netlab.Udhcpc(new_ns, hostname="newbie")
+            got = new_client.acquire(keep_running=False)
+            self.assertTrue(server.in_pool(got.ip, br1), got.ip)
+            self.assertEqual(got.routers, ["198.18.1.1"])
+            r = new_ns.run([DIG, "@198.18.1.1", "+time=2", "+tries=1", "+short", "newbie.two"],
+                           check=False)
+            self.assertEqual(r.stdout.split(), [got.ip])
+
+            # Remove br1 again: its clients get no answer, br0 goes on.
+            server.config_path.write_text(original)
+            out = server.ctl("reload", json_out=True)
+            self.assertEqual(out["bridges_removed"], ["br1"])
+            self.assertEqual(old_client.renew().ip, lease.ip)
+            r = new_ns.run([DIG, "@198.18.1.1", "+time=1", "+tries=1", "newbie.two"], check=False)
+            self.assertNotEqual(r.returncode, 0, "DNS on a removed bridge still answers")
+            bridges = server.ctl("bridges", json_out=True)["bridges"]
+            self.assertEqual([b["name"] for b in bridges], ["br0"])
+            # Its leases stay in the database for when it comes back.
+            self.assertIn(got.ip, [l["ip"] for l in server.leases()])
+
+            # A new pool for br0: served anew from the database, no lease lost.
+            lo, hi = br0.pool
+            self.assertIn(f'pool = "{lo}-{hi}"', original)
+            server.config_path.write_text(
+                original.replace(f'pool = "{lo}-{hi}"', f'pool = "{lo}-198.18.0.240"'))
+            out = server.ctl("reload", json_out=True)
+            self.assertEqual(out["bridges_changed"], ["br0"])
+            self.assertEqual(old_client.renew().ip, lease.ip)
+            self.assertEqual(dig_short(old_ns, "stays.lab"), [lease.ip])
             self.assertTrue(server.process.alive())
 
     def test_containers_keep_their_addresses_when_moving_from_dnsmasq(self):
