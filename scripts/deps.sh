@@ -9,7 +9,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config ninja-build
   libboost-dev libboost-system-dev
-  libnl-3-dev libnl-route-3-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables
   libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev
   iproute2

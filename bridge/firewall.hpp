@@ -1,0 +1,129 @@
+// The nftables table `inet berth`: rendered whole from a FirewallState and
+// replaced in one transaction through libnftables. berth owns that table and
+// reads or writes nothing else in the ruleset.
+//
+// Every chain has policy accept, so the table never breaks the host's other
+// traffic: the only packets it drops are forwarded between two berth bridges
+// whose pair is not allowed. The accepts in the input and forward chains
+// state what berth needs; an accept ends only this table's evaluation of a
+// packet, so a drop in another table still wins.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "protocol/address.hpp"
+
+struct nft_ctx;
+
+namespace berth::bridge {
+
+enum class Proto { tcp, udp };
+
+struct FirewallBridge {
+  std::string name;                        // bridge interface
+  Ipv4Prefix address;                      // host address on the bridge + prefix, e.g. 10.0.3.1/24
+  bool nat = false;                        // masquerade subnet -> outside
+  std::optional<Ipv4Address> nat_address;  // SNAT to this instead of masquerade (only with nat)
+  uint16_t dns_port = 53;                  // 0: no DNS input rule for this bridge
+  bool operator==(const FirewallBridge&) const = default;
+};
+
+struct PortForward {  // already resolved to an address by the daemon
+  std::string bridge;
+  Proto proto = Proto::tcp;
+  std::optional<Ipv4Address> host_address;  // nullopt: any local address of the host
+  uint16_t host_port = 0;
+  Ipv4Address target;
+  uint16_t target_port = 0;
+  bool operator==(const PortForward&) const = default;
+};
+
+struct FirewallState {
+  std::vector<FirewallBridge> bridges;
+  std::vector<PortForward> forwards;
+  // Unordered pairs of bridge names whose members may forward to each other.
+  // Names that are not in `bridges` have no effect.
+  std::vector<std::pair<std::string, std::string>> allowed_pairs;
+  bool operator==(const FirewallState&) const = default;
+};
+
+// A state that cannot be rendered, or nftables refused a command. what() is a
+// sentence for the user; for nftables errors it carries nft's own message.
+class FirewallError : public std::runtime_error {
+ public:
+  using runtime_error::runtime_error;
+};
+
+// "table inet berth { ... }" in the layout `nft list table inet berth`
+// prints, so a freshly applied table lists exactly as rendered. The same state
+// always renders the same text. Bridges keep their order; forwards keep
+// theirs, except that forwards bound to a host address come before forwards
+// on any address so the more specific one wins. Throws FirewallError for a
+// state that has no sound table: a bad or duplicate bridge name, a prefix
+// length outside 1..32, a forward on an unknown bridge, a zero port, or two
+// forwards for the same protocol, host address and host port.
+std::string render_table(const FirewallState& state);
+
+// Creates the table if missing, deletes it and defines it anew: one batch,
+// so the kernel swaps the whole table atomically or changes nothing.
+std::string render_transaction(const FirewallState& state);
+
+// One libnftables context; one per daemon. Not thread-safe.
+class Nftables {
+ public:
+  Nftables();  // throws FirewallError when libnftables cannot make a context
+  ~Nftables();
+  Nftables(Nftables&&) noexcept;
+  Nftables& operator=(Nftables&&) noexcept;
+  Nftables(const Nftables&) = delete;
+  Nftables& operator=(const Nftables&) = delete;
+
+  // Replaces table inet berth with render_table(state) in one transaction and
+  // remembers the kernel's listing of the result. Throws FirewallError with
+  // nft's message; the kernel then keeps the previous table.
+  void apply(const FirewallState& state);
+
+  // The same transaction as a dry run (`nft -c`): the kernel validates it and
+  // changes nothing. Throws FirewallError with nft's message.
+  void check(const FirewallState& state);
+
+  // Deletes table inet berth; quiet when it is absent.
+  void remove();
+
+  // `list table inet berth`, or nullopt when the table is absent.
+  std::optional<std::string> kernel_table();
+
+  // Whether the kernel matches what this object did last: the table lists as
+  // it did right after the last apply(), or, after remove() or before any
+  // apply(), there is no table.
+  bool in_sync();
+
+  // The listing taken right after the last apply(); empty when the last call
+  // was remove() or nothing was applied yet.
+  const std::string& applied_listing() const;
+
+  // Runs nft commands as they would appear in a file given to `nft -f`;
+  // returns nft's output. Throws FirewallError with nft's message.
+  std::string run(const std::string& commands);
+
+ private:
+  struct ContextFree {
+    void operator()(nft_ctx* ctx) const;
+  };
+  std::unique_ptr<nft_ctx, ContextFree> ctx_;
+  std::string applied_listing_;
+  bool applied_ = false;
+};
+
+// IPv4 forwarding (/proc/sys/net/ipv4/ip_forward) of the current network
+// namespace. Both throw FirewallError when the file cannot be read or written.
+bool ipv4_forwarding();
+void set_ipv4_forwarding(bool on);
+
+}  // namespace berth::bridge
