@@ -170,7 +170,106 @@ std::vector<schema::BridgeDraft> read_bridges(const toml::node& node, const sche
   return bridges;
 }
 
-// Checks between bridges: unique names, disjoint subnets.
+// Whether two forwards would take the same connections: one protocol and
+// port, and one host address (a forward on every address takes them all).
+bool forwards_collide(const ForwardConfig& a, const ForwardConfig& b) {
+  return a.proto == b.proto && a.host_port == b.host_port &&
+         (!a.host_address || !b.host_address || *a.host_address == *b.host_address);
+}
+
+// Checks of each bridge against the others that only need their names:
+// uplinks, MACs, allow_bridges.
+void check_bridge_references(const std::vector<schema::BridgeDraft>& bridges) {
+  auto bridge_text = [&](size_t j) {
+    return "bridge[" + std::to_string(j) + "] " + quoted(bridges[j].value.name);
+  };
+  for (size_t i = 0; i < bridges.size(); ++i) {
+    const schema::BridgeDraft& d = bridges[i];
+    const BridgeConfig& b = d.value;
+    if (!b.uplink.empty()) {
+      for (size_t j = 0; j < bridges.size(); ++j) {
+        if (bridges[j].value.name != b.uplink) continue;
+        d.site_of("uplink").fail(
+            j == i ? "uplink " + quoted(b.uplink) +
+                         " is this bridge's own name; an uplink is a host interface such as "
+                         "\"eth1\""
+                   : "uplink " + quoted(b.uplink) + " is the name of " + bridge_text(j) +
+                         "; an uplink is a host interface such as \"eth1\", not a bridge");
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (bridges[j].value.uplink == b.uplink) {
+          d.site_of("uplink").fail("uplink " + quoted(b.uplink) + " is already the uplink of " +
+                                   bridge_text(j) +
+                                   "; an interface can be enslaved to one bridge only");
+        }
+      }
+    }
+    if (b.mac) {
+      for (size_t j = 0; j < i; ++j) {
+        if (bridges[j].value.mac == b.mac) {
+          d.site_of("mac").fail("mac " + b.mac->to_string() + " is already the MAC of " +
+                                bridge_text(j));
+        }
+      }
+    }
+    for (size_t k = 0; k < b.allow_bridges.size(); ++k) {
+      const std::string& other = b.allow_bridges[k];
+      const schema::Site& at =
+          k < d.allow_sites.size() ? d.allow_sites[k] : d.site_of("allow_bridges");
+      if (other == b.name) {
+        at.fail("allow_bridges names this bridge itself (" + quoted(other) +
+                "); traffic within a bridge is always allowed");
+      }
+      bool known = false;
+      for (const auto& o : bridges) known = known || o.value.name == other;
+      if (!known) {
+        at.fail("allow_bridges names " + quoted(other) + ", which is not a configured bridge");
+      }
+    }
+  }
+}
+
+// Port forwards of all bridges: no two take the same connections.
+void check_forwards(const std::vector<schema::BridgeDraft>& bridges) {
+  std::vector<const schema::ForwardDraft*> seen;
+  for (const auto& bridge : bridges) {
+    for (const auto& f : bridge.forwards) {
+      for (const schema::ForwardDraft* earlier : seen) {
+        if (!forwards_collide(f.value, earlier->value)) continue;
+        const std::string mine = schema::forward_text(f.value);
+        const std::string theirs = schema::forward_text(earlier->value);
+        f.site_of("host_port")
+            .fail(mine == theirs
+                      ? mine + " is already forwarded by " + earlier->table.key
+                      : mine + " overlaps " + earlier->table.key + ", which forwards " + theirs);
+      }
+      seen.push_back(&f);
+    }
+  }
+}
+
+// What needs the firewall cannot be configured with it off.
+void check_firewall_needs(const std::vector<schema::BridgeDraft>& bridges,
+                          const FirewallConfig& firewall,
+                          const std::optional<schema::Site>& firewall_site) {
+  if (firewall.enabled) return;
+  std::string off = "[firewall] enabled = false";
+  if (firewall_site && firewall_site->line != 0) {
+    off += " (line " + std::to_string(firewall_site->line) + ")";
+  }
+  for (const auto& d : bridges) {
+    if (d.value.nat) {
+      d.site_of("nat").fail("nat = true needs the firewall, but " + off);
+    }
+    if (!d.forwards.empty()) {
+      d.forwards.front().table.fail("port forwards need the firewall, but " + off);
+    }
+  }
+}
+
+// Checks between bridges: unique names, disjoint subnets (but for "auto"
+// ones, which berthd keeps apart when it picks them), uplinks, MACs,
+// allow_bridges and port forwards.
 void check_bridges(const std::vector<schema::BridgeDraft>& bridges) {
   for (size_t i = 0; i < bridges.size(); ++i) {
     const BridgeConfig& b = bridges[i].value;
@@ -180,6 +279,7 @@ void check_bridges(const std::vector<schema::BridgeDraft>& bridges) {
         bridges[i].site_of("name").fail("bridge name " + quoted(b.name) +
                                         " is already used by bridge[" + std::to_string(j) + "]");
       }
+      if (b.address_auto || earlier.address_auto) continue;
       if (subnets_overlap(b.address, earlier.address)) {
         const Ipv4Prefix mine{b.address.network(), b.address.length};
         const Ipv4Prefix theirs{earlier.address.network(), earlier.address.length};
@@ -190,6 +290,8 @@ void check_bridges(const std::vector<schema::BridgeDraft>& bridges) {
       }
     }
   }
+  check_bridge_references(bridges);
+  check_forwards(bridges);
 }
 
 void append_cell(std::string& out, std::string_view text) {
@@ -275,6 +377,7 @@ Config parse_config(std::string_view text, std::string_view source_name) {
   config.source = file;
   std::vector<schema::BridgeDraft> bridges;
   std::optional<schema::Site> bridge_key;
+  std::optional<schema::Site> firewall_site;
   for (const auto& [key, node] : schema::entries_in_file_order(root)) {
     const std::string name(key->str());
     const schema::Site site = top.member(name, node->source());
@@ -291,20 +394,34 @@ Config parse_config(std::string_view text, std::string_view source_name) {
       draft.table = site;
       schema::read_section(*node->as_table(), schema::dns_section(), draft);
       config.dns = std::move(draft.value);
+    } else if (name == schema::firewall_section().name) {
+      if (!node->is_table()) {
+        site.fail("expected a table [firewall], got " +
+                  std::string(schema::type_name(node->type())));
+      }
+      schema::FirewallDraft draft;
+      draft.table = site;
+      schema::read_section(*node->as_table(), schema::firewall_section(), draft);
+      config.firewall = draft.value;
+      firewall_site = draft.site_of("enabled");
     } else {
-      const std::array<std::string_view, 3> sections = {
-          schema::daemon_section().name, schema::bridge_section().name, schema::dns_section().name};
+      // Top-level sections by name, with the header a suggestion prints.
+      const std::array<std::pair<std::string_view, std::string_view>, 4> sections = {{
+          {schema::daemon_section().name, schema::daemon_section().header},
+          {schema::bridge_section().name, schema::bridge_section().header},
+          {schema::dns_section().name, schema::dns_section().header},
+          {schema::firewall_section().name, schema::firewall_section().header},
+      }};
+      std::array<std::string_view, sections.size()> names;
+      for (size_t i = 0; i < sections.size(); ++i) names[i] = sections[i].first;
       const bool array_of_tables = node->is_array_of_tables();
       std::string message = node->is_table()  ? "unknown table [" + name + "]"
                             : array_of_tables ? "unknown table [[" + name + "]]"
                                               : "unknown key " + quoted(name) + " at the top level";
-      if (auto best = schema::closest_key(name, sections)) {
-        message +=
-            "; did you mean " +
-            std::string(*best == schema::daemon_section().name   ? schema::daemon_section().header
-                        : *best == schema::bridge_section().name ? schema::bridge_section().header
-                                                                 : schema::dns_section().header) +
-            "?";
+      if (auto best = schema::closest_key(name, names)) {
+        for (const auto& [section, header] : sections) {
+          if (section == *best) message += "; did you mean " + std::string(header) + "?";
+        }
       }
       // Report the unknown name itself, at its key.
       schema::Site::at(file, site.key, key->source()).fail(std::move(message));
@@ -315,8 +432,27 @@ Config parse_config(std::string_view text, std::string_view source_name) {
     top.fail("no [[bridge]] configured");
   }
   check_bridges(bridges);
+  check_firewall_needs(bridges, config.firewall, firewall_site);
   for (auto& b : bridges) config.bridges.push_back(std::move(b.value));
   return config;
+}
+
+void resolve_auto_address(BridgeConfig& bridge, Ipv4Prefix chosen) {
+  if (auto problem = bridge_address_problem(chosen)) {
+    throw std::invalid_argument("cannot give bridge " + bridge.name + " the address " +
+                                chosen.to_string() + ": " + *problem);
+  }
+  schema::set_address(bridge, chosen, std::nullopt);
+}
+
+std::string_view to_string(ForwardConfig::Proto proto) {
+  switch (proto) {
+    case ForwardConfig::Proto::tcp:
+      return "tcp";
+    case ForwardConfig::Proto::udp:
+      return "udp";
+  }
+  return "tcp";
 }
 
 Config load_config_file(const std::string& path) {
@@ -349,9 +485,13 @@ std::string to_toml(const Config& config) {
   for (const BridgeConfig& b : config.bridges) {
     out += "\n[[bridge]]\n";
     out += "name = " + toml_string(b.name) + "\n";
-    out += "address = \"" + b.address.address.to_string() + "/" + std::to_string(b.address.length) +
-           "\"\n";
-    out += "pool = \"" + AddressRange{b.pool_start, b.pool_end}.to_string() + "\"\n";
+    if (b.address_auto) {
+      out += "address = \"auto\"\n";
+    } else {
+      out += "address = \"" + b.address.address.to_string() + "/" +
+             std::to_string(b.address.length) + "\"\n";
+      out += "pool = \"" + AddressRange{b.pool_start, b.pool_end}.to_string() + "\"\n";
+    }
     out += "lease_time = " +
            (b.lease_time == kInfiniteLease ? std::string("\"infinite\"")
                                            : std::to_string(b.lease_time)) +
@@ -363,6 +503,19 @@ std::string to_toml(const Config& config) {
     out += std::string("ignore_client_id = ") + (b.ignore_client_id ? "true" : "false") + "\n";
     out += std::string("rapid_commit = ") + (b.rapid_commit ? "true" : "false") + "\n";
     out += "decline_quarantine = " + std::to_string(b.decline_quarantine) + "\n";
+    if (b.mac) out += "mac = \"" + b.mac->to_string() + "\"\n";
+    out += std::string("nat = ") + (b.nat ? "true" : "false") + "\n";
+    if (b.nat_address) out += "nat_address = \"" + b.nat_address->to_string() + "\"\n";
+    if (!b.uplink.empty()) {
+      out += "uplink = " + toml_string(b.uplink) + "\n";
+      out += std::string("uplink_force = ") + (b.uplink_force ? "true" : "false") + "\n";
+    }
+    out += "allow_bridges = [";
+    for (size_t i = 0; i < b.allow_bridges.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += toml_string(b.allow_bridges[i]);
+    }
+    out += "]\n";
     for (const ReservationConfig& r : b.reservations) {
       out += "\n[[bridge.reservation]]\n";
       switch (r.match) {
@@ -378,6 +531,14 @@ std::string to_toml(const Config& config) {
       }
       out += "ip = \"" + r.ip.to_string() + "\"\n";
       if (!r.name.empty()) out += "name = " + toml_string(r.name) + "\n";
+    }
+    for (const ForwardConfig& f : b.forwards) {
+      out += "\n[[bridge.forward]]\n";
+      out += "proto = \"" + std::string(to_string(f.proto)) + "\"\n";
+      if (f.host_address) out += "host_address = \"" + f.host_address->to_string() + "\"\n";
+      out += "host_port = " + std::to_string(f.host_port) + "\n";
+      out += "to = " + toml_string(f.to) + "\n";
+      out += "to_port = " + std::to_string(f.to_port) + "\n";
     }
   }
   const DnsConfig& d = config.dns;
@@ -423,6 +584,9 @@ std::string to_toml(const Config& config) {
     }
     out += "]\n";
   }
+  out += "\n[firewall]\n";
+  out += std::string("enabled = ") + (config.firewall.enabled ? "true" : "false") + "\n";
+  out += std::string("keep_rules = ") + (config.firewall.keep_rules ? "true" : "false") + "\n";
   return out;
 }
 
@@ -442,8 +606,9 @@ std::string config_reference_markdown() {
       "The file is checked strictly. An unknown key is an error (with a suggestion\n"
       "when it is close to a known one), and so is a value of the wrong type or out\n"
       "of range, a pool outside its subnet or holding the network, broadcast or\n"
-      "bridge address, two bridges with one name, and overlapping subnets. Each\n"
-      "error names the file, line, column and key:\n"
+      "bridge address, two bridges with one name, overlapping subnets, two port\n"
+      "forwards taking the same port, and a bridge named in `allow_bridges` or\n"
+      "`uplink` that does not fit. Each error names the file, line, column and key:\n"
       "\n"
       "```\n"
       "/etc/berth/berth.toml:9:1: bridge[0].leas_time: unknown key 'leas_time' in "
@@ -456,12 +621,14 @@ std::string config_reference_markdown() {
   append_section(out, schema::daemon_section());
   append_section(out, schema::bridge_section());
   append_section(out, schema::reservation_section());
+  append_section(out, schema::forward_section());
   append_section(out, schema::dns_section());
   append_section(out, schema::dns_server_section());
   append_section(out, schema::dns_host_section());
   append_section(out, schema::dns_cname_section());
   append_section(out, schema::dns_srv_section());
   append_section(out, schema::dns_txt_section());
+  append_section(out, schema::firewall_section());
   out +=
       "## Example\n"
       "\n"

@@ -45,9 +45,34 @@ struct ReservationConfig {
   bool operator==(const ReservationConfig&) const = default;
 };
 
+// A port forward of a bridge ([[bridge.forward]]): connections to host_port
+// on host_address (every address of the host when unset) go to `to`, a
+// client of the bridge, at to_port.
+struct ForwardConfig {
+  enum class Proto { tcp, udp };
+  Proto proto = Proto::tcp;
+  std::optional<Ipv4Address> host_address;
+  uint16_t host_port = 0;  // 1..65535
+  // An IPv4 address inside the bridge subnet, or a client's name (one DNS
+  // label) whose lease the forward follows.
+  std::string to;
+  uint16_t to_port = 0;  // 1..65535; host_port when not written
+
+  // `to` as an address; nothing when it is a name.
+  std::optional<Ipv4Address> to_address() const { return Ipv4Address::parse(to); }
+
+  bool operator==(const ForwardConfig&) const = default;
+};
+
+std::string_view to_string(ForwardConfig::Proto proto);  // "tcp", "udp"
+
 struct BridgeConfig {
-  std::string name;    // interface name, at most 15 bytes
-  Ipv4Prefix address;  // the bridge's own address and subnet, e.g. 10.0.3.1/24
+  std::string name;  // interface name, at most 15 bytes
+  // The bridge's own address and subnet, e.g. 10.0.3.1/24. With
+  // address_auto it stays unset (0.0.0.0/0, pool 0.0.0.0-0.0.0.0) until
+  // resolve_auto_address() fills it.
+  Ipv4Prefix address;
+  bool address_auto = false;  // address = "auto": berthd picks a free 10.x.y.1/24
   Ipv4Address pool_start;
   Ipv4Address pool_end;        // inclusive
   uint32_t lease_time = 3600;  // seconds
@@ -59,6 +84,13 @@ struct BridgeConfig {
   bool rapid_commit = false;          // answer DISCOVER + option 80 with an ACK (RFC 4039)
   uint32_t decline_quarantine = 600;  // seconds a declined address is not offered
   std::vector<ReservationConfig> reservations;
+  std::optional<MacAddress> mac;           // the bridge's MAC; unicast, not all zero
+  bool nat = false;                        // masquerade the subnet towards the outside
+  std::optional<Ipv4Address> nat_address;  // SNAT to this address instead (needs nat)
+  std::string uplink;                      // host interface enslaved to the bridge; empty: none
+  bool uplink_force = false;  // enslave the uplink even when it carries the default route
+  std::vector<std::string> allow_bridges;  // other bridges whose traffic may reach this one
+  std::vector<ForwardConfig> forwards;
 
   bool operator==(const BridgeConfig&) const = default;
 };
@@ -114,10 +146,20 @@ struct DnsConfig {
   bool operator==(const DnsConfig&) const = default;
 };
 
+// The nftables table `inet berth` (NAT, port forwards, isolation between
+// bridges). berthd owns that table only.
+struct FirewallConfig {
+  bool enabled = true;
+  bool keep_rules = false;  // leave the table in place when berthd stops
+
+  bool operator==(const FirewallConfig&) const = default;
+};
+
 struct Config {
   DaemonConfig daemon;
   std::vector<BridgeConfig> bridges;
   DnsConfig dns;
+  FirewallConfig firewall;
   std::string source;  // file the config came from, "<built-in defaults>" otherwise
 
   bool operator==(const Config&) const = default;
@@ -146,14 +188,25 @@ class ConfigError : public std::runtime_error {
   std::string message_;
 };
 
+// Gives a bridge configured with address = "auto" the subnet berthd chose
+// (`chosen`, e.g. 10.42.7.1/24): sets `address` and the pool exactly as if
+// that address had been written in the file. address_auto stays true, so
+// the daemon still knows the address is its own choice. Throws
+// std::invalid_argument when `chosen` is no valid bridge address (prefix
+// 8..30, a host address of its subnet).
+void resolve_auto_address(BridgeConfig& bridge, Ipv4Prefix chosen);
+
 // Throw ConfigError on any problem: TOML syntax, unknown key, wrong type,
 // value out of range, inconsistent bridges (overlapping subnets, pool outside
-// the subnet, ...).
+// the subnet, conflicting port forwards, unknown bridges in allow_bridges,
+// ...).
 Config parse_config(std::string_view text, std::string_view source_name);
 Config load_config_file(const std::string& path);
 
 // The config as a TOML file that parse_config() reads back to an equal
-// Config (but for `source`): every key written, the pool explicit.
+// Config (but for `source`): every key written, the pool explicit (but for
+// an address = "auto" bridge, written as "auto" without a pool even once
+// resolved).
 std::string to_toml(const Config& config);
 
 // Markdown reference of every key, generated from the schema tables.

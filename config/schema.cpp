@@ -107,10 +107,14 @@ void apply_name(const Value& v, BridgeDraft& d) {
 
 void apply_address(const Value& v, BridgeDraft& d) {
   const std::string& text = v.string();
+  if (text == "auto") {
+    d.value.address_auto = true;
+    return;
+  }
   auto prefix = Ipv4Prefix::parse(text);
   if (!prefix) {
     v.fail("address " + quoted(text) + " is not an IPv4 address with a prefix length, " +
-           "like \"10.0.3.1/24\"");
+           "like \"10.0.3.1/24\", or \"auto\"");
   }
   if (auto problem = bridge_address_problem(*prefix)) v.fail(std::move(*problem));
   d.value.address = *prefix;
@@ -185,6 +189,71 @@ void apply_reservations(const Value& v, BridgeDraft& d) {
   d.reservations = read_table_array(v, reservation_section());
 }
 
+void apply_forwards(const Value& v, BridgeDraft& d) {
+  d.forwards = read_table_array(v, forward_section());
+}
+
+void apply_bridge_mac(const Value& v, BridgeDraft& d) {
+  const std::string& text = v.string();
+  auto mac = MacAddress::parse(text);
+  if (!mac) v.fail("mac " + quoted(text) + " is not a MAC address like \"02:16:3e:aa:bb:cc\"");
+  if (mac->is_zero()) v.fail("mac " + mac->to_string() + " is all zero");
+  // IEEE 802: the lowest bit of the first byte marks a group address.
+  if ((mac->bytes()[0] & 0x01) != 0) {
+    v.fail("mac " + mac->to_string() +
+           " is a multicast address (lowest bit of the first byte set); a bridge needs a "
+           "unicast MAC");
+  }
+  d.value.mac = *mac;
+}
+
+void apply_nat(const Value& v, BridgeDraft& d) { d.value.nat = v.boolean(); }
+
+// A host address given in the file: a single unicast address of the host.
+Ipv4Address host_address(const Value& v, std::string_view key) {
+  const std::string& text = v.string();
+  auto ip = Ipv4Address::parse(text);
+  if (!ip) v.fail(std::string(key) + " " + quoted(text) + " is not an IPv4 address");
+  if (ip->is_unspecified()) {
+    v.fail(std::string(key) + " 0.0.0.0 is not an address of the host; leave " + std::string(key) +
+           " out instead");
+  }
+  if (ip->value() >= 0xe0000000u) {  // 224.0.0.0/4 multicast, 240.0.0.0/4 reserved, broadcast
+    v.fail(std::string(key) + " " + ip->to_string() + " is not a unicast address");
+  }
+  return *ip;
+}
+
+void apply_nat_address(const Value& v, BridgeDraft& d) {
+  // Checked against nat and the subnet in finish_bridge().
+  d.value.nat_address = host_address(v, "nat_address");
+}
+
+void apply_uplink(const Value& v, BridgeDraft& d) {
+  const std::string& name = v.string();
+  if (auto problem = interface_name_problem(name)) v.fail(std::move(*problem));
+  // Checked against the bridges' names in check_bridges() (config.cpp).
+  d.value.uplink = name;
+}
+
+void apply_uplink_force(const Value& v, BridgeDraft& d) { d.value.uplink_force = v.boolean(); }
+
+void apply_allow_bridges(const Value& v, BridgeDraft& d) {
+  const std::vector<std::string> names = v.strings();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const Site at = v.element_site(i);
+    for (size_t j = 0; j < i; ++j) {
+      if (names[j] == names[i]) {
+        at.fail("bridge " + quoted(names[i]) + " is listed twice in allow_bridges");
+      }
+    }
+    // Whether the names are configured bridges is known once every bridge
+    // is read: check_bridges() (config.cpp).
+    d.allow_sites.push_back(at);
+  }
+  d.value.allow_bridges = names;
+}
+
 std::string match_text(const ReservationConfig& r) {
   switch (r.match) {
     case ReservationConfig::Match::mac:
@@ -218,14 +287,81 @@ bool same_client(const ReservationConfig& a, const ReservationConfig& b) {
   return false;
 }
 
-void finish_bridge(BridgeDraft& d) {
-  if (!d.pool) {
-    d.pool = default_pool(d.value.address);
-  } else if (auto problem = pool_problem(d.value.address, *d.pool)) {
-    d.site_of("pool").fail(std::move(*problem));
+std::string subnet_text(const Ipv4Prefix& p) {
+  return p.network().to_string() + "/" + std::to_string(p.length);
+}
+
+// An address = "auto" bridge has no subnet until berthd starts, so nothing
+// that must lie inside the subnet can be checked: such keys are refused.
+void refuse_what_auto_cannot_check(const BridgeDraft& d) {
+  constexpr std::string_view kUnknown =
+      " with address = \"auto\": the subnet is only chosen when berthd starts";
+  if (d.pool) {
+    d.site_of("pool").fail("a pool cannot be written" + std::string(kUnknown) +
+                           "; write the bridge's address too, or leave the pool out");
   }
-  d.value.pool_start = d.pool->first;
-  d.value.pool_end = d.pool->last;
+  if (!d.reservations.empty()) {
+    d.site_of("reservation")
+        .fail("reservations cannot be written" + std::string(kUnknown) +
+              "; write the bridge's address to reserve addresses in its subnet");
+  }
+  for (const ForwardDraft& f : d.forwards) {
+    if (f.value.to_address()) {
+      f.site_of("to").fail("a forward to an address cannot be written" + std::string(kUnknown) +
+                           "; forward to the client's name instead");
+    }
+  }
+}
+
+// A forward's target address: a host of the bridge subnet other than the
+// bridge itself.
+void check_forward_target(const ForwardDraft& f, const Ipv4Prefix& subnet) {
+  const auto ip = f.value.to_address();
+  if (!ip) return;  // a name, checked when read
+  const Site& at = f.site_of("to");
+  if (!subnet.contains(*ip)) {
+    at.fail("forward target " + ip->to_string() + " is outside the bridge subnet " +
+            subnet_text(subnet));
+  }
+  if (*ip == subnet.network() || *ip == subnet.broadcast()) {
+    at.fail("forward target " + ip->to_string() +
+            " is the network or broadcast address of the subnet");
+  }
+  if (*ip == subnet.address) {
+    at.fail("forward target " + ip->to_string() + " is the bridge's own address");
+  }
+}
+
+void finish_bridge(BridgeDraft& d) {
+  if (d.value.nat_address) {
+    if (!d.value.nat) {
+      d.site_of("nat_address").fail("nat_address needs nat = true in the same bridge");
+    }
+    if (!d.value.address_auto && d.value.address.contains(*d.value.nat_address)) {
+      d.site_of("nat_address")
+          .fail("nat_address " + d.value.nat_address->to_string() +
+                " is inside the bridge subnet " + subnet_text(d.value.address) +
+                "; it must be an address of the host outside it, such as the uplink's");
+    }
+  }
+  if (d.value.uplink_force && d.value.uplink.empty()) {
+    d.site_of("uplink_force").fail("uplink_force is set but the bridge has no uplink");
+  }
+  if (d.value.address_auto) {
+    refuse_what_auto_cannot_check(d);
+    for (const ForwardDraft& f : d.forwards) d.value.forwards.push_back(f.value);
+    return;
+  }
+  if (d.pool) {
+    if (auto problem = pool_problem(d.value.address, *d.pool)) {
+      d.site_of("pool").fail(std::move(*problem));
+    }
+  }
+  set_address(d.value, d.value.address, d.pool);
+  for (const ForwardDraft& f : d.forwards) {
+    check_forward_target(f, d.value.address);
+    d.value.forwards.push_back(f.value);
+  }
   // Reservations are checked against the bridge here: the address may come
   // after them in the table.
   const Ipv4Prefix& subnet = d.value.address;
@@ -262,12 +398,15 @@ void finish_bridge(BridgeDraft& d) {
   }
 }
 
-constexpr std::array<KeyRow<BridgeDraft>, 12> kBridgeRows = {{
+constexpr std::array<KeyRow<BridgeDraft>, 19> kBridgeRows = {{
     {"name", "string", "required", true, false,
      "Interface name of the bridge: 1 to 15 bytes, no '/', ':' or whitespace.", apply_name},
     {"address", "string", "required", true, false,
      "The bridge's own address and subnet, like \"10.0.3.1/24\"; prefix length 8 to 30. "
-     "DNS listens here; it is the router and DNS server handed to clients.",
+     "DNS listens here; it is the router and DNS server handed to clients. \"auto\": berthd "
+     "picks a free 10.x.y.1/24 that overlaps no address or route of the host and keeps it "
+     "across restarts (in the database); `pool`, reservations and forwards to addresses "
+     "cannot be written then.",
      apply_address},
     {"pool", "string", "the larger run of hosts beside `address`", false, true,
      "Addresses handed out dynamically, \"FIRST-LAST\" inclusive, like \"10.0.3.2-10.0.3.254\". "
@@ -306,8 +445,41 @@ constexpr std::array<KeyRow<BridgeDraft>, 12> kBridgeRows = {{
      apply_decline_quarantine},
     {"reservation", "array of tables [[bridge.reservation]]", "none", false, true,
      "Static reservations of this bridge, one table each; see [[bridge.reservation]]. "
-     "Reservations added at run time (berthctl) live in the database beside these.",
+     "Reservations added at run time (berthctl) live in the database beside these. "
+     "Not with address = \"auto\".",
      apply_reservations},
+    {"mac", "string", "unset", false, false,
+     "MAC address of the bridge, like \"02:16:3e:aa:bb:cc\": unicast, not all zero. "
+     "Unset: the kernel's choice is kept.",
+     apply_bridge_mac},
+    {"nat", "boolean", "`false`", false, true,
+     "Masquerade traffic from the subnet to destinations outside it, so clients reach the "
+     "outside through the host's address. berthd turns IPv4 forwarding on when any bridge has "
+     "NAT. Needs [firewall] enabled.",
+     apply_nat},
+    {"nat_address", "string", "unset", false, true,
+     "With `nat`: translate the source to this fixed IPv4 address (SNAT) instead of "
+     "masquerading to the outgoing interface's address. An address of the host outside the "
+     "bridge subnet.",
+     apply_nat_address},
+    {"uplink", "string", "unset", false, false,
+     "Host interface (like \"eth1\") enslaved to the bridge, putting the bridge on that "
+     "network. Refused when it carries the host's default route, unless `uplink_force`. "
+     "It may not be a configured bridge nor the uplink of another bridge.",
+     apply_uplink},
+    {"uplink_force", "boolean", "`false`", false, false,
+     "Enslave `uplink` even when it carries the host's default route (the host may lose its "
+     "connectivity through it).",
+     apply_uplink_force},
+    {"allow_bridges", "array of strings", "`[]`", false, true,
+     "Names of other configured bridges whose clients may exchange traffic with this bridge's "
+     "clients; traffic between berth bridges is dropped otherwise. Allowing a pair on either "
+     "side is enough.",
+     apply_allow_bridges},
+    {"forward", "array of tables [[bridge.forward]]", "none", false, true,
+     "Port forwards from the host to clients of this bridge; see [[bridge.forward]]. Forwards "
+     "added at run time (berthctl forward add) live in the database beside these.",
+     apply_forwards},
 }};
 
 const Section<BridgeDraft> kBridgeSection = {
@@ -315,7 +487,7 @@ const Section<BridgeDraft> kBridgeSection = {
     "[[bridge]]",
     true,
     "One table per bridge served. At least one is required; names must be unique and subnets "
-    "must not overlap.",
+    "must not overlap (bridges with address = \"auto\" get subnets that do not).",
     kBridgeRows,
     finish_bridge};
 
@@ -404,6 +576,106 @@ const Section<ReservationDraft> kReservationSection = {
     "bridge.",
     kReservationRows,
     finish_reservation};
+
+// ---- [[bridge.forward]] -----------------------------------------------------
+
+void apply_fwd_proto(const Value& v, ForwardDraft& d) {
+  const std::string& text = v.string();
+  if (text == "tcp") {
+    d.value.proto = ForwardConfig::Proto::tcp;
+  } else if (text == "udp") {
+    d.value.proto = ForwardConfig::Proto::udp;
+  } else {
+    v.fail("proto " + quoted(text) + " is not one of tcp, udp");
+  }
+}
+
+uint16_t port_number(const Value& v, std::string_view key) {
+  const int64_t port = v.integer();
+  if (port < 1 || port > 65535) {
+    v.fail(std::string(key) + " " + std::to_string(port) + " is out of range 1..65535");
+  }
+  return static_cast<uint16_t>(port);
+}
+
+void apply_fwd_host_address(const Value& v, ForwardDraft& d) {
+  d.value.host_address = host_address(v, "host_address");
+}
+void apply_fwd_host_port(const Value& v, ForwardDraft& d) {
+  d.value.host_port = port_number(v, "host_port");
+}
+
+void apply_fwd_to(const Value& v, ForwardDraft& d) {
+  const std::string& text = v.string();
+  // An address is checked against the subnet in finish_bridge(); anything
+  // else must be a client's name.
+  if (!Ipv4Address::parse(text)) {
+    if (auto problem = dns_label_problem(text)) {
+      v.fail("to " + quoted(text) + " is neither an IPv4 address nor a client's name: " + *problem);
+    }
+  }
+  d.value.to = text;
+}
+
+void apply_fwd_to_port(const Value& v, ForwardDraft& d) {
+  d.value.to_port = port_number(v, "to_port");
+}
+
+void finish_forward(ForwardDraft& d) {
+  if (!d.has("to_port")) d.value.to_port = d.value.host_port;
+}
+
+constexpr std::array<KeyRow<ForwardDraft>, 5> kForwardRows = {{
+    {"proto", "one of \"tcp\", \"udp\"", "`\"tcp\"`", false, true, "Transport protocol.",
+     apply_fwd_proto},
+    {"host_address", "string", "every address of the host", false, true,
+     "Forward only connections to this IPv4 address of the host.", apply_fwd_host_address},
+    {"host_port", "integer", "required", true, true, "Port on the host, 1 to 65535.",
+     apply_fwd_host_port},
+    {"to", "string", "required", true, true,
+     "The client: an IPv4 address inside the bridge subnet (not the bridge's own), or a "
+     "client's name (one DNS label, like \"web\"), whose current lease the forward follows.",
+     apply_fwd_to},
+    {"to_port", "integer", "`host_port`", false, true, "Port on the client, 1 to 65535.",
+     apply_fwd_to_port},
+}};
+
+const Section<ForwardDraft> kForwardSection = {
+    "forward",
+    "[[bridge.forward]]",
+    true,
+    "Port forwards (DNAT) from the host to a client of the bridge; clients of the bridge reach "
+    "them through the host address too. No two forwards of any bridges may take the same "
+    "protocol and port on the same host address (a forward on every address takes the port "
+    "on all of them).",
+    kForwardRows,
+    finish_forward};
+
+// ---- [firewall] -------------------------------------------------------------
+
+void apply_fw_enabled(const Value& v, FirewallDraft& d) { d.value.enabled = v.boolean(); }
+void apply_fw_keep_rules(const Value& v, FirewallDraft& d) { d.value.keep_rules = v.boolean(); }
+
+constexpr std::array<KeyRow<FirewallDraft>, 2> kFirewallRows = {{
+    {"enabled", "boolean", "`true`", false, false,
+     "Keep the nftables table `inet berth`: accept DHCP and DNS from each bridge, forward its "
+     "traffic, NAT, port forwards and isolation between bridges. When false berthd writes no "
+     "rules, and `nat` and [[bridge.forward]] are refused.",
+     apply_fw_enabled},
+    {"keep_rules", "boolean", "`false`", false, true,
+     "Leave the table in place when berthd stops, so clients keep their NAT and forwards "
+     "meanwhile; otherwise it is removed.",
+     apply_fw_keep_rules},
+}};
+
+const Section<FirewallDraft> kFirewallSection = {
+    "firewall",
+    "[firewall]",
+    false,
+    "Rules in the nftables table `inet berth`, which berthd owns and replaces whole in one "
+    "transaction; no other table is touched. The whole table is optional.",
+    kFirewallRows,
+    nullptr};
 
 // ---- [dns] ------------------------------------------------------------------
 
@@ -708,16 +980,23 @@ std::vector<std::string> Value::strings() const {
     const toml::node& element = *array->get(i);
     const auto* s = element.as_string();
     if (s == nullptr) {
-      Site at = Site::at(site_.file, site_.key + "[" + std::to_string(i) + "]", element.source());
-      if (at.line == 0) {
-        at.line = site_.line;
-        at.column = site_.column;
-      }
-      at.fail("expected a string, got " + std::string(type_name(element.type())));
+      element_site(i).fail("expected a string, got " + std::string(type_name(element.type())));
     }
     out.push_back(s->get());
   }
   return out;
+}
+
+Site Value::element_site(size_t index) const {
+  const auto* array = node_.as_array();
+  const toml::node* element = array == nullptr ? nullptr : array->get(index);
+  if (element == nullptr) return site_;
+  Site at = Site::at(site_.file, site_.key + "[" + std::to_string(index) + "]", element->source());
+  if (at.line == 0) {
+    at.line = site_.line;
+    at.column = site_.column;
+  }
+  return at;
 }
 
 void Value::wrong_type() const {
@@ -738,12 +1017,28 @@ const Site& Draft::site_of(std::string_view key) const {
 const Section<DaemonDraft>& daemon_section() { return kDaemonSection; }
 const Section<BridgeDraft>& bridge_section() { return kBridgeSection; }
 const Section<ReservationDraft>& reservation_section() { return kReservationSection; }
+const Section<ForwardDraft>& forward_section() { return kForwardSection; }
+const Section<FirewallDraft>& firewall_section() { return kFirewallSection; }
 const Section<DnsDraft>& dns_section() { return kDnsSection; }
 const Section<DomainUpstreamsDraft>& dns_server_section() { return kServerSection; }
 const Section<HostDraft>& dns_host_section() { return kHostSection; }
 const Section<CnameDraft>& dns_cname_section() { return kCnameSection; }
 const Section<SrvDraft>& dns_srv_section() { return kSrvSection; }
 const Section<TxtDraft>& dns_txt_section() { return kTxtSection; }
+
+void set_address(BridgeConfig& bridge, const Ipv4Prefix& address,
+                 const std::optional<AddressRange>& pool) {
+  bridge.address = address;
+  const AddressRange range = pool ? *pool : default_pool(address);
+  bridge.pool_start = range.first;
+  bridge.pool_end = range.last;
+}
+
+std::string forward_text(const ForwardConfig& forward) {
+  return std::string(to_string(forward.proto)) + " port " + std::to_string(forward.host_port) +
+         (forward.host_address ? " on " + forward.host_address->to_string()
+                               : std::string(" on every host address"));
+}
 
 std::vector<std::pair<const toml::key*, const toml::node*>> entries_in_file_order(
     const toml::table& table) {

@@ -55,6 +55,8 @@ class Value {
   // An array whose every element is a string; an element of another type
   // fails at that element.
   std::vector<std::string> strings() const;
+  // The site of element `index` of this array value ("key[index]").
+  Site element_site(size_t index) const;
 
   [[noreturn]] void wrong_type() const;
   [[noreturn]] void fail(std::string message) const { site_.fail(std::move(message)); }
@@ -86,14 +88,23 @@ struct ReservationDraft : Draft {
   bool has_match = false;
 };
 
+struct ForwardDraft : Draft {
+  ForwardConfig value;
+};
+
 struct BridgeDraft : Draft {
   BridgeConfig value;
   std::optional<AddressRange> pool;
   std::vector<ReservationDraft> reservations;
+  std::vector<ForwardDraft> forwards;
+  std::vector<Site> allow_sites;  // of each allow_bridges element, in order
 };
 
 struct DnsDraft : Draft {
   DnsConfig value;
+};
+struct FirewallDraft : Draft {
+  FirewallConfig value;
 };
 struct HostDraft : Draft {
   HostRecord value;
@@ -135,12 +146,23 @@ struct Section {
 const Section<DaemonDraft>& daemon_section();
 const Section<BridgeDraft>& bridge_section();
 const Section<ReservationDraft>& reservation_section();
+const Section<ForwardDraft>& forward_section();
+const Section<FirewallDraft>& firewall_section();
 const Section<DnsDraft>& dns_section();
 const Section<DomainUpstreamsDraft>& dns_server_section();
 const Section<HostDraft>& dns_host_section();
 const Section<CnameDraft>& dns_cname_section();
 const Section<SrvDraft>& dns_srv_section();
 const Section<TxtDraft>& dns_txt_section();
+
+// Sets the bridge's address and its pool: `pool` when given (already checked
+// with pool_problem), else default_pool(). The one place both a written
+// address and resolve_auto_address() take their pool from.
+void set_address(BridgeConfig& bridge, const Ipv4Prefix& address,
+                 const std::optional<AddressRange>& pool);
+
+// "tcp port 8080 on 198.18.0.1", "udp port 53 on every host address".
+std::string forward_text(const ForwardConfig& forward);
 
 // Table entries in file order, so the first problem in the file is the one
 // reported.

@@ -444,7 +444,8 @@ TEST(ConfigErrors, OutOfRangeAndBadValues) {
        "10.0.3.255 is the broadcast address of 10.0.3.0/24; the bridge needs a host address "
        "such as 10.0.3.1"},
       {"[[bridge]]\nname = \"b\"\naddress = \"10.0.3.1\"\n", 3, "bridge[0].address",
-       "address '10.0.3.1' is not an IPv4 address with a prefix length, like \"10.0.3.1/24\""},
+       "address '10.0.3.1' is not an IPv4 address with a prefix length, like \"10.0.3.1/24\", "
+       "or \"auto\""},
       {"[[bridge]]\nname = \"a-very-long-bridge\"\naddress = \"10.0.3.1/24\"\n", 2,
        "bridge[0].name",
        "interface name 'a-very-long-bridge' is 18 bytes long; Linux allows at most 15"},
