@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cctype>
+#include <ctime>
 #include <string_view>
 
 namespace berth::leases {
@@ -11,7 +12,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -65,6 +66,27 @@ constexpr std::array<const char*, 2> kMigrations = {
       UPDATE counters SET value = value + 1 WHERE name = 'reservations_version'; END;
     CREATE TRIGGER reservations_del AFTER DELETE ON reservations BEGIN
       UPDATE counters SET value = value + 1 WHERE name = 'reservations_version'; END;
+    )sql",
+    // 3: port forwards made through the API (host address or any, port ->
+    // a container's address or name, port), and the addresses that
+    // `address = "auto"` chose, so a bridge keeps its subnet across restarts.
+    R"sql(
+    CREATE TABLE forwards (
+      id           INTEGER PRIMARY KEY,
+      bridge       TEXT    NOT NULL,
+      proto        TEXT    NOT NULL CHECK (proto IN ('tcp', 'udp')),
+      host_address TEXT    NULL,
+      host_port    INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),
+      target       TEXT    NOT NULL,
+      target_port  INTEGER NOT NULL CHECK (target_port BETWEEN 1 AND 65535),
+      created_at   INTEGER NOT NULL
+    );
+    CREATE INDEX forwards_by_port ON forwards (host_port, proto);
+    CREATE TABLE bridge_addresses (
+      bridge     TEXT    PRIMARY KEY,
+      address    TEXT    NOT NULL,
+      chosen_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
     )sql",
 };
 
@@ -455,6 +477,146 @@ bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip, const std::strin
   bind_value(st, 3, id);
   step_done(st);
   return sqlite3_changes(db_) > 0;
+}
+
+namespace {
+
+// "tcp *:8080 -> web:80 on br0", for conflict messages.
+std::string forward_text(const std::string& proto, const std::string& host_address,
+                         int64_t host_port, const std::string& to, int64_t to_port,
+                         const std::string& bridge) {
+  return proto + " " + (host_address.empty() ? std::string("*") : host_address) + ":" +
+         std::to_string(host_port) + " -> " + to + ":" + std::to_string(to_port) + " on " + bridge;
+}
+
+void bind_null(sqlite3_stmt* st, int i) { sqlite3_bind_null(st, i); }
+
+}  // namespace
+
+std::vector<StoredForward> LeaseStore::list_forwards() const {
+  std::vector<StoredForward> out;
+  if (schema_version() < 3) return out;
+  sqlite3_stmt* st = statement(
+      "SELECT id, bridge, proto, host_address, host_port, target, target_port, created_at "
+      "FROM forwards ORDER BY id");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    StoredForward f;
+    f.id = sqlite3_column_int64(st, 0);
+    f.bridge = column_text(st, 1);
+    f.proto = column_text(st, 2);
+    bool ok = f.proto == "tcp" || f.proto == "udp";
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+      auto a = Ipv4Address::parse(column_text(st, 3));
+      ok = ok && a.has_value();
+      if (a) f.host_address = *a;
+    }
+    const int64_t host_port = sqlite3_column_int64(st, 4);
+    const int64_t to_port = sqlite3_column_int64(st, 6);
+    ok = ok && host_port >= 1 && host_port <= 65535 && to_port >= 1 && to_port <= 65535;
+    f.host_port = static_cast<uint16_t>(host_port);
+    f.to = column_text(st, 5);
+    f.to_port = static_cast<uint16_t>(to_port);
+    f.created_at = sqlite3_column_int64(st, 7);
+    if (!ok) {
+      sqlite3_reset(st);
+      throw StoreError(path_ + ": unreadable forward id " + std::to_string(f.id));
+    }
+    out.push_back(std::move(f));
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
+  return out;
+}
+
+int64_t LeaseStore::add_forward(const StoredForward& f) {
+  if (f.proto != "tcp" && f.proto != "udp") {
+    throw StoreError("forward protocol '" + f.proto + "' is neither tcp nor udp");
+  }
+  if (f.host_port == 0 || f.to_port == 0) throw StoreError("forward port 0 is not a port");
+  const std::string host = f.host_address ? f.host_address->to_string() : std::string();
+  // One host port serves one forward: the same address, or either side on
+  // every address of the host, is the same port to the kernel.
+  sqlite3_stmt* find = statement(
+      "SELECT id, bridge, proto, IFNULL(host_address, ''), host_port, target, target_port "
+      "FROM forwards WHERE host_port = ?1 AND proto = ?2 "
+      "AND (host_address IS NULL OR ?3 IS NULL OR host_address = ?3) LIMIT 1");
+  bind_value(find, 1, static_cast<int64_t>(f.host_port));
+  bind_value(find, 2, f.proto);
+  if (f.host_address) {
+    bind_value(find, 3, host);
+  } else {
+    bind_null(find, 3);
+  }
+  if (sqlite3_step(find) == SQLITE_ROW) {
+    std::string msg =
+        "conflicts with forward " + std::to_string(sqlite3_column_int64(find, 0)) + " (" +
+        forward_text(column_text(find, 2), column_text(find, 3), sqlite3_column_int64(find, 4),
+                     column_text(find, 5), sqlite3_column_int64(find, 6), column_text(find, 1)) +
+        ")";
+    sqlite3_reset(find);
+    throw StoreError(msg);
+  }
+  sqlite3_reset(find);
+  sqlite3_stmt* st = statement(
+      "INSERT INTO forwards (bridge, proto, host_address, host_port, target, target_port, "
+      "created_at) VALUES (?,?,?,?,?,?,?)");
+  bind_value(st, 1, f.bridge);
+  bind_value(st, 2, f.proto);
+  if (f.host_address) {
+    bind_value(st, 3, host);
+  } else {
+    bind_null(st, 3);
+  }
+  bind_value(st, 4, static_cast<int64_t>(f.host_port));
+  bind_value(st, 5, f.to);
+  bind_value(st, 6, static_cast<int64_t>(f.to_port));
+  bind_value(st, 7, f.created_at);
+  step_done(st);
+  return sqlite3_last_insert_rowid(db_);
+}
+
+bool LeaseStore::delete_forward(int64_t id) {
+  sqlite3_stmt* st = statement("DELETE FROM forwards WHERE id = ?");
+  bind_value(st, 1, id);
+  step_done(st);
+  return sqlite3_changes(db_) > 0;
+}
+
+std::optional<Ipv4Prefix> LeaseStore::bridge_address(const std::string& bridge) const {
+  if (schema_version() < 3) return std::nullopt;
+  sqlite3_stmt* st = statement("SELECT address FROM bridge_addresses WHERE bridge = ?");
+  bind_value(st, 1, bridge);
+  const int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(st);
+    return std::nullopt;
+  }
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
+  }
+  const std::string text = column_text(st, 0);
+  sqlite3_reset(st);
+  auto prefix = Ipv4Prefix::parse(text);
+  if (!prefix) {
+    throw StoreError(path_ + ": unreadable address '" + text + "' of bridge " + bridge);
+  }
+  return prefix;
+}
+
+void LeaseStore::set_bridge_address(const std::string& bridge, Ipv4Prefix prefix) {
+  set_bridge_address(bridge, prefix, static_cast<int64_t>(std::time(nullptr)));
+}
+
+void LeaseStore::set_bridge_address(const std::string& bridge, Ipv4Prefix prefix,
+                                    int64_t chosen_at) {
+  sqlite3_stmt* st = statement(
+      "INSERT OR REPLACE INTO bridge_addresses (bridge, address, chosen_at) VALUES (?,?,?)");
+  bind_value(st, 1, bridge);
+  bind_value(st, 2, prefix.to_string());
+  bind_value(st, 3, chosen_at);
+  step_done(st);
 }
 
 }  // namespace berth::leases

@@ -2,8 +2,10 @@
 // each applied in one transaction.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,21 @@ namespace berth::leases {
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A port forward made through the control API: host address and port to a
+// container's address or name and port, on one bridge.
+struct StoredForward {
+  int64_t id = 0;  // database row id; 0 until stored
+  std::string bridge;
+  std::string proto;                        // "tcp" or "udp"
+  std::optional<Ipv4Address> host_address;  // nullopt: any local address of the host
+  uint16_t host_port = 0;
+  std::string to;  // an IPv4 address, or a DNS label (a container's name)
+  uint16_t to_port = 0;
+  int64_t created_at = 0;  // UTC seconds
+
+  bool operator==(const StoredForward&) const = default;
 };
 
 enum class Durability {
@@ -62,6 +79,23 @@ class LeaseStore {
   // that id; an address another reservation of the bridge has throws
   // StoreError naming it.
   bool update_reservation(int64_t id, Ipv4Address ip, const std::string& name);
+
+  // Port forwards, by id.
+  std::vector<StoredForward> list_forwards() const;
+  // Stores a forward (its id is ignored) and returns the new id. A forward
+  // that takes the same host port (same proto and port, and the same host
+  // address, or either on any address) throws StoreError naming the one it
+  // conflicts with; so does a proto other than "tcp" or "udp" or a port 0.
+  int64_t add_forward(const StoredForward& f);
+  // False when no forward has that id.
+  bool delete_forward(int64_t id);
+
+  // The address `address = "auto"` chose for a bridge, kept across restarts.
+  std::optional<Ipv4Prefix> bridge_address(const std::string& bridge) const;
+  // Records (or replaces) a bridge's chosen address; `chosen_at` in UTC
+  // seconds, now when not given.
+  void set_bridge_address(const std::string& bridge, Ipv4Prefix prefix);
+  void set_bridge_address(const std::string& bridge, Ipv4Prefix prefix, int64_t chosen_at);
 
   const std::string& path() const { return path_; }
 

@@ -227,7 +227,40 @@ TEST_F(TempDb, EveryMigrationStepOpensFromEachOlderVersion) {
     EXPECT_EQ(now.schema_version(), LeaseStore::latest_schema_version()) << "from " << from;
     now.write(std::vector{LeaseChange::upsert(sample("198.18.0.10", 1))});
     EXPECT_EQ(now.load_all().size(), 1u);
+    // Every table of the newest schema is there and usable.
+    EXPECT_GT(now.add_reservation(by_mac("198.18.0.50", 1, "web"), 100).id, 0) << "from " << from;
+    StoredForward f{.id = 0,
+                    .bridge = "br0",
+                    .proto = "tcp",
+                    .host_address = std::nullopt,
+                    .host_port = 8080,
+                    .to = "web",
+                    .to_port = 80,
+                    .created_at = 100};
+    EXPECT_GT(now.add_forward(f), 0) << "from " << from;
+    EXPECT_EQ(now.list_forwards().size(), 1u) << "from " << from;
+    now.set_bridge_address("br0", *Ipv4Prefix::parse("10.1.2.1/24"));
+    EXPECT_EQ(now.bridge_address("br0"), Ipv4Prefix::parse("10.1.2.1/24")) << "from " << from;
   }
+}
+
+TEST_F(TempDb, MigratesFromVersionTwoKeepingReservationsAndLeases) {
+  {
+    LeaseStore v2(path_, Durability::process, /*migrate_to=*/2);
+    ASSERT_EQ(v2.schema_version(), 2);
+    v2.write(std::vector{LeaseChange::upsert(sample("198.18.0.10", 1))});
+    v2.add_reservation(by_mac("198.18.0.50", 2, "web"), 100);
+    // Version 2 has neither forwards nor chosen addresses: reads are empty.
+    EXPECT_TRUE(v2.list_forwards().empty());
+    EXPECT_EQ(v2.bridge_address("br0"), std::nullopt);
+  }
+  LeaseStore s(path_, Durability::process);
+  EXPECT_EQ(s.schema_version(), 3);
+  EXPECT_EQ(s.load_all().size(), 1u);
+  ASSERT_EQ(s.load_reservations().size(), 1u);
+  EXPECT_EQ(s.load_reservations()[0].name, "web");
+  EXPECT_TRUE(s.list_forwards().empty());
+  EXPECT_EQ(s.bridge_address("br0"), std::nullopt);
 }
 
 TEST_F(TempDb, DeclinedLeaseGoesToQuarantineAndBack) {
@@ -301,6 +334,139 @@ TEST_F(TempDb, ConflictingReservationIsRefusedWithItsReason) {
   other.bridge = "br1";
   EXPECT_NO_THROW(s.add_reservation(other, 100));
   EXPECT_EQ(s.load_reservations().size(), 2u);
+}
+
+}  // namespace
+}  // namespace berth::leases
+
+namespace berth::leases {
+namespace {
+
+StoredForward forward(const char* proto, std::optional<const char*> host, uint16_t port,
+                      const char* to, uint16_t to_port) {
+  return StoredForward{.id = 0,
+                       .bridge = "br0",
+                       .proto = proto,
+                       .host_address = host ? Ipv4Address::parse(*host) : std::nullopt,
+                       .host_port = port,
+                       .to = to,
+                       .to_port = to_port,
+                       .created_at = 1700000000};
+}
+
+TEST_F(TempDb, ForwardsAddListDeleteAndSurviveReopen) {
+  int64_t a = 0, b = 0;
+  {
+    LeaseStore s(path_, Durability::process);
+    EXPECT_TRUE(s.list_forwards().empty());
+    a = s.add_forward(forward("tcp", std::nullopt, 8080, "web", 80));
+    b = s.add_forward(forward("udp", "198.18.0.1", 5353, "198.18.0.57", 53));
+    EXPECT_GT(a, 0);
+    EXPECT_GT(b, a);
+  }
+  LeaseStore s(path_, Durability::process);
+  auto all = s.list_forwards();
+  ASSERT_EQ(all.size(), 2u);
+  StoredForward want_a = forward("tcp", std::nullopt, 8080, "web", 80);
+  want_a.id = a;
+  EXPECT_EQ(all[0], want_a);
+  EXPECT_EQ(all[1].id, b);
+  EXPECT_EQ(all[1].proto, "udp");
+  EXPECT_EQ(all[1].host_address, Ipv4Address::parse("198.18.0.1"));
+  EXPECT_EQ(all[1].to, "198.18.0.57");
+  EXPECT_EQ(all[1].to_port, 53);
+  EXPECT_EQ(all[1].created_at, 1700000000);
+
+  EXPECT_TRUE(s.delete_forward(a));
+  EXPECT_FALSE(s.delete_forward(a));
+  EXPECT_FALSE(s.delete_forward(9999));
+  ASSERT_EQ(s.list_forwards().size(), 1u);
+  EXPECT_EQ(s.list_forwards()[0].id, b);
+  // The host port of a removed forward is free again.
+  EXPECT_GT(s.add_forward(forward("tcp", std::nullopt, 8080, "db", 5432)), 0);
+}
+
+TEST_F(TempDb, ForwardsOnTheSameHostPortConflict) {
+  LeaseStore s(path_, Durability::process);
+  const int64_t any = s.add_forward(forward("tcp", std::nullopt, 8080, "web", 80));
+  auto conflict = [&](const StoredForward& f) -> std::string {
+    try {
+      s.add_forward(f);
+    } catch (const StoreError& e) {
+      return e.what();
+    }
+    return "(accepted)";
+  };
+  // Same port on any address, or on one address while another forward has any.
+  EXPECT_EQ(conflict(forward("tcp", std::nullopt, 8080, "db", 81)),
+            "conflicts with forward " + std::to_string(any) + " (tcp *:8080 -> web:80 on br0)");
+  EXPECT_EQ(conflict(forward("tcp", "198.18.0.1", 8080, "db", 81)),
+            "conflicts with forward " + std::to_string(any) + " (tcp *:8080 -> web:80 on br0)");
+  // Another protocol or port is another forward.
+  EXPECT_GT(s.add_forward(forward("udp", std::nullopt, 8080, "web", 80)), 0);
+  EXPECT_GT(s.add_forward(forward("tcp", std::nullopt, 8081, "web", 80)), 0);
+  // Two specific addresses share a port; any then conflicts with either.
+  const int64_t one = s.add_forward(forward("tcp", "198.18.0.1", 9000, "a", 1));
+  EXPECT_GT(s.add_forward(forward("tcp", "198.18.0.2", 9000, "b", 1)), 0);
+  EXPECT_EQ(
+      conflict(forward("tcp", "198.18.0.1", 9000, "c", 2)),
+      "conflicts with forward " + std::to_string(one) + " (tcp 198.18.0.1:9000 -> a:1 on br0)");
+  EXPECT_NE(conflict(forward("tcp", std::nullopt, 9000, "c", 2)).find("conflicts with forward"),
+            std::string::npos);
+  // Nonsense never reaches the table.
+  EXPECT_NE(conflict(forward("sctp", std::nullopt, 1, "x", 1)).find("neither tcp nor udp"),
+            std::string::npos);
+  EXPECT_NE(conflict(forward("tcp", std::nullopt, 0, "x", 1)).find("port 0"), std::string::npos);
+  EXPECT_NE(conflict(forward("tcp", std::nullopt, 1, "x", 0)).find("port 0"), std::string::npos);
+  EXPECT_EQ(s.list_forwards().size(), 5u);
+}
+
+TEST_F(TempDb, UnreadableForwardRowIsAnErrorNamingIt) {
+  LeaseStore s(path_, Durability::process);
+  const int64_t id = s.add_forward(forward("tcp", "198.18.0.1", 80, "web", 80));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "UPDATE forwards SET host_address = 'nowhere'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    s.list_forwards();
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("unreadable forward id " + std::to_string(id)),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(TempDb, BridgeAddressesAreKeptAndReplaced) {
+  {
+    LeaseStore s(path_, Durability::process);
+    EXPECT_EQ(s.bridge_address("berth0"), std::nullopt);
+    s.set_bridge_address("berth0", *Ipv4Prefix::parse("10.57.3.1/24"), 1700000000);
+    s.set_bridge_address("berth1", *Ipv4Prefix::parse("10.200.0.1/24"));
+  }
+  LeaseStore s(path_, Durability::process);
+  EXPECT_EQ(s.bridge_address("berth0"), Ipv4Prefix::parse("10.57.3.1/24"));
+  EXPECT_EQ(s.bridge_address("berth1"), Ipv4Prefix::parse("10.200.0.1/24"));
+  EXPECT_EQ(s.bridge_address("berth2"), std::nullopt);
+  s.set_bridge_address("berth0", *Ipv4Prefix::parse("10.58.0.1/24"));
+  EXPECT_EQ(s.bridge_address("berth0"), Ipv4Prefix::parse("10.58.0.1/24"));
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*), min(chosen_at) FROM bridge_addresses", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+  EXPECT_GT(sqlite3_column_int64(st, 1), 1700000000);  // berth0's time was replaced with now
+  sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE bridge_addresses SET address = '10.1.2.3'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THROW(s.bridge_address("berth0"), StoreError);
 }
 
 }  // namespace
