@@ -167,22 +167,18 @@ std::variant<std::optional<std::string>, ApiError> bridge_filter(std::string_vie
   return std::optional<std::string>(q.front().second);
 }
 
-std::variant<int64_t, ApiError> parse_id(std::string_view segment) {
+// `what`: "reservation", "forward".
+std::variant<int64_t, ApiError> parse_id(std::string_view segment, std::string_view what) {
   auto text = percent_decode(segment, /*decode_plus=*/false);
   const std::string shown = quote_text(text.value_or(std::string(segment)));
-  if (!text || text->empty() || text->size() > 19) {
-    return bad_request("reservation id " + shown + " is not a positive integer");
-  }
+  const std::string not_an_id = std::string(what) + " id " + shown + " is not a positive integer";
+  if (!text || text->empty() || text->size() > 19) return bad_request(not_an_id);
   uint64_t v = 0;
   for (char c : *text) {
-    if (c < '0' || c > '9') {
-      return bad_request("reservation id " + shown + " is not a positive integer");
-    }
+    if (c < '0' || c > '9') return bad_request(not_an_id);
     v = v * 10 + static_cast<uint64_t>(c - '0');  // 19 digits cannot overflow 64 bits
   }
-  if (v == 0 || v > static_cast<uint64_t>(INT64_MAX)) {
-    return bad_request("reservation id " + shown + " is not a positive integer");
-  }
+  if (v == 0 || v > static_cast<uint64_t>(INT64_MAX)) return bad_request(not_an_id);
   return static_cast<int64_t>(v);
 }
 
@@ -306,7 +302,7 @@ std::variant<Request, ApiError> route(std::string_view method, std::string_view 
       return *e;
     }
     if (auto e = no_query()) return *e;
-    auto id = parse_id(seg[2]);
+    auto id = parse_id(seg[2], "reservation");
     if (auto* e = std::get_if<ApiError>(&id)) return *e;
     if (method == "DELETE") {
       if (auto e = refuse_body("DELETE /v1/reservations/{id}", body)) return *e;
@@ -318,6 +314,43 @@ std::variant<Request, ApiError> route(std::string_view method, std::string_view 
     if (auto* e = std::get_if<ApiError>(&patch)) return *e;
     return PatchReservation{.id = std::get<int64_t>(id),
                             .patch = std::get<ReservationPatch>(std::move(patch))};
+  }
+  if (seg.size() == 2 && seg[1] == "forwards") {
+    if (auto e = check_method(Route{"/v1/forwards", {"GET", "POST"}}, method)) return *e;
+    if (method == "GET") {
+      auto bridge = bridge_filter(path, query);
+      if (auto* e = std::get_if<ApiError>(&bridge)) return *e;
+      if (auto e = refuse_body(route_name, body)) return *e;
+      return ListForwards{.bridge = std::get<0>(std::move(bridge))};
+    }
+    if (auto e = no_query()) return *e;
+    auto j = parse_json_body(route_name, body);
+    if (auto* e = std::get_if<ApiError>(&j)) return *e;
+    auto create = forward_create_from_json(std::get<json>(j));
+    if (auto* e = std::get_if<ApiError>(&create)) return *e;
+    return AddForward{.forward = std::get<ForwardCreate>(std::move(create))};
+  }
+  if (seg.size() == 3 && seg[1] == "forwards") {
+    if (auto e = check_method(Route{"/v1/forwards/{id}", {"DELETE"}}, method)) return *e;
+    if (auto e = no_query()) return *e;
+    auto id = parse_id(seg[2], "forward");
+    if (auto* e = std::get_if<ApiError>(&id)) return *e;
+    if (auto e = refuse_body("DELETE /v1/forwards/{id}", body)) return *e;
+    return DeleteForward{.id = std::get<int64_t>(id)};
+  }
+  if (seg.size() == 2 && (seg[1] == "attach" || seg[1] == "detach")) {
+    const bool attach = seg[1] == "attach";
+    if (auto e = check_method(Route{attach ? "/v1/attach" : "/v1/detach", {"POST"}}, method)) {
+      return *e;
+    }
+    if (auto e = no_query()) return *e;
+    auto j = parse_json_body(route_name, body);
+    if (auto* e = std::get_if<ApiError>(&j)) return *e;
+    if (attach) return lift(attach_from_json(std::get<json>(j)));
+    return lift(detach_from_json(std::get<json>(j)));
+  }
+  if (seg.size() == 2 && seg[1] == "firewall") {
+    return simple(Route{"/v1/firewall", {"GET"}}, GetFirewall{});
   }
   return ApiError{.status = 404, .message = "no such path: " + quote_text(path), .allow = {}};
 }
@@ -358,7 +391,9 @@ bool changes_state(const Request& req) {
   return std::holds_alternative<AddReservation>(req) ||
          std::holds_alternative<DeleteReservation>(req) ||
          std::holds_alternative<PatchReservation>(req) ||
-         std::holds_alternative<ForgetLease>(req) || std::holds_alternative<Reload>(req);
+         std::holds_alternative<ForgetLease>(req) || std::holds_alternative<Reload>(req) ||
+         std::holds_alternative<AddForward>(req) || std::holds_alternative<DeleteForward>(req) ||
+         std::holds_alternative<Attach>(req) || std::holds_alternative<Detach>(req);
 }
 
 std::string describe(const Request& req) {
@@ -390,6 +425,22 @@ HttpRequest to_http(const Request& req) {
     }
     HttpRequest operator()(const Reload&) const { return {"POST", "/v1/reload", {}}; }
     HttpRequest operator()(const GetMetrics&) const { return {"GET", "/metrics", {}}; }
+    HttpRequest operator()(const ListForwards& r) const {
+      return {"GET", "/v1/forwards" + filter(r.bridge), {}};
+    }
+    HttpRequest operator()(const AddForward& r) const {
+      return {"POST", "/v1/forwards", json_text(json(r.forward))};
+    }
+    HttpRequest operator()(const DeleteForward& r) const {
+      return {"DELETE", "/v1/forwards/" + std::to_string(r.id), {}};
+    }
+    HttpRequest operator()(const Attach& r) const {
+      return {"POST", "/v1/attach", json_text(json(r))};
+    }
+    HttpRequest operator()(const Detach& r) const {
+      return {"POST", "/v1/detach", json_text(json(r))};
+    }
+    HttpRequest operator()(const GetFirewall&) const { return {"GET", "/v1/firewall", {}}; }
 
     static std::string filter(const std::optional<std::string>& bridge) {
       return bridge ? "?bridge=" + percent_encode(*bridge) : std::string();

@@ -13,6 +13,12 @@
 //   PATCH  /v1/reservations/{id}
 //   DELETE /v1/reservations/{id}
 //   POST   /v1/reload
+//   GET    /v1/forwards[?bridge=B]
+//   POST   /v1/forwards
+//   DELETE /v1/forwards/{id}
+//   POST   /v1/attach
+//   POST   /v1/detach
+//   GET    /v1/firewall
 //   GET    /metrics
 #pragma once
 
@@ -74,9 +80,27 @@ struct Reload {
 struct GetMetrics {
   bool operator==(const GetMetrics&) const = default;
 };
+struct ListForwards {
+  std::optional<std::string> bridge;
+  bool operator==(const ListForwards&) const = default;
+};
+struct AddForward {
+  ForwardCreate forward;
+  bool operator==(const AddForward&) const = default;
+};
+struct DeleteForward {
+  int64_t id = 0;
+  bool operator==(const DeleteForward&) const = default;
+};
+// Attach and Detach (POST /v1/attach, /v1/detach) are their bodies, in
+// api/types.hpp.
+struct GetFirewall {
+  bool operator==(const GetFirewall&) const = default;
+};
 
 using Request = std::variant<GetStatus, ListBridges, ListLeases, ListReservations, AddReservation,
-                             DeleteReservation, PatchReservation, ForgetLease, Reload, GetMetrics>;
+                             DeleteReservation, PatchReservation, ForgetLease, Reload, GetMetrics,
+                             ListForwards, AddForward, DeleteForward, Attach, Detach, GetFirewall>;
 
 std::variant<Request, ApiError> parse_request(std::string_view method, std::string_view target,
                                               std::string_view body);

@@ -63,6 +63,98 @@ std::variant<std::optional<std::string>, ApiError> optional_name(const json& j) 
 
 Ipv4Address must_parse_ip(const std::string& s) { return *Ipv4Address::parse(s); }
 
+// A required string field.
+std::variant<std::string, ApiError> required_string(const json& j, std::string_view key,
+                                                    std::string_view why) {
+  auto v = optional_string(j, key);
+  if (auto* e = std::get_if<ApiError>(&v)) return *e;
+  if (!std::get<0>(v)) return bad_request(field(key) + " is required: " + std::string(why));
+  return *std::get<0>(std::move(v));
+}
+
+// An integer field in [low, high] that may be absent.
+std::variant<std::optional<int64_t>, ApiError> optional_integer(const json& j, std::string_view key,
+                                                                int64_t low, int64_t high,
+                                                                std::string_view what) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::optional<int64_t>();
+  std::optional<int64_t> value;
+  if (it->is_number_unsigned()) {
+    if (it->get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) {
+      value = static_cast<int64_t>(it->get<uint64_t>());
+    }
+  } else if (it->is_number_integer()) {
+    value = it->get<int64_t>();
+  }
+  if (!value || *value < low || *value > high) {
+    return bad_request(field(key) + " must be " + std::string(what) + ", an integer from " +
+                       std::to_string(low) + " to " + std::to_string(high));
+  }
+  return value;
+}
+
+std::variant<std::optional<uint16_t>, ApiError> optional_port(const json& j, std::string_view key) {
+  auto v = optional_integer(j, key, 1, 65535, "a port");
+  if (auto* e = std::get_if<ApiError>(&v)) return *e;
+  if (!std::get<0>(v)) return std::optional<uint16_t>();
+  return std::optional<uint16_t>(static_cast<uint16_t>(*std::get<0>(v)));
+}
+
+// The bridge field every companion request has.
+std::variant<std::string, ApiError> bridge_field(const json& j, std::string_view why) {
+  auto bridge = required_string(j, "bridge", why);
+  if (auto* e = std::get_if<ApiError>(&bridge)) return *e;
+  if (auto problem = interface_name_problem(field("bridge"), std::get<std::string>(bridge))) {
+    return bad_request(*problem);
+  }
+  return bridge;
+}
+
+// "netns" or "pid", exactly one: the namespace of an attach or detach.
+struct NamespaceRef {
+  std::optional<std::string> netns;
+  std::optional<int32_t> pid;
+};
+
+std::variant<NamespaceRef, ApiError> namespace_fields(const json& j) {
+  const bool has_netns = j.contains("netns");
+  const bool has_pid = j.contains("pid");
+  if (has_netns == has_pid) {
+    return bad_request(
+        has_netns ? std::string("fields 'netns' and 'pid' cannot both be given: the namespace is "
+                                "named by exactly one of them")
+                  : std::string("one of the fields 'netns' (a name from `ip netns`) or 'pid' (a "
+                                "process in the namespace) is required"));
+  }
+  NamespaceRef out;
+  if (has_netns) {
+    auto netns = optional_string(j, "netns");
+    if (auto* e = std::get_if<ApiError>(&netns)) return *e;
+    if (auto problem = netns_name_problem(field("netns"), *std::get<0>(netns))) {
+      return bad_request(*problem);
+    }
+    out.netns = *std::get<0>(std::move(netns));
+  } else {
+    auto pid = optional_integer(j, "pid", 1, kMaxPid, "a process id");
+    if (auto* e = std::get_if<ApiError>(&pid)) return *e;
+    out.pid = static_cast<int32_t>(*std::get<0>(pid));
+  }
+  return out;
+}
+
+// "ifname": absent means "eth0".
+std::variant<std::string, ApiError> ifname_field(const json& j) {
+  auto ifname = optional_string(j, "ifname");
+  if (auto* e = std::get_if<ApiError>(&ifname)) return *e;
+  if (!std::get<0>(ifname)) return std::string("eth0");
+  const std::string& name = *std::get<0>(ifname);
+  if (name.empty()) {
+    return bad_request(field("ifname") + " is empty; it names the interface inside the namespace");
+  }
+  if (auto problem = interface_name_problem(field("ifname"), name)) return bad_request(*problem);
+  return name;
+}
+
 // --- lenient reading of response bodies -----------------------------------
 
 const json& member(const json& j, std::string_view object, const char* key) {
@@ -147,6 +239,27 @@ MacAddress get_mac(const json& j, std::string_view object, const char* key) {
   return *mac;
 }
 
+std::optional<Ipv4Address> get_optional_ip(const json& j, std::string_view object,
+                                           const char* key) {
+  if (member(j, object, key).is_null()) return std::nullopt;
+  return get_ip(j, object, key);
+}
+
+bool get_bool(const json& j, std::string_view object, const char* key) {
+  const json& v = member(j, object, key);
+  if (!v.is_boolean()) {
+    throw DecodeError("field '" + std::string(key) + "' of " + std::string(object) +
+                      " is not true or false");
+  }
+  return v.get<bool>();
+}
+
+uint16_t get_port(const json& j, std::string_view object, const char* key) {
+  const int64_t v = get_int(j, object, key);
+  if (v < 1 || v > 65535) bad_value(object, key, std::to_string(v));
+  return static_cast<uint16_t>(v);
+}
+
 Bytes get_hex(const json& j, std::string_view object, const char* key) {
   const std::string s = get_string(j, object, key);
   auto bytes = parse_hex_colon(s);
@@ -206,6 +319,14 @@ std::string_view to_string(ReservationSource s) {
 std::optional<ReservationSource> reservation_source_from_string(std::string_view s) {
   if (s == "api") return ReservationSource::api;
   if (s == "config") return ReservationSource::config;
+  return std::nullopt;
+}
+
+std::string_view to_string(ForwardProto p) { return p == ForwardProto::tcp ? "tcp" : "udp"; }
+
+std::optional<ForwardProto> forward_proto_from_string(std::string_view s) {
+  if (s == "tcp") return ForwardProto::tcp;
+  if (s == "udp") return ForwardProto::udp;
   return std::nullopt;
 }
 
@@ -296,6 +417,61 @@ std::optional<std::string> reservable_ip_problem(std::string_view what, std::str
     return std::string(what) + " " + quote_text(s) + " is not an IPv4 address like 10.0.3.10";
   if (ip->is_unspecified() || *ip == Ipv4Address::broadcast()) {
     return std::string(what) + " is " + ip->to_string() + ", which cannot be given to a client";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> unicast_mac_problem(std::string_view what, std::string_view s) {
+  auto mac = MacAddress::parse(s);
+  if (!mac)
+    return std::string(what) + " " + quote_text(s) + " is not a MAC address like 00:16:3e:aa:bb:cc";
+  if (mac->is_zero()) return std::string(what) + " is 00:00:00:00:00:00, which no interface has";
+  // IEEE 802: the least significant bit of the first byte marks a group address.
+  if (mac->bytes()[0] & 0x01) {
+    return std::string(what) + " is " + mac->to_string() +
+           ", a multicast address; an interface needs a unicast one (an even first byte)";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> netns_name_problem(std::string_view what, std::string_view s) {
+  // NAME_MAX: the name is a file in /run/netns.
+  constexpr size_t kMaxLength = 255;
+  if (s.empty()) return std::string(what) + " is empty; it must name a network namespace";
+  if (s.size() > kMaxLength) {
+    return std::string(what) + " is " + std::to_string(s.size()) +
+           " bytes long; a namespace name has at most 255";
+  }
+  if (s == "." || s == "..") {
+    return std::string(what) + " " + quote_text(s) + " is not a namespace name";
+  }
+  for (char c : s) {
+    if (c == '/' || c == '\0') {
+      return std::string(what) + " " + quote_text(s) + " contains " +
+             quote_text(std::string_view(&c, 1)) +
+             "; give a name as `ip netns list` shows it (a file in /run/netns), not a path";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> forward_target_problem(std::string_view what, std::string_view s) {
+  if (Ipv4Address::parse(s)) return reservable_ip_problem(what, s);
+  if (is_dns_label(s)) return std::nullopt;
+  return std::string(what) + " " + quote_text(s) +
+         " is neither an IPv4 address like 10.0.3.10 nor a container name (a DNS label: "
+         "letters, digits and '-', 1 to 63 of them, not starting or ending with '-')";
+}
+
+std::optional<std::string> forward_host_address_problem(std::string_view what, std::string_view s) {
+  auto ip = Ipv4Address::parse(s);
+  if (!ip) {
+    return std::string(what) + " " + quote_text(s) + " is not an IPv4 address like 192.0.2.10";
+  }
+  if (*ip == Ipv4Address::broadcast() || (ip->value() >> 28) == 0xe) {
+    return std::string(what) + " is " + ip->to_string() +
+           ", which is not an address of the host; give one of its unicast addresses, or none "
+           "for all of them";
   }
   return std::nullopt;
 }
@@ -414,6 +590,135 @@ std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const json&
   return p;
 }
 
+std::variant<ForwardCreate, ApiError> forward_create_from_json(const json& j) {
+  if (!j.is_object()) {
+    return bad_request(
+        "the forward must be a JSON object such as {\"bridge\": \"berth0\", \"proto\": "
+        "\"tcp\", \"host_port\": 8080, \"to\": \"web\", \"to_port\": 80}");
+  }
+  if (auto key =
+          unknown_key(j, {"bridge", "proto", "host_address", "host_port", "to", "to_port"})) {
+    return bad_request("unknown field " + quote_text(*key) +
+                       " in the forward; its fields are bridge, proto, host_address, host_port, "
+                       "to and to_port");
+  }
+  ForwardCreate f;
+  auto bridge = bridge_field(j, "the bridge the forward's target is on");
+  if (auto* e = std::get_if<ApiError>(&bridge)) return *e;
+  f.bridge = std::get<std::string>(std::move(bridge));
+
+  auto proto = required_string(j, "proto", "\"tcp\" or \"udp\"");
+  if (auto* e = std::get_if<ApiError>(&proto)) return *e;
+  auto p = forward_proto_from_string(std::get<std::string>(proto));
+  if (!p) {
+    return bad_request(field("proto") + " " + quote_text(std::get<std::string>(proto)) +
+                       " is neither \"tcp\" nor \"udp\"");
+  }
+  f.proto = *p;
+
+  // null or absent: every address of the host; 0.0.0.0 says the same.
+  if (auto it = j.find("host_address"); it != j.end() && !it->is_null()) {
+    if (!it->is_string()) return bad_request(field("host_address") + " must be a string or null");
+    const std::string text = it->get<std::string>();
+    if (auto problem = forward_host_address_problem(field("host_address"), text)) {
+      return bad_request(*problem);
+    }
+    const Ipv4Address a = must_parse_ip(text);
+    if (!a.is_unspecified()) f.host_address = a;
+  }
+
+  auto host_port = optional_port(j, "host_port");
+  if (auto* e = std::get_if<ApiError>(&host_port)) return *e;
+  if (!std::get<0>(host_port)) {
+    return bad_request(field("host_port") + " is required: the port on the host to forward");
+  }
+  f.host_port = *std::get<0>(host_port);
+
+  auto to = required_string(j, "to", "the container's address or name");
+  if (auto* e = std::get_if<ApiError>(&to)) return *e;
+  if (auto problem = forward_target_problem(field("to"), std::get<std::string>(to))) {
+    return bad_request(*problem);
+  }
+  f.to = std::get<std::string>(std::move(to));
+
+  auto to_port = optional_port(j, "to_port");
+  if (auto* e = std::get_if<ApiError>(&to_port)) return *e;
+  f.to_port = std::get<0>(to_port).value_or(f.host_port);
+  return f;
+}
+
+std::variant<Attach, ApiError> attach_from_json(const json& j) {
+  if (!j.is_object()) {
+    return bad_request(
+        "the attach request must be a JSON object such as {\"bridge\": \"berth0\", "
+        "\"netns\": \"web\"}");
+  }
+  if (auto key = unknown_key(j, {"bridge", "netns", "pid", "ifname", "mac"})) {
+    return bad_request("unknown field " + quote_text(*key) +
+                       " in the attach request; its fields are bridge, netns, pid, ifname and mac");
+  }
+  Attach a;
+  auto bridge = bridge_field(j, "the bridge to attach to");
+  if (auto* e = std::get_if<ApiError>(&bridge)) return *e;
+  a.bridge = std::get<std::string>(std::move(bridge));
+  auto ns = namespace_fields(j);
+  if (auto* e = std::get_if<ApiError>(&ns)) return *e;
+  a.netns = std::get<NamespaceRef>(ns).netns;
+  a.pid = std::get<NamespaceRef>(ns).pid;
+  auto ifname = ifname_field(j);
+  if (auto* e = std::get_if<ApiError>(&ifname)) return *e;
+  a.ifname = std::get<std::string>(std::move(ifname));
+  if (auto it = j.find("mac"); it != j.end() && !it->is_null()) {
+    if (!it->is_string()) return bad_request(field("mac") + " must be a string or null");
+    const std::string text = it->get<std::string>();
+    if (auto problem = unicast_mac_problem(field("mac"), text)) return bad_request(*problem);
+    a.mac = *MacAddress::parse(text);
+  }
+  return a;
+}
+
+std::variant<Detach, ApiError> detach_from_json(const json& j) {
+  if (!j.is_object()) {
+    return bad_request(
+        "the detach request must be a JSON object such as {\"bridge\": \"berth0\", "
+        "\"netns\": \"web\"}");
+  }
+  if (auto key = unknown_key(j, {"bridge", "netns", "pid", "ifname"})) {
+    return bad_request("unknown field " + quote_text(*key) +
+                       " in the detach request; its fields are bridge, netns, pid and ifname");
+  }
+  Detach d;
+  auto bridge = bridge_field(j, "the bridge the interface is attached to");
+  if (auto* e = std::get_if<ApiError>(&bridge)) return *e;
+  d.bridge = std::get<std::string>(std::move(bridge));
+  auto ns = namespace_fields(j);
+  if (auto* e = std::get_if<ApiError>(&ns)) return *e;
+  d.netns = std::get<NamespaceRef>(ns).netns;
+  d.pid = std::get<NamespaceRef>(ns).pid;
+  auto ifname = ifname_field(j);
+  if (auto* e = std::get_if<ApiError>(&ifname)) return *e;
+  d.ifname = std::get<std::string>(std::move(ifname));
+  return d;
+}
+
+void from_json(const json& j, ForwardCreate& f) {
+  auto result = forward_create_from_json(j);
+  if (auto* e = std::get_if<ApiError>(&result)) throw DecodeError(e->message);
+  f = std::get<ForwardCreate>(std::move(result));
+}
+
+void from_json(const json& j, Attach& a) {
+  auto result = attach_from_json(j);
+  if (auto* e = std::get_if<ApiError>(&result)) throw DecodeError(e->message);
+  a = std::get<Attach>(std::move(result));
+}
+
+void from_json(const json& j, Detach& d) {
+  auto result = detach_from_json(j);
+  if (auto* e = std::get_if<ApiError>(&result)) throw DecodeError(e->message);
+  d = std::get<Detach>(std::move(result));
+}
+
 void from_json(const json& j, ReservationCreate& r) {
   auto result = reservation_create_from_json(j);
   if (auto* e = std::get_if<ApiError>(&result)) throw DecodeError(e->message);
@@ -518,6 +823,72 @@ void to_json(json& j, const ReloadResult& r) {
 void to_json(json& j, const BridgeList& l) { j = json{{"bridges", l.bridges}}; }
 void to_json(json& j, const LeaseList& l) { j = json{{"leases", l.leases}}; }
 void to_json(json& j, const ReservationList& l) { j = json{{"reservations", l.reservations}}; }
+
+namespace {
+json optional_ip_json(const std::optional<Ipv4Address>& a) {
+  return a ? json(a->to_string()) : json(nullptr);
+}
+
+// The namespace of an attach or detach: "netns" or "pid".
+void put_namespace(json& j, const std::optional<std::string>& netns,
+                   const std::optional<int32_t>& pid) {
+  if (netns) j["netns"] = *netns;
+  if (pid) j["pid"] = *pid;
+}
+}  // namespace
+
+void to_json(json& j, const ForwardCreate& f) {
+  j = json{{"bridge", f.bridge}, {"proto", to_string(f.proto)}};
+  if (f.host_address) j["host_address"] = f.host_address->to_string();
+  j["host_port"] = f.host_port;
+  j["to"] = f.to;
+  j["to_port"] = f.to_port;
+}
+
+void to_json(json& j, const ForwardInfo& f) {
+  j = json{{"id", f.id},
+           {"bridge", f.bridge},
+           {"proto", to_string(f.proto)},
+           {"host_address", optional_ip_json(f.host_address)},
+           {"host_port", f.host_port},
+           {"to", f.to},
+           {"to_port", f.to_port},
+           {"target", optional_ip_json(f.target)},
+           {"source", to_string(f.source)}};
+}
+
+void to_json(json& j, const ForwardList& l) { j = json{{"forwards", l.forwards}}; }
+
+void to_json(json& j, const Attach& a) {
+  j = json{{"bridge", a.bridge}};
+  put_namespace(j, a.netns, a.pid);
+  j["ifname"] = a.ifname;
+  if (a.mac) j["mac"] = a.mac->to_string();
+}
+
+void to_json(json& j, const Detach& d) {
+  j = json{{"bridge", d.bridge}};
+  put_namespace(j, d.netns, d.pid);
+  j["ifname"] = d.ifname;
+}
+
+void to_json(json& j, const AttachResult& r) {
+  j = json{{"bridge", r.bridge},
+           {"host_ifname", r.host_ifname},
+           {"ifname", r.ifname},
+           {"mac", r.mac.to_string()}};
+}
+
+void to_json(json& j, const DetachResult& r) {
+  j = json{{"bridge", r.bridge}, {"ifname", r.ifname}};
+}
+
+void to_json(json& j, const FirewallInfo& f) {
+  j = json{{"enabled", f.enabled},
+           {"in_sync", f.in_sync},
+           {"wanted", f.wanted},
+           {"kernel", f.kernel ? json(*f.kernel) : json(nullptr)}};
+}
 
 // --- from_json (responses) -------------------------------------------------
 
@@ -627,6 +998,55 @@ void from_json(const json& j, LeaseList& l) {
 }
 void from_json(const json& j, ReservationList& l) {
   l.reservations = get_array<ReservationInfo>(j, "the reservation list", "reservations");
+}
+
+void from_json(const json& j, ForwardInfo& f) {
+  constexpr std::string_view kObject = "a forward";
+  f.id = get_int(j, kObject, "id");
+  f.bridge = get_string(j, kObject, "bridge");
+  const std::string proto = get_string(j, kObject, "proto");
+  auto p = forward_proto_from_string(proto);
+  if (!p) bad_value(kObject, "proto", proto);
+  f.proto = *p;
+  f.host_address = get_optional_ip(j, kObject, "host_address");
+  f.host_port = get_port(j, kObject, "host_port");
+  f.to = get_string(j, kObject, "to");
+  f.to_port = get_port(j, kObject, "to_port");
+  f.target = get_optional_ip(j, kObject, "target");
+  const std::string source = get_string(j, kObject, "source");
+  auto src = reservation_source_from_string(source);
+  if (!src) bad_value(kObject, "source", source);
+  f.source = *src;
+}
+
+void from_json(const json& j, ForwardList& l) {
+  l.forwards = get_array<ForwardInfo>(j, "the forward list", "forwards");
+}
+
+void from_json(const json& j, AttachResult& r) {
+  constexpr std::string_view kObject = "the attach result";
+  r.bridge = get_string(j, kObject, "bridge");
+  r.host_ifname = get_string(j, kObject, "host_ifname");
+  r.ifname = get_string(j, kObject, "ifname");
+  r.mac = get_mac(j, kObject, "mac");
+}
+
+void from_json(const json& j, DetachResult& r) {
+  constexpr std::string_view kObject = "the detach result";
+  r.bridge = get_string(j, kObject, "bridge");
+  r.ifname = get_string(j, kObject, "ifname");
+}
+
+void from_json(const json& j, FirewallInfo& f) {
+  constexpr std::string_view kObject = "the firewall";
+  f.enabled = get_bool(j, kObject, "enabled");
+  f.in_sync = get_bool(j, kObject, "in_sync");
+  f.wanted = get_string(j, kObject, "wanted");
+  if (member(j, kObject, "kernel").is_null()) {
+    f.kernel.reset();
+  } else {
+    f.kernel = get_string(j, kObject, "kernel");
+  }
 }
 
 }  // namespace berth::api

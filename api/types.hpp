@@ -2,10 +2,10 @@
 // Unix socket), shared by the server and berthctl. Pure code, no I/O.
 //
 // Two kinds of decoding:
-// - request bodies (ReservationCreate, ReservationPatch) come from anyone
-//   who can open the socket: *_from_json() validates every field, refuses
-//   unknown ones and returns an ApiError with a sentence naming the field,
-//   never throwing;
+// - request bodies (ReservationCreate, ReservationPatch, ForwardCreate,
+//   Attach, Detach) come from anyone who can open the socket: *_from_json()
+//   validates every field, refuses unknown ones and returns an ApiError with
+//   a sentence naming the field, never throwing;
 // - response bodies come from berthd: from_json() throws DecodeError on a
 //   missing field or a wrong type and ignores fields it does not know, so an
 //   older berthctl keeps working against a newer berthd.
@@ -184,6 +184,112 @@ struct ReservationList {
   bool operator==(const ReservationList&) const = default;
 };
 
+// --- bridge companion: port forwards, veth attach, firewall ----------------
+
+// A port forward's protocol. In JSON: "tcp", "udp".
+enum class ForwardProto { tcp, udp };
+std::string_view to_string(ForwardProto p);
+std::optional<ForwardProto> forward_proto_from_string(std::string_view s);
+
+// Where a forward or a reservation comes from: the API (stored in the
+// database) or the config file.
+using ForwardSource = ReservationSource;
+
+// Body of POST /v1/forwards: traffic to the host's `host_address` (any of
+// its addresses when absent) on `host_port` goes to `to` (an address in the
+// bridge's subnet, or a container's name, followed as its lease moves) on
+// `to_port` (host_port when absent).
+struct ForwardCreate {
+  std::string bridge;
+  ForwardProto proto = ForwardProto::tcp;
+  std::optional<Ipv4Address> host_address;
+  uint16_t host_port = 0;
+  std::string to;
+  uint16_t to_port = 0;
+
+  bool operator==(const ForwardCreate&) const = default;
+};
+
+// One entry of GET /v1/forwards; also the answer of POST and DELETE.
+struct ForwardInfo {
+  int64_t id = 0;  // 0 for forwards from the config file
+  std::string bridge;
+  ForwardProto proto = ForwardProto::tcp;
+  std::optional<Ipv4Address> host_address;  // JSON null: any address of the host
+  uint16_t host_port = 0;
+  std::string to;
+  uint16_t to_port = 0;
+  // Where the forward sends traffic now: `to` itself, or the address its
+  // name has; JSON null while the name has none.
+  std::optional<Ipv4Address> target;
+  ForwardSource source = ForwardSource::api;
+
+  bool operator==(const ForwardInfo&) const = default;
+};
+
+struct ForwardList {
+  std::vector<ForwardInfo> forwards;
+  bool operator==(const ForwardList&) const = default;
+};
+
+// Body of POST /v1/attach (and the request itself): a veth pair from
+// `bridge` into a network namespace, named by `netns` (as `ip netns` names
+// them, /run/netns/NAME) or by a process in it (`pid`): exactly one of the
+// two. `ifname` is the name inside the namespace, `mac` its MAC (the kernel
+// picks one when absent).
+struct Attach {
+  std::string bridge;
+  std::optional<std::string> netns;
+  std::optional<int32_t> pid;
+  std::string ifname = "eth0";
+  std::optional<MacAddress> mac;
+
+  bool operator==(const Attach&) const = default;
+};
+
+// Body of POST /v1/detach: removes the interface `ifname` of the namespace,
+// a veth whose other end is on `bridge`.
+struct Detach {
+  std::string bridge;
+  std::optional<std::string> netns;
+  std::optional<int32_t> pid;
+  std::string ifname = "eth0";
+
+  bool operator==(const Detach&) const = default;
+};
+
+// Answer of POST /v1/attach (201).
+struct AttachResult {
+  std::string bridge;
+  std::string host_ifname;  // the host's end, enslaved to the bridge
+  std::string ifname;       // the end inside the namespace
+  MacAddress mac;           // of the end inside the namespace
+
+  bool operator==(const AttachResult&) const = default;
+};
+
+// Answer of POST /v1/detach (200).
+struct DetachResult {
+  std::string bridge;
+  std::string ifname;
+
+  bool operator==(const DetachResult&) const = default;
+};
+
+// Answer of GET /v1/firewall: the table berthd wants (`nft list` form) and
+// the kernel's (null when the table is absent); in_sync when they match.
+struct FirewallInfo {
+  bool enabled = true;
+  bool in_sync = false;
+  std::string wanted;
+  std::optional<std::string> kernel;
+
+  bool operator==(const FirewallInfo&) const = default;
+};
+
+// The largest pid the kernel hands out (PID_MAX_LIMIT, 2^22).
+inline constexpr int32_t kMaxPid = 4194304;
+
 // Validation shared by the router and berthctl. Each returns nullopt when
 // the value is fine, else a sentence naming `field`.
 // RFC 1123 §2.1 label: letters, digits, '-', 1..63, no '-' at either end.
@@ -198,6 +304,17 @@ std::optional<std::string> client_id_problem(std::string_view field, std::string
 std::optional<std::string> mac_problem(std::string_view field, std::string_view s);
 // A dotted quad a client can be given: not 0.0.0.0 nor 255.255.255.255.
 std::optional<std::string> reservable_ip_problem(std::string_view field, std::string_view s);
+// A MAC an interface can have: six bytes, not all zero, not multicast
+// (nor broadcast).
+std::optional<std::string> unicast_mac_problem(std::string_view field, std::string_view s);
+// A network namespace's name as `ip netns` keeps it in /run/netns: 1..255
+// bytes, no '/' or NUL, not "." or "..".
+std::optional<std::string> netns_name_problem(std::string_view field, std::string_view s);
+// A forward's target: a dotted quad a container can have, or a DNS label.
+std::optional<std::string> forward_target_problem(std::string_view field, std::string_view s);
+// A host address a forward can listen on: a dotted quad, not broadcast or
+// multicast (0.0.0.0 is "any").
+std::optional<std::string> forward_host_address_problem(std::string_view field, std::string_view s);
 
 // `s` in single quotes for a message, cut after 64 bytes, bytes outside
 // printable ASCII as \xNN: request text never garbles a log or a terminal.
@@ -206,6 +323,9 @@ std::string quote_text(std::string_view s);
 // Request bodies: strict (see the top of this file).
 std::variant<ReservationCreate, ApiError> reservation_create_from_json(const nlohmann::json& j);
 std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const nlohmann::json& j);
+std::variant<ForwardCreate, ApiError> forward_create_from_json(const nlohmann::json& j);
+std::variant<Attach, ApiError> attach_from_json(const nlohmann::json& j);
+std::variant<Detach, ApiError> detach_from_json(const nlohmann::json& j);
 
 void to_json(nlohmann::json& j, const ApiError& e);
 void to_json(nlohmann::json& j, const LeaseCounts& c);
@@ -220,6 +340,14 @@ void to_json(nlohmann::json& j, const ReloadResult& r);
 void to_json(nlohmann::json& j, const BridgeList& l);
 void to_json(nlohmann::json& j, const LeaseList& l);
 void to_json(nlohmann::json& j, const ReservationList& l);
+void to_json(nlohmann::json& j, const ForwardCreate& f);
+void to_json(nlohmann::json& j, const ForwardInfo& f);
+void to_json(nlohmann::json& j, const ForwardList& l);
+void to_json(nlohmann::json& j, const Attach& a);
+void to_json(nlohmann::json& j, const Detach& d);
+void to_json(nlohmann::json& j, const AttachResult& r);
+void to_json(nlohmann::json& j, const DetachResult& r);
+void to_json(nlohmann::json& j, const FirewallInfo& f);
 
 // Response bodies: throw DecodeError naming the field.
 void from_json(const nlohmann::json& j, ApiError& e);
@@ -233,10 +361,18 @@ void from_json(const nlohmann::json& j, ReloadResult& r);
 void from_json(const nlohmann::json& j, BridgeList& l);
 void from_json(const nlohmann::json& j, LeaseList& l);
 void from_json(const nlohmann::json& j, ReservationList& l);
+void from_json(const nlohmann::json& j, ForwardInfo& f);
+void from_json(const nlohmann::json& j, ForwardList& l);
+void from_json(const nlohmann::json& j, AttachResult& r);
+void from_json(const nlohmann::json& j, DetachResult& r);
+void from_json(const nlohmann::json& j, FirewallInfo& f);
 
 // Strict like the request decoders, but throwing DecodeError: for tests and
 // for tools that read a request body they wrote.
 void from_json(const nlohmann::json& j, ReservationCreate& r);
 void from_json(const nlohmann::json& j, ReservationPatch& p);
+void from_json(const nlohmann::json& j, ForwardCreate& f);
+void from_json(const nlohmann::json& j, Attach& a);
+void from_json(const nlohmann::json& j, Detach& d);
 
 }  // namespace berth::api

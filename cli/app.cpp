@@ -18,6 +18,7 @@
 #include "api/router.hpp"
 #include "api/types.hpp"
 #include "cli/client.hpp"
+#include "cli/forward_spec.hpp"
 #include "cli/imports.hpp"
 #include "cli/output.hpp"
 #include "config/config.hpp"
@@ -319,8 +320,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
   CLI::App app{
       "berthctl drives berthd, the DHCP and DNS server for container and VM bridges, through "
-      "its control socket: leases, reservations, reload. Changes take effect at once, without a "
-      "restart.",
+      "its control socket: leases, reservations, port forwards, veth attach, reload. Changes take "
+      "effect at once, without a restart.",
       "berthctl"};
   app.set_version_flag("--version", std::string("berthctl ") + BERTH_VERSION);
   app.fallthrough();  // global options are accepted after the subcommand too
@@ -547,6 +548,201 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
           }
           ctx.out << reply.body;
           return kExitOk;
+        };
+      });
+
+  // attach, detach: veth pairs into network namespaces
+  struct NamespaceArgs {
+    std::string bridge, netns, ifname = "eth0", mac;
+    int pid = 0;
+  };
+  const auto ifname_check = check(
+      [](std::string_view what, std::string_view s) -> std::optional<std::string> {
+        if (s.empty()) return std::string(what) + " is empty";
+        return api::interface_name_problem(what, s);
+      },
+      "the interface name");
+  // --netns or --pid, for attach and detach; `verb` says what happens there.
+  auto add_namespace_options = [&](CLI::App* sub, NamespaceArgs& a, const char* verb) {
+    sub->add_option("-b,--bridge", a.bridge, "The bridge")
+        ->required()
+        ->type_name("BRIDGE")
+        ->check(bridge_check);
+    auto* where = sub->add_option_group("namespace", "Which network namespace (exactly one)");
+    where
+        ->add_option("--netns", a.netns,
+                     "A named namespace, as `ip netns list` shows it (/run/netns/NAME)")
+        ->type_name("NAME")
+        ->check(check(api::netns_name_problem, "the namespace name"));
+    where->add_option("--pid", a.pid, "A process in the namespace (a container's init)")
+        ->type_name("PID")
+        ->check(CLI::Range(1, static_cast<int>(api::kMaxPid)));
+    where->require_option(1);
+    sub->add_option("--ifname", a.ifname, std::string("The interface ") + verb)
+        ->type_name("IFNAME")
+        ->check(ifname_check)
+        ->capture_default_str();
+  };
+  auto namespace_text = [](const NamespaceArgs& a) {
+    return a.netns.empty() ? "pid " + std::to_string(a.pid) : "netns " + printable(a.netns);
+  };
+
+  NamespaceArgs attach_args;
+  auto* attach = app.add_subcommand(
+      "attach",
+      "Connect a container's network namespace to a bridge: a veth pair, one end inside the "
+      "namespace, the other enslaved to the bridge, both up");
+  add_namespace_options(attach, attach_args, "to create inside the namespace");
+  attach
+      ->add_option("--mac", attach_args.mac,
+                   "MAC of the interface inside the namespace (default: the kernel picks one)")
+      ->type_name("MAC")
+      ->check(check(api::unicast_mac_problem, "the MAC address"));
+  attach->callback([&] {
+    action = [&] {
+      api::Attach req{.bridge = attach_args.bridge,
+                      .netns = std::nullopt,
+                      .pid = std::nullopt,
+                      .ifname = attach_args.ifname,
+                      .mac = std::nullopt};
+      if (!attach_args.netns.empty()) {
+        req.netns = attach_args.netns;
+      } else {
+        req.pid = attach_args.pid;
+      }
+      if (!attach_args.mac.empty()) req.mac = *MacAddress::parse(attach_args.mac);
+      const std::string where = namespace_text(attach_args);
+      return call(ctx, req, [where](const json& j) {
+        const auto r = j.get<api::AttachResult>();
+        return "attached " + printable(r.ifname) + " (" + r.mac.to_string() + ") in " + where +
+               " to " + printable(r.bridge) + " through " + printable(r.host_ifname) + "\n";
+      });
+    };
+  });
+
+  NamespaceArgs detach_args;
+  auto* detach = app.add_subcommand(
+      "detach",
+      "Remove an interface that attach made from a network namespace (the veth pair goes with "
+      "it)");
+  add_namespace_options(detach, detach_args, "to remove inside the namespace");
+  detach->callback([&] {
+    action = [&] {
+      api::Detach req{.bridge = detach_args.bridge,
+                      .netns = std::nullopt,
+                      .pid = std::nullopt,
+                      .ifname = detach_args.ifname};
+      if (!detach_args.netns.empty()) {
+        req.netns = detach_args.netns;
+      } else {
+        req.pid = detach_args.pid;
+      }
+      const std::string where = namespace_text(detach_args);
+      return call(ctx, req, [where](const json& j) {
+        const auto r = j.get<api::DetachResult>();
+        return "detached " + printable(r.ifname) + " in " + where + " from " + printable(r.bridge) +
+               "\n";
+      });
+    };
+  });
+
+  // forward add|rm|list
+  auto* fwd_cmd = app.add_subcommand(
+      "forward", "Add, remove or list port forwards from the host to containers");
+  fwd_cmd->require_subcommand(1);
+  struct ForwardArgs {
+    std::string bridge, proto, to, host_address;
+    int host_port = 0;
+  } fwd_args;
+  auto* fwd_add = fwd_cmd->add_subcommand(
+      "add",
+      "Forward a port of the host to a container, by address or by name (a name follows the "
+      "container's lease)");
+  fwd_add->add_option("-b,--bridge", fwd_args.bridge, "Bridge the container is on")
+      ->required()
+      ->type_name("BRIDGE")
+      ->check(bridge_check);
+  fwd_add->add_option("PROTO", fwd_args.proto, "tcp or udp")
+      ->required()
+      ->check(CLI::IsMember({"tcp", "udp"}));
+  fwd_add->add_option("HOST_PORT", fwd_args.host_port, "The port on the host")
+      ->required()
+      ->check(CLI::Range(1, 65535));
+  fwd_add
+      ->add_option("TO", fwd_args.to,
+                   "TO[:PORT]: the container's name or address, and its port (default HOST_PORT), "
+                   "e.g. web:80")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            auto r = parse_forward_target(s);
+            if (auto* e = std::get_if<std::string>(&r)) return *e;
+            return {};
+          },
+          ""));
+  fwd_add
+      ->add_option("--host-address", fwd_args.host_address,
+                   "Only traffic to this address of the host (default: every address)")
+      ->type_name("IP")
+      ->check(check(api::forward_host_address_problem, "the host address"));
+  fwd_add->callback([&] {
+    action = [&] {
+      const auto target = std::get<ForwardTarget>(parse_forward_target(fwd_args.to));
+      api::ForwardCreate f{
+          .bridge = fwd_args.bridge,
+          .proto = *api::forward_proto_from_string(fwd_args.proto),
+          .host_address = std::nullopt,
+          .host_port = static_cast<uint16_t>(fwd_args.host_port),
+          .to = target.to,
+          .to_port = target.port.value_or(static_cast<uint16_t>(fwd_args.host_port))};
+      if (!fwd_args.host_address.empty()) {
+        const Ipv4Address a = *Ipv4Address::parse(fwd_args.host_address);
+        if (!a.is_unspecified()) f.host_address = a;
+      }
+      return call(ctx, api::AddForward{.forward = f}, [](const json& j) {
+        return "added " + describe(j.get<api::ForwardInfo>()) + "\n";
+      });
+    };
+  });
+
+  int64_t fwd_rm_id = 0;
+  auto* fwd_rm = fwd_cmd->add_subcommand("rm", "Remove a port forward made with forward add");
+  fwd_rm->add_option("ID", fwd_rm_id, "The forward's id (see forward list)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  fwd_rm->callback([&] {
+    action = [&] {
+      return call(ctx, api::DeleteForward{.id = fwd_rm_id}, [](const json& j) {
+        return "removed " + describe(j.get<api::ForwardInfo>()) + "\n";
+      });
+    };
+  });
+
+  std::string fwd_list_bridge;
+  auto* fwd_list = fwd_cmd->add_subcommand(
+      "list", "List port forwards (from the API and the config file) and where they go now");
+  fwd_list->add_option("-b,--bridge", fwd_list_bridge, "Only this bridge")
+      ->type_name("BRIDGE")
+      ->check(bridge_check);
+  fwd_list->callback([&] {
+    action = [&] {
+      api::ListForwards req;
+      if (!fwd_list_bridge.empty()) req.bridge = fwd_list_bridge;
+      return call(ctx, req,
+                  [](const json& j) { return render_forwards(j.get<api::ForwardList>()); });
+    };
+  });
+
+  // firewall show
+  auto* fw_cmd = app.add_subcommand("firewall", "berthd's nftables table (inet berth)");
+  fw_cmd->require_subcommand(1);
+  fw_cmd
+      ->add_subcommand("show",
+                       "Print the table berthd wants, the kernel's, and whether they are in sync")
+      ->callback([&] {
+        action = [&] {
+          return call(ctx, api::GetFirewall{},
+                      [](const json& j) { return render_firewall(j.get<api::FirewallInfo>()); });
         };
       });
 

@@ -32,6 +32,23 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+std::string printable_lines(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 1);
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 0x20 && c < 0x7f && c != '\\') || c == '\n' || c == '\t') {
+      out.push_back(ch);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (!out.empty() && out.back() != '\n') out.push_back('\n');
+  return out;
+}
+
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size(), 0);
@@ -178,6 +195,47 @@ std::string describe(const api::LeaseInfo& l) {
   std::string out =
       "lease " + l.ip.to_string() + " on " + printable(l.bridge) + " of " + l.mac.to_string();
   if (!l.hostname.empty()) out += " (" + printable(l.hostname) + ")";
+  return out;
+}
+
+std::string forward_rule(const api::ForwardInfo& f) {
+  return std::string(api::to_string(f.proto)) + " " +
+         (f.host_address ? f.host_address->to_string() : std::string("*")) + ":" +
+         std::to_string(f.host_port) + " -> " + printable(f.to) + ":" + std::to_string(f.to_port);
+}
+
+std::string describe(const api::ForwardInfo& f) {
+  std::string out =
+      "forward " + std::to_string(f.id) + " on " + printable(f.bridge) + ": " + forward_rule(f);
+  // A name's address, when it has one; an address target says it all.
+  if (f.target && f.target->to_string() != f.to) out += " (now " + f.target->to_string() + ")";
+  return out;
+}
+
+std::string render_forwards(const api::ForwardList& l) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& f : l.forwards) {
+    rows.push_back({f.id == 0 ? "-" : std::to_string(f.id), printable(f.bridge),
+                    std::string(api::to_string(f.proto)),
+                    (f.host_address ? f.host_address->to_string() : std::string("*")) + ":" +
+                        std::to_string(f.host_port),
+                    printable(f.to) + ":" + std::to_string(f.to_port),
+                    f.target ? f.target->to_string() : "-", std::string(api::to_string(f.source))});
+  }
+  return format_table({"ID", "BRIDGE", "PROTO", "HOST", "TO", "TARGET", "SOURCE"}, rows);
+}
+
+std::string render_firewall(const api::FirewallInfo& f) {
+  std::string out;
+  if (!f.enabled) {
+    out += "berthd does not manage the firewall ([firewall] enabled = false)\n";
+    if (f.kernel) out += "\nin the kernel:\n" + printable_lines(*f.kernel);
+    return out;
+  }
+  out += "wanted by berthd:\n" + printable_lines(f.wanted) + "\nin the kernel:\n";
+  out += f.kernel ? printable_lines(*f.kernel) : std::string("(no table inet berth)\n");
+  out += "\n";
+  out += !f.kernel ? "missing\n" : f.in_sync ? "in sync\n" : "differs\n";
   return out;
 }
 

@@ -37,7 +37,9 @@ Daemon::Daemon(config::Config cfg)
       tick_(io_),
       encode_buffer_(1500),
       frame_buffer_(1600),
-      names_timer_(io_) {
+      names_timer_(io_),
+      firewall_timer_(io_),
+      reconcile_timer_(io_) {
   signals_.add(SIGUSR1);
   const std::string& db = config_.daemon.database;
   if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) {
@@ -51,9 +53,11 @@ Daemon::Daemon(config::Config cfg)
   reader_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   spdlog::info("lease database {}: {} lease(s)", db, stored.size());
 
+  resolve_auto_addresses(config_, *store_);
   for (const config::BridgeConfig& bc : config_.bridges) {
     serve_bridge(prepare_bridge(bc), stored);
   }
+  attach_uplinks();
   stored.clear();
   if (config_.dns.enabled) {
     std::array<char, 256> host{};
@@ -107,7 +111,7 @@ Daemon::PreparedBridge Daemon::prepare_bridge(const config::BridgeConfig& bc) {
   PreparedBridge p;
   p.config = bc;
   p.info = bridge::ensure_bridge(bridge::BridgeSpec{
-      .name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create});
+      .name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create, .mac = bc.mac});
   p.socket = std::make_unique<PacketSocket>(io_, p.info.ifindex, bc.name);
   if (dns_) p.dns = dns_->open_sockets(DnsBridge{bc.name, bc.address, bc.domain});
   return p;
@@ -196,9 +200,12 @@ int Daemon::run() {
   }
   spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
   if (relay_socket_) receive_relay();
+  start_link_monitor();
+  start_firewall();
   arm_tick();
   wait_signals();
   io_.run();
+  stop_firewall();
   if (control_) control_->stop();
   if (dns_) dns_->stop();
   writer_->flush();
@@ -357,6 +364,7 @@ void Daemon::rebuild_names() {
   name_clashes_ = std::move(clashes);
   names_built_at_ = std::chrono::steady_clock::now();
   names_build_time_ = names_built_at_ - started;
+  apply_firewall(false);  // a forward to a name follows the name's address
 }
 
 void Daemon::on_frame(size_t index, ByteView bytes, bool checksum_not_ready) {

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -15,10 +16,12 @@
 #include <variant>
 #include <vector>
 
+#include "bridge/firewall.hpp"
+#include "bridge/link_monitor.hpp"
+#include "bridge/netlink.hpp"
 #include "config/config.hpp"
 #include "leases/store.hpp"
 #include "leases/writer.hpp"
-#include "bridge/netlink.hpp"
 #include "server/control_backend.hpp"
 #include "server/control_server.hpp"
 #include "server/dhcp_service.hpp"
@@ -73,6 +76,16 @@ class Daemon : public ControlBackend {
   void on_request(const api::ForgetLease&, const Peer&, const Done&);
   void on_request(const api::Reload&, const Peer&, const Done&);
   void on_request(const api::GetMetrics&, const Peer&, const Done&);
+  // Bridge companion (server/daemon_bridge.cpp).
+  void on_request(const api::ListForwards&, const Peer&, const Done&);
+  void on_request(const api::AddForward&, const Peer&, const Done&);
+  void on_request(const api::DeleteForward&, const Peer&, const Done&);
+  void on_request(const api::Attach&, const Peer&, const Done&);
+  void on_request(const api::Detach&, const Peer&, const Done&);
+  void on_request(const api::GetFirewall&, const Peer&, const Done&);
+  // Brings the nftables table in line with the config and the stored
+  // forwards; called after every change to either.
+  void refresh_firewall();
   std::optional<size_t> link_index(std::string_view bridge) const;
   std::variant<std::vector<leases::Lease>, ApiResponse> check_reservation(
       size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const;
@@ -99,6 +112,27 @@ class Daemon : public ControlBackend {
   const BridgeLink* link_at(size_t index) const;
 
   void on_frame(size_t index, ByteView frame, bool checksum_not_ready);
+
+  // Bridge companion (server/daemon_companion.cpp).
+  // Gives every address = "auto" bridge of `cfg` its address: the running
+  // config's, else the one kept in `store`, else a free 10.x.y.1/24 (kept).
+  void resolve_auto_addresses(config::Config& cfg, leases::LeaseStore& store);
+  void attach_uplinks();
+  const config::BridgeConfig* bridge_config(std::string_view name) const;
+  // A forward's target now: its address, or the address its name has.
+  std::optional<Ipv4Address> forward_target(const std::string& to, size_t bridge) const;
+  bridge::FirewallState firewall_state() const;
+  // Renders the state and replaces the table when it differs from the last
+  // one applied (or always, with force).
+  void apply_firewall(bool force);
+  void start_firewall();
+  void arm_firewall_check();
+  void stop_firewall();
+  void reconfigure_firewall();
+  void start_link_monitor();
+  void wait_link_events();
+  void on_link_events(const std::vector<bridge::LinkEvent>& events);
+  void reconcile_links();
   void on_relay_datagram(size_t n);
   void receive_relay();
   void process(size_t bridge, const dhcp4::Message& msg);
@@ -156,6 +190,16 @@ class Daemon : public ControlBackend {
   uint32_t names_serial_ = 0;
   std::string host_name_;
   std::vector<std::string> name_clashes_;
+
+  std::unique_ptr<bridge::Nftables> nft_;
+  std::optional<bridge::FirewallState> applied_state_;
+  std::string firewall_error_;
+  std::vector<leases::StoredForward> db_forwards_;
+  boost::asio::steady_timer firewall_timer_;
+  std::unique_ptr<bridge::LinkMonitor> monitor_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> monitor_sd_;
+  boost::asio::steady_timer reconcile_timer_;
+  bool reconcile_pending_ = false;
 };
 
 }  // namespace berth::server

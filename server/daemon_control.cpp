@@ -409,6 +409,13 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
       n0.upstream_timeout_ms != n1.upstream_timeout_ms) {
     return refuse("[dns] upstreams, resolv_conf, server, cache_size or upstream_timeout_ms");
   }
+  try {
+    resolve_auto_addresses(next, *reader_);
+  } catch (const std::exception& e) {
+    std::string m = config_.source + ": " + e.what() + "; nothing was changed";
+    spdlog::error("reload refused: {}", m);
+    return m;
+  }
   api::ReloadResult result;
   result.config = config_.source;
   result.bridges = next.bridges.size();
@@ -424,7 +431,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   // options change keeps its sockets; the others are not touched at all.
   auto needs_new_sockets = [](const config::BridgeConfig& a, const config::BridgeConfig& b) {
     return a.address != b.address || a.pool_start != b.pool_start || a.pool_end != b.pool_end ||
-           a.mtu != b.mtu || a.create != b.create;
+           a.mtu != b.mtu || a.create != b.create || a.mac != b.mac;
   };
   std::vector<std::string> retire;               // removed, or served anew
   std::vector<const config::BridgeConfig*> add;  // added, or served anew
@@ -486,6 +493,8 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   config_.source = source;
   spdlog::set_level(spdlog::level::from_str(log_level));
   reload_reservations();  // config reservations, and the DNS names (static records too)
+  attach_uplinks();
+  reconfigure_firewall();
   spdlog::info("configuration reloaded from {}: {} bridge(s), {} changed", source, result.bridges,
                result.bridges_changed.size());
   return result;

@@ -59,11 +59,19 @@ int main(int argc, char** argv) {
   if (check_only) {
     std::cout << cfg.source << ": OK, " << cfg.bridges.size() << " bridge(s)\n";
     for (const auto& b : cfg.bridges) {
-      std::cout << "  " << b.name << " " << b.address.to_string() << " pool "
-                << b.pool_start.to_string() << "-" << b.pool_end.to_string() << " lease "
-                << b.lease_time << "s domain " << b.domain << ", " << b.reservations.size()
-                << " reservation(s)\n";
+      if (b.address_auto) {
+        std::cout << "  " << b.name << " address auto (chosen at start)";
+      } else {
+        std::cout << "  " << b.name << " " << b.address.to_string() << " pool "
+                  << b.pool_start.to_string() << "-" << b.pool_end.to_string();
+      }
+      std::cout << " lease " << b.lease_time << "s domain " << b.domain << ", "
+                << b.reservations.size() << " reservation(s), " << b.forwards.size()
+                << " forward(s)" << (b.nat ? ", nat" : "")
+                << (b.uplink.empty() ? "" : ", uplink " + b.uplink) << "\n";
     }
+    std::cout << "  firewall " << (cfg.firewall.enabled ? "on" : "off")
+              << (cfg.firewall.keep_rules ? ", rules kept on stop" : "") << "\n";
     const auto& d = cfg.dns;
     if (d.enabled) {
       std::cout << "  dns port " << d.port << ", upstreams "

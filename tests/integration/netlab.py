@@ -468,6 +468,21 @@ class Lab:
             self.attach(ns, target)
         return ns
 
+    def empty_client(self, name: str, mac: Optional[str] = None,
+                     ifname: str = "eth0") -> ClientNamespace:
+        """A client namespace with no interface but `lo`: for tests in which
+        something else (e.g. `berthctl attach`) puts `ifname` into it. It is
+        deleted at teardown like the others, but attach_all() leaves it alone
+        (it has no veth in the host namespace); `mac` is only what the test
+        expects the interface to get."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,15}", name):
+            raise LabError(f"client name {name!r}: use 1-16 of [a-z0-9-]")
+        with self._lock:
+            if any(isinstance(n, ClientNamespace) and n.short == name for n in self._namespaces):
+                raise LabError(f"client {name!r} exists already")
+            self.host()
+            return self._add_namespace(ClientNamespace, f"e-{name}", name, ifname, mac or "", "")
+
     def attach(self, client: ClientNamespace, bridge: str = DEFAULT_BRIDGE):
         with self._lock:
             host = self.host()

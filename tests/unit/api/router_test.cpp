@@ -316,6 +316,15 @@ TEST(Router, ChangesState) {
   EXPECT_TRUE(changes_state(PatchReservation{}));
   EXPECT_TRUE(changes_state(ForgetLease{}));
   EXPECT_TRUE(changes_state(Reload{}));
+  EXPECT_FALSE(changes_state(ListForwards{}));
+  EXPECT_FALSE(changes_state(GetFirewall{}));
+  EXPECT_TRUE(changes_state(AddForward{}));
+  EXPECT_TRUE(changes_state(DeleteForward{.id = 1}));
+  EXPECT_TRUE(changes_state(Attach{}));
+  EXPECT_TRUE(changes_state(Detach{}));
+  EXPECT_EQ(describe(DeleteForward{.id = 4}), "DELETE /v1/forwards/4");
+  EXPECT_EQ(describe(Attach{.bridge = "br0", .netns = "a", .pid = {}, .ifname = "eth0", .mac = {}}),
+            "POST /v1/attach");
   EXPECT_EQ(describe(ForgetLease{.bridge = "br 0", .ip = ip("10.0.3.5")}),
             "DELETE /v1/leases/br%200/10.0.3.5");
 }
@@ -358,6 +367,30 @@ TEST(Router, ToHttpRoundTrips) {
       ForgetLease{.bridge = "lxcbr0", .ip = ip("10.0.3.57")},
       Reload{},
       GetMetrics{},
+      ListForwards{},
+      ListForwards{.bridge = "br%0"},
+      AddForward{.forward = {.bridge = "br0",
+                             .proto = ForwardProto::udp,
+                             .host_address = ip("192.0.2.1"),
+                             .host_port = 5353,
+                             .to = "10.0.3.9",
+                             .to_port = 53}},
+      AddForward{.forward = {.bridge = "br0",
+                             .proto = ForwardProto::tcp,
+                             .host_address = std::nullopt,
+                             .host_port = 8080,
+                             .to = "web",
+                             .to_port = 80}},
+      DeleteForward{.id = 3},
+      Attach{.bridge = "br0",
+             .netns = "web",
+             .pid = std::nullopt,
+             .ifname = "eth0",
+             .mac = mac("02:16:3e:00:00:01")},
+      Attach{.bridge = "br0", .netns = std::nullopt, .pid = 4242, .ifname = "net1", .mac = {}},
+      Detach{.bridge = "br0", .netns = "web", .pid = std::nullopt, .ifname = "eth0"},
+      Detach{.bridge = "br0", .netns = std::nullopt, .pid = 1, .ifname = "eth1"},
+      GetFirewall{},
   };
   for (const Request& req : requests) {
     const HttpRequest http = to_http(req);
@@ -367,6 +400,192 @@ TEST(Router, ToHttpRoundTrips) {
     EXPECT_EQ(std::get<Request>(back), req)
         << http.method << " " << http.target << " " << http.body;
   }
+}
+
+TEST(Router, ForwardRoutes) {
+  EXPECT_EQ(ok("GET", "/v1/forwards"), Request(ListForwards{}));
+  EXPECT_EQ(ok("GET", "/v1/forwards?bridge=br0"), Request(ListForwards{.bridge = "br0"}));
+  EXPECT_EQ(ok("DELETE", "/v1/forwards/12"), Request(DeleteForward{.id = 12}));
+  EXPECT_EQ(ok("POST", "/v1/forwards",
+               R"({"bridge": "br0", "proto": "tcp", "host_port": 8080, "to": "web",
+                   "to_port": 80})"),
+            Request(AddForward{.forward = {.bridge = "br0",
+                                           .proto = ForwardProto::tcp,
+                                           .host_address = std::nullopt,
+                                           .host_port = 8080,
+                                           .to = "web",
+                                           .to_port = 80}}));
+  // to_port defaults to host_port; an address target; a host address.
+  EXPECT_EQ(ok("POST", "/v1/forwards",
+               R"({"bridge": "br0", "proto": "udp", "host_address": "192.0.2.7",
+                   "host_port": 53, "to": "10.0.3.5"})"),
+            Request(AddForward{.forward = {.bridge = "br0",
+                                           .proto = ForwardProto::udp,
+                                           .host_address = ip("192.0.2.7"),
+                                           .host_port = 53,
+                                           .to = "10.0.3.5",
+                                           .to_port = 53}}));
+  // null and 0.0.0.0 both mean every address of the host.
+  for (const char* any : {"null", "\"0.0.0.0\""}) {
+    const Request r = ok("POST", "/v1/forwards",
+                         std::string(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "a",
+                           "host_address": )") +
+                             any + "}");
+    EXPECT_EQ(std::get<AddForward>(r).forward.host_address, std::nullopt) << any;
+    EXPECT_EQ(std::get<AddForward>(r).forward.to_port, 1) << any;
+  }
+  EXPECT_EQ(refused("PATCH", "/v1/forwards/1").allow, "DELETE");
+  EXPECT_EQ(refused("PUT", "/v1/forwards").allow, "GET, POST");
+  expect_error(refused("DELETE", "/v1/forwards/0"), 400,
+               "forward id '0' is not a positive integer");
+  expect_error(refused("DELETE", "/v1/forwards/x?y=1"), 400, "takes no query parameters");
+  expect_error(refused("DELETE", "/v1/forwards/1", "{\"a\": 1}"), 400, "takes no request body");
+  expect_error(refused("GET", "/v1/forwards?bridge=a/b"), 400, "contains '/'");
+  expect_error(refused("GET", "/v1/forwards?proto=tcp"), 400, "unknown query parameter 'proto'");
+  EXPECT_EQ(refused("GET", "/v1/forwards/1/2").status, 404);
+}
+
+TEST(Router, ForwardValidation) {
+  auto add = [](std::string_view body) { return refused("POST", "/v1/forwards", body); };
+  expect_error(add(""), 400, "POST /v1/forwards needs a JSON object");
+  expect_error(add("[]"), 400, "the forward must be a JSON object");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "a", "from": 1})"),
+               400, "unknown field 'from' in the forward");
+  expect_error(add(R"({"proto": "tcp", "host_port": 1, "to": "a"})"), 400,
+               "field 'bridge' is required");
+  expect_error(add(R"({"bridge": "br0", "host_port": 1, "to": "a"})"), 400,
+               "field 'proto' is required");
+  expect_error(add(R"({"bridge": "br0", "proto": "sctp", "host_port": 1, "to": "a"})"), 400,
+               "field 'proto' 'sctp' is neither \"tcp\" nor \"udp\"");
+  expect_error(add(R"({"bridge": "br0", "proto": "TCP", "host_port": 1, "to": "a"})"), 400,
+               "is neither");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "to": "a"})"), 400,
+               "field 'host_port' is required");
+  for (const char* bad :
+       {"0", "65536", "-1", "80.5", "\"80\"", "true", "null", "18446744073709551615"}) {
+    expect_error(add(std::string(R"({"bridge": "br0", "proto": "tcp", "to": "a", "host_port": )") +
+                     bad + "}"),
+                 400, "field 'host_port' must be a port, an integer from 1 to 65535");
+    expect_error(add(std::string(R"({"bridge": "br0", "proto": "tcp", "to": "a", "host_port": 1,
+                                     "to_port": )") +
+                     bad + "}"),
+                 400, "field 'to_port' must be a port");
+  }
+  EXPECT_EQ(std::get<AddForward>(ok("POST", "/v1/forwards",
+                                    R"({"bridge": "br0", "proto": "tcp", "to": "a",
+                                        "host_port": 65535, "to_port": 1})"))
+                .forward.host_port,
+            65535);
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1})"), 400,
+               "field 'to' is required");
+  expect_error(
+      add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "web.lxc"})"), 400,
+      "field 'to' 'web.lxc' is neither an IPv4 address like 10.0.3.10 nor a container name");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "10.0.3.256"})"), 400,
+               "is neither an IPv4 address");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "0.0.0.0"})"), 400,
+               "cannot be given to a client");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": ""})"), 400,
+               "is neither");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": 5})"), 400,
+               "field 'to' must be a string");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "a",
+                       "host_address": "10.0.3"})"),
+               400, "field 'host_address' '10.0.3' is not an IPv4 address");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "a",
+                       "host_address": "224.0.0.1"})"),
+               400, "field 'host_address' is 224.0.0.1, which is not an address of the host");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "a",
+                       "host_address": "255.255.255.255"})"),
+               400, "not an address of the host");
+  expect_error(add(R"({"bridge": "br0", "proto": "tcp", "host_port": 1, "to": "a",
+                       "host_address": 1})"),
+               400, "field 'host_address' must be a string or null");
+}
+
+TEST(Router, AttachAndDetach) {
+  EXPECT_EQ(
+      ok("POST", "/v1/attach", R"({"bridge": "br0", "netns": "web"})"),
+      Request(Attach{
+          .bridge = "br0", .netns = "web", .pid = std::nullopt, .ifname = "eth0", .mac = {}}));
+  EXPECT_EQ(ok("POST", "/v1/attach",
+               R"({"bridge": "br0", "pid": 4194304, "ifname": "net1",
+                   "mac": "02:16:3E:00:00:01"})"),
+            Request(Attach{.bridge = "br0",
+                           .netns = std::nullopt,
+                           .pid = 4194304,
+                           .ifname = "net1",
+                           .mac = mac("02:16:3e:00:00:01")}));
+  EXPECT_EQ(ok("POST", "/v1/attach", R"({"bridge": "br0", "netns": "a", "mac": null})"),
+            Request(Attach{.bridge = "br0", .netns = "a", .pid = {}, .ifname = "eth0", .mac = {}}));
+  EXPECT_EQ(ok("POST", "/v1/detach", R"({"bridge": "br0", "pid": 1, "ifname": "eth1"})"),
+            Request(Detach{.bridge = "br0", .netns = std::nullopt, .pid = 1, .ifname = "eth1"}));
+  EXPECT_EQ(ok("POST", "/v1/detach", R"({"bridge": "br0", "netns": "..."})"),
+            Request(Detach{.bridge = "br0", .netns = "...", .pid = {}, .ifname = "eth0"}));
+  EXPECT_EQ(refused("GET", "/v1/attach").allow, "POST");
+  EXPECT_EQ(refused("DELETE", "/v1/detach").allow, "POST");
+  expect_error(refused("POST", "/v1/attach"), 400, "POST /v1/attach needs a JSON object");
+  expect_error(refused("POST", "/v1/detach?x=1", "{}"), 400, "takes no query parameters");
+}
+
+TEST(Router, AttachValidation) {
+  for (const char* route : {"/v1/attach", "/v1/detach"}) {
+    auto post = [&](std::string_view body) { return refused("POST", route, body); };
+    expect_error(post("7"), 400, "request must be a JSON object");
+    expect_error(post(R"({"netns": "web"})"), 400, "field 'bridge' is required");
+    expect_error(post(R"({"bridge": "a:b", "netns": "web"})"), 400, "contains ':'");
+    expect_error(post(R"({"bridge": "br0"})"), 400,
+                 "one of the fields 'netns' (a name from `ip netns`) or 'pid'");
+    expect_error(post(R"({"bridge": "br0", "netns": "web", "pid": 5})"), 400,
+                 "fields 'netns' and 'pid' cannot both be given");
+    for (const char* ns :
+         {"\"/run/netns/web\"", "\"a/b\"", "\".\"", "\"..\"", "\"\"", "\"a\\u0000b\""}) {
+      expect_error(post(std::string(R"({"bridge": "br0", "netns": )") + ns + "}"), 400,
+                   "field 'netns'");
+    }
+    expect_error(post(R"({"bridge": "br0", "netns": "/run/netns/web"})"), 400, "not a path");
+    expect_error(post(R"({"bridge": "br0", "netns": ")" + std::string(256, 'n') + R"("})"), 400,
+                 "256 bytes long; a namespace name has at most 255");
+    EXPECT_EQ(parse_request("POST", route,
+                            R"({"bridge": "br0", "netns": ")" + std::string(255, 'n') + R"("})")
+                  .index(),
+              0u);
+    expect_error(post(R"({"bridge": "br0", "netns": 3})"), 400, "field 'netns' must be a string");
+    for (const char* pid : {"0", "-4", "4194305", "1.5", "\"42\"", "null"}) {
+      expect_error(post(std::string(R"({"bridge": "br0", "pid": )") + pid + "}"), 400,
+                   "field 'pid' must be a process id, an integer from 1 to 4194304");
+    }
+    expect_error(post(R"({"bridge": "br0", "pid": 1, "ifname": ""})"), 400,
+                 "field 'ifname' is empty");
+    expect_error(post(R"({"bridge": "br0", "pid": 1, "ifname": "0123456789abcdef"})"), 400,
+                 "field 'ifname' '0123456789abcdef' is 16 bytes long");
+    expect_error(post(R"({"bridge": "br0", "pid": 1, "ifname": "e th0"})"), 400,
+                 "field 'ifname' 'e th0' contains ' '");
+    expect_error(post(R"({"bridge": "br0", "pid": 1, "ifname": 0})"), 400,
+                 "field 'ifname' must be a string");
+  }
+  auto attach = [](std::string_view body) { return refused("POST", "/v1/attach", body); };
+  expect_error(attach(R"({"bridge": "br0", "pid": 1, "mac": "01:00:5e:00:00:01"})"), 400,
+               "field 'mac' is 01:00:5e:00:00:01, a multicast address");
+  expect_error(attach(R"({"bridge": "br0", "pid": 1, "mac": "ff:ff:ff:ff:ff:ff"})"), 400,
+               "multicast");
+  expect_error(attach(R"({"bridge": "br0", "pid": 1, "mac": "00:00:00:00:00:00"})"), 400,
+               "which no interface has");
+  expect_error(attach(R"({"bridge": "br0", "pid": 1, "mac": "02:00:00:00:00"})"), 400,
+               "is not a MAC address");
+  expect_error(attach(R"({"bridge": "br0", "pid": 1, "mac": 2})"), 400,
+               "field 'mac' must be a string or null");
+  expect_error(attach(R"({"bridge": "br0", "pid": 1, "host_ifname": "vb0"})"), 400,
+               "unknown field 'host_ifname' in the attach request");
+  // Detach has no MAC.
+  expect_error(refused("POST", "/v1/detach", R"({"bridge": "br0", "pid": 1, "mac": null})"), 400,
+               "unknown field 'mac' in the detach request");
+}
+
+TEST(Router, Firewall) {
+  EXPECT_EQ(ok("GET", "/v1/firewall"), Request(GetFirewall{}));
+  EXPECT_EQ(refused("POST", "/v1/firewall").allow, "GET");
+  expect_error(refused("GET", "/v1/firewall?x=1"), 400, "takes no query parameters");
 }
 
 TEST(Router, PercentCoding) {

@@ -183,6 +183,134 @@ TEST(ApiTypes, RequestBodiesRoundTrip) {
   EXPECT_THROW(json::parse(R"({})").get<ReservationPatch>(), DecodeError);
 }
 
+ForwardInfo sample_forward() {
+  return ForwardInfo{.id = 3,
+                     .bridge = "berth0",
+                     .proto = ForwardProto::tcp,
+                     .host_address = std::nullopt,
+                     .host_port = 8080,
+                     .to = "web",
+                     .to_port = 80,
+                     .target = ip("10.0.3.57"),
+                     .source = ForwardSource::api};
+}
+
+TEST(ApiTypes, ForwardShapeAndRoundTrip) {
+  const ForwardInfo f = sample_forward();
+  EXPECT_EQ(json(f), json::parse(R"({"id": 3, "bridge": "berth0", "proto": "tcp",
+      "host_address": null, "host_port": 8080, "to": "web", "to_port": 80,
+      "target": "10.0.3.57", "source": "api"})"));
+  EXPECT_EQ(round_trip(f), f);
+  ForwardInfo other = f;
+  other.id = 0;
+  other.proto = ForwardProto::udp;
+  other.host_address = ip("192.0.2.1");
+  other.target.reset();
+  other.source = ForwardSource::config;
+  EXPECT_EQ(json(other).at("host_address"), "192.0.2.1");
+  EXPECT_TRUE(json(other).at("target").is_null());
+  EXPECT_EQ(round_trip(other), other);
+  const ForwardList list{.forwards = {f, other}};
+  EXPECT_EQ(round_trip(list), list);
+  EXPECT_EQ(round_trip(ForwardList{}), ForwardList{});
+  EXPECT_EQ(to_string(ForwardProto::udp), "udp");
+  EXPECT_EQ(forward_proto_from_string("tcp"), ForwardProto::tcp);
+  EXPECT_EQ(forward_proto_from_string("Tcp"), std::nullopt);
+}
+
+TEST(ApiTypes, CompanionBodiesRoundTrip) {
+  const ForwardCreate create{.bridge = "br0",
+                             .proto = ForwardProto::udp,
+                             .host_address = std::nullopt,
+                             .host_port = 5353,
+                             .to = "10.0.3.9",
+                             .to_port = 53};
+  EXPECT_EQ(json(create), json::parse(R"({"bridge": "br0", "proto": "udp", "host_port": 5353,
+      "to": "10.0.3.9", "to_port": 53})"));
+  EXPECT_EQ(round_trip(create), create);
+
+  const Attach by_name{.bridge = "br0",
+                       .netns = "web",
+                       .pid = std::nullopt,
+                       .ifname = "eth0",
+                       .mac = mac("02:00:00:00:00:01")};
+  EXPECT_EQ(json(by_name), json::parse(R"({"bridge": "br0", "netns": "web", "ifname": "eth0",
+      "mac": "02:00:00:00:00:01"})"));
+  EXPECT_EQ(round_trip(by_name), by_name);
+  const Attach by_pid{.bridge = "br0", .netns = {}, .pid = 77, .ifname = "net0", .mac = {}};
+  EXPECT_EQ(json(by_pid), json::parse(R"({"bridge": "br0", "pid": 77, "ifname": "net0"})"));
+  EXPECT_EQ(round_trip(by_pid), by_pid);
+  const Detach detach{.bridge = "br0", .netns = "web", .pid = {}, .ifname = "eth1"};
+  EXPECT_EQ(json(detach), json::parse(R"({"bridge": "br0", "netns": "web", "ifname": "eth1"})"));
+  EXPECT_EQ(round_trip(detach), detach);
+  // Strict, through get<>().
+  EXPECT_THROW(json::parse(R"({"bridge": "br0", "netns": "a", "pid": 1})").get<Attach>(),
+               DecodeError);
+  EXPECT_THROW(json::parse(R"({"bridge": "br0", "proto": "tcp", "to": "a"})").get<ForwardCreate>(),
+               DecodeError);
+}
+
+TEST(ApiTypes, AttachDetachAndFirewallResults) {
+  const AttachResult a{.bridge = "br0",
+                       .host_ifname = "vb1a2b3c4d",
+                       .ifname = "eth0",
+                       .mac = mac("02:16:3e:00:00:01")};
+  EXPECT_EQ(json(a), json::parse(R"({"bridge": "br0", "host_ifname": "vb1a2b3c4d",
+      "ifname": "eth0", "mac": "02:16:3e:00:00:01"})"));
+  EXPECT_EQ(round_trip(a), a);
+  const DetachResult d{.bridge = "br0", .ifname = "eth0"};
+  EXPECT_EQ(json(d), json::parse(R"({"bridge": "br0", "ifname": "eth0"})"));
+  EXPECT_EQ(round_trip(d), d);
+
+  const FirewallInfo missing{
+      .enabled = true, .in_sync = false, .wanted = "table inet berth {\n}\n", .kernel = {}};
+  EXPECT_EQ(json(missing), json::parse(R"({"enabled": true, "in_sync": false,
+      "wanted": "table inet berth {\n}\n", "kernel": null})"));
+  EXPECT_EQ(round_trip(missing), missing);
+  const FirewallInfo synced{
+      .enabled = true, .in_sync = true, .wanted = "t\n", .kernel = std::string("t\n")};
+  EXPECT_EQ(round_trip(synced), synced);
+}
+
+TEST(ApiTypes, CompanionDecodersNameTheField) {
+  auto decode_error = [](const json& j, auto type) -> std::string {
+    try {
+      (void)j.get<decltype(type)>();
+    } catch (const DecodeError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  json f = json(sample_forward());
+  f["host_port"] = 0;
+  EXPECT_EQ(decode_error(f, ForwardInfo{}),
+            "field 'host_port' of a forward is '0', which berthctl cannot read");
+  f = json(sample_forward());
+  f["proto"] = "sctp";
+  EXPECT_EQ(decode_error(f, ForwardInfo{}),
+            "field 'proto' of a forward is 'sctp', which berthctl cannot read");
+  f = json(sample_forward());
+  f.erase("target");
+  EXPECT_EQ(decode_error(f, ForwardInfo{}), "a forward has no field 'target'");
+  f = json(sample_forward());
+  f["host_address"] = 7;
+  EXPECT_EQ(decode_error(f, ForwardInfo{}), "field 'host_address' of a forward is not a string");
+  EXPECT_EQ(decode_error(json::parse(R"({"enabled": 1})"), FirewallInfo{}),
+            "field 'enabled' of the firewall is not true or false");
+  EXPECT_EQ(decode_error(json::parse(R"({"enabled": true, "in_sync": true, "wanted": "",
+                                         "kernel": 1})"),
+                         FirewallInfo{}),
+            "field 'kernel' of the firewall is not a string");
+  EXPECT_EQ(decode_error(json::parse(R"({"bridge": "b", "host_ifname": "v", "ifname": "e",
+                                         "mac": "x"})"),
+                         AttachResult{}),
+            "field 'mac' of the attach result is 'x', which berthctl cannot read");
+  // Fields a newer berthd adds are ignored.
+  f = json(sample_forward());
+  f["hits"] = 12;
+  EXPECT_EQ(f.get<ForwardInfo>(), sample_forward());
+}
+
 TEST(ApiTypes, ErrorBody) {
   const ApiError e{.status = 409, .message = "10.0.3.10 is held by 00:16:3e:00:00:01", .allow = {}};
   EXPECT_EQ(error_body(e), R"({"error":"10.0.3.10 is held by 00:16:3e:00:00:01","status":409})"
@@ -254,6 +382,29 @@ TEST(ApiTypes, Validators) {
   EXPECT_NE(client_id_problem("c", "1::ff"), std::nullopt);
   EXPECT_EQ(reservable_ip_problem("i", "198.18.0.1"), std::nullopt);
   EXPECT_NE(reservable_ip_problem("i", "198.18.0.01"), std::nullopt);
+
+  EXPECT_EQ(unicast_mac_problem("m", "02:00:00:00:00:01"), std::nullopt);
+  EXPECT_EQ(unicast_mac_problem("m", "fe:ff:ff:ff:ff:ff"), std::nullopt);
+  EXPECT_NE(unicast_mac_problem("m", "03:00:00:00:00:01"), std::nullopt);
+  EXPECT_NE(unicast_mac_problem("m", "33:33:00:00:00:01"), std::nullopt);  // IPv6 multicast
+  EXPECT_EQ(netns_name_problem("n", "web-1.test"), std::nullopt);
+  EXPECT_EQ(netns_name_problem("n", std::string(255, 'x')), std::nullopt);
+  for (const char* bad : {"", ".", "..", "a/b", "/"}) {
+    EXPECT_NE(netns_name_problem("n", bad), std::nullopt) << bad;
+  }
+  EXPECT_NE(netns_name_problem("n", std::string_view("a\0b", 3)), std::nullopt);
+  EXPECT_EQ(forward_target_problem("t", "web"), std::nullopt);
+  EXPECT_EQ(forward_target_problem("t", "10.0.3.5"), std::nullopt);
+  EXPECT_EQ(forward_target_problem("t", "10"), std::nullopt);  // a label of digits
+  for (const char* bad : {"", "web.lxc", "10.0.3.05", "255.255.255.255", "-a", "a_b"}) {
+    EXPECT_NE(forward_target_problem("t", bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(forward_host_address_problem("h", "0.0.0.0"), std::nullopt);
+  EXPECT_EQ(forward_host_address_problem("h", "223.255.255.255"), std::nullopt);
+  EXPECT_EQ(forward_host_address_problem("h", "240.0.0.1"), std::nullopt);
+  EXPECT_NE(forward_host_address_problem("h", "239.255.255.255"), std::nullopt);
+  EXPECT_NE(forward_host_address_problem("h", "224.0.0.0"), std::nullopt);
+  EXPECT_NE(forward_host_address_problem("h", "host"), std::nullopt);
 
   EXPECT_EQ(quote_text("ab'c\n"), "'ab\\x27c\\x0a'");
   EXPECT_EQ(quote_text(std::string(70, 'a')), "'" + std::string(64, 'a') + "...'");

@@ -145,6 +145,55 @@ class FakeBerthd : public server::ControlBackend {
                                           .bridges_removed = {},
                                           .bridges_changed = {}});
     }
+    if (const auto* l = std::get_if<api::ListForwards>(&req)) {
+      api::ForwardList list;
+      for (const auto& f : forwards) {
+        if (!l->bridge || *l->bridge == f.bridge) list.forwards.push_back(f);
+      }
+      return reply(200, list);
+    }
+    if (const auto* a = std::get_if<api::AddForward>(&req)) {
+      const auto& c = a->forward;
+      if (c.bridge != "br0") return refuse(404, "no bridge named " + c.bridge);
+      for (const auto& f : forwards) {
+        if (f.proto == c.proto && f.host_port == c.host_port) {
+          return refuse(409, "forward conflicts with forward " + std::to_string(f.id));
+        }
+      }
+      api::ForwardInfo f{
+          .id = next_id++,
+          .bridge = c.bridge,
+          .proto = c.proto,
+          .host_address = c.host_address,
+          .host_port = c.host_port,
+          .to = c.to,
+          .to_port = c.to_port,
+          .target = c.to == "c57" ? std::optional(lease.ip) : Ipv4Address::parse(c.to),
+          .source = api::ForwardSource::api};
+      forwards.push_back(f);
+      return reply(201, f);
+    }
+    if (const auto* d = std::get_if<api::DeleteForward>(&req)) {
+      for (auto it = forwards.begin(); it != forwards.end(); ++it) {
+        if (it->id == d->id) {
+          const api::ForwardInfo gone = *it;
+          forwards.erase(it);
+          return reply(200, gone);
+        }
+      }
+      return refuse(404, "no forward " + std::to_string(d->id));
+    }
+    if (const auto* a = std::get_if<api::Attach>(&req)) {
+      if (a->netns == "missing") return refuse(404, "no network namespace named missing");
+      return reply(201, api::AttachResult{.bridge = a->bridge,
+                                          .host_ifname = "vb0a1b2c3d",
+                                          .ifname = a->ifname,
+                                          .mac = a->mac.value_or(mac("02:00:00:00:00:99"))});
+    }
+    if (const auto* d = std::get_if<api::Detach>(&req)) {
+      return reply(200, api::DetachResult{.bridge = d->bridge, .ifname = d->ifname});
+    }
+    if (std::holds_alternative<api::GetFirewall>(req)) return reply(200, firewall);
     return ApiResponse{.status = 200,
                        .content_type = "text/plain; version=0.0.4",
                        .body = "berth_leases{bridge=\"br0\",state=\"bound\"} 1\n"};
@@ -163,6 +212,12 @@ class FakeBerthd : public server::ControlBackend {
   std::mutex mu;
   std::vector<api::Request> requests;
   std::vector<api::ReservationInfo> reservations;
+  std::vector<api::ForwardInfo> forwards;
+  api::FirewallInfo firewall;
+  void set_firewall(api::FirewallInfo f) {
+    std::lock_guard lock(mu);
+    firewall = std::move(f);
+  }
   int64_t next_id = 1;
   api::LeaseInfo lease{.bridge = "br0",
                        .ip = ip("198.18.0.57"),
@@ -348,6 +403,138 @@ TEST_F(BerthctlTest, LeaseForgetReloadMetrics) {
   EXPECT_EQ(r.out, "berth_leases{bridge=\"br0\",state=\"bound\"} 1\n");
 }
 
+TEST_F(BerthctlTest, ForwardLifecycle) {
+  start();
+  Outcome r = berthctl({"forward", "add", "--bridge", "br0", "tcp", "8080", "c57:80"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "added forward 1 on br0: tcp *:8080 -> c57:80 (now 198.18.0.57)\n");
+  auto adds = berthd_.requests_of<api::AddForward>();
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0].forward, (api::ForwardCreate{.bridge = "br0",
+                                                 .proto = api::ForwardProto::tcp,
+                                                 .host_address = std::nullopt,
+                                                 .host_port = 8080,
+                                                 .to = "c57",
+                                                 .to_port = 80}));
+
+  // No port after the target: the host port. A host address; options after
+  // the positionals.
+  r = berthctl({"forward", "add", "udp", "5353", "198.18.0.9", "--bridge", "br0", "--host-address",
+                "192.0.2.1"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "added forward 2 on br0: udp 192.0.2.1:5353 -> 198.18.0.9:5353\n");
+  adds = berthd_.requests_of<api::AddForward>();
+  ASSERT_EQ(adds.size(), 2u);
+  EXPECT_EQ(adds[1].forward.host_address, ip("192.0.2.1"));
+  EXPECT_EQ(adds[1].forward.to_port, 5353);
+  // 0.0.0.0 is every address, as no --host-address.
+  r = berthctl(
+      {"forward", "add", "-b", "br0", "tcp", "9000", "web:90", "--host-address", "0.0.0.0"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(berthd_.requests_of<api::AddForward>().back().forward.host_address, std::nullopt);
+
+  // berthd's refusals: exit 1 with its sentence.
+  r = berthctl({"forward", "add", "--bridge", "br0", "tcp", "8080", "web:81"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "berthctl: forward conflicts with forward 1\n");
+  r = berthctl({"forward", "add", "--bridge", "br9", "tcp", "1", "web"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "berthctl: no bridge named br9\n");
+
+  r = berthctl({"forward", "list"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ID  BRIDGE  PROTO  HOST            TO               TARGET       SOURCE\n"
+            "1   br0     tcp    *:8080          c57:80           198.18.0.57  api\n"
+            "2   br0     udp    192.0.2.1:5353  198.18.0.9:5353  198.18.0.9   api\n"
+            "3   br0     tcp    *:9000          web:90           -            api\n");
+  r = berthctl({"forward", "list", "--bridge", "br1", "--json"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(json::parse(r.out).get<api::ForwardList>().forwards.empty());
+  EXPECT_EQ(berthd_.requests_of<api::ListForwards>().back().bridge, "br1");
+
+  r = berthctl({"forward", "rm", "2"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "removed forward 2 on br0: udp 192.0.2.1:5353 -> 198.18.0.9:5353\n");
+  r = berthctl({"--json", "forward", "rm", "2"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(json::parse(r.err).at("status"), 404);
+}
+
+TEST_F(BerthctlTest, AttachAndDetach) {
+  start();
+  Outcome r = berthctl({"attach", "--bridge", "br0", "--netns", "web"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "attached eth0 (02:00:00:00:00:99) in netns web to br0 through vb0a1b2c3d\n");
+  auto attaches = berthd_.requests_of<api::Attach>();
+  ASSERT_EQ(attaches.size(), 1u);
+  EXPECT_EQ(attaches[0], (api::Attach{.bridge = "br0",
+                                      .netns = "web",
+                                      .pid = std::nullopt,
+                                      .ifname = "eth0",
+                                      .mac = std::nullopt}));
+  r = berthctl({"attach", "--bridge", "br0", "--pid", "4242", "--ifname", "net1", "--mac",
+                "02:16:3E:00:00:01"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "attached net1 (02:16:3e:00:00:01) in pid 4242 to br0 through vb0a1b2c3d\n");
+  attaches = berthd_.requests_of<api::Attach>();
+  ASSERT_EQ(attaches.size(), 2u);
+  EXPECT_EQ(attaches[1], (api::Attach{.bridge = "br0",
+                                      .netns = std::nullopt,
+                                      .pid = 4242,
+                                      .ifname = "net1",
+                                      .mac = mac("02:16:3e:00:00:01")}));
+  r = berthctl({"attach", "--bridge", "br0", "--netns", "missing"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "berthctl: no network namespace named missing\n");
+  r = berthctl({"--json", "attach", "--bridge", "br0", "--netns", "web"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).get<api::AttachResult>().host_ifname, "vb0a1b2c3d");
+
+  r = berthctl({"detach", "--bridge", "br0", "--pid", "4242", "--ifname", "net1"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "detached net1 in pid 4242 from br0\n");
+  r = berthctl({"detach", "--bridge", "br0", "--netns", "web"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "detached eth0 in netns web from br0\n");
+  const auto detaches = berthd_.requests_of<api::Detach>();
+  ASSERT_EQ(detaches.size(), 2u);
+  EXPECT_EQ(detaches[1],
+            (api::Detach{.bridge = "br0", .netns = "web", .pid = std::nullopt, .ifname = "eth0"}));
+}
+
+TEST_F(BerthctlTest, FirewallShow) {
+  start();
+  const std::string table = "table inet berth {\n\tchain input {\n\t}\n}\n";
+  berthd_.set_firewall({.enabled = true, .in_sync = true, .wanted = table, .kernel = table});
+  Outcome r = berthctl({"firewall", "show"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "wanted by berthd:\n" + table + "\nin the kernel:\n" + table + "\nin sync\n");
+
+  berthd_.set_firewall({.enabled = true,
+                        .in_sync = false,
+                        .wanted = table,
+                        .kernel = std::string("table inet berth {\x1b[31m\n}")});
+  r = berthctl({"firewall", "show"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  // Escape bytes never reach the terminal; a missing last newline is added.
+  EXPECT_EQ(r.out, "wanted by berthd:\n" + table +
+                       "\nin the kernel:\ntable inet berth {\\x1b[31m\n}\n\ndiffers\n");
+
+  berthd_.set_firewall(
+      {.enabled = true, .in_sync = false, .wanted = table, .kernel = std::nullopt});
+  r = berthctl({"firewall", "show"});
+  EXPECT_EQ(r.out,
+            "wanted by berthd:\n" + table + "\nin the kernel:\n(no table inet berth)\n\nmissing\n");
+  r = berthctl({"firewall", "show", "--json"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(json::parse(r.out).get<api::FirewallInfo>(), berthd_.firewall);
+
+  berthd_.set_firewall({.enabled = false, .in_sync = false, .wanted = "", .kernel = std::nullopt});
+  r = berthctl({"firewall", "show"});
+  EXPECT_EQ(r.out, "berthd does not manage the firewall ([firewall] enabled = false)\n");
+}
+
 TEST_F(BerthctlTest, UsageErrorsExit2) {
   start();
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
@@ -374,6 +561,35 @@ TEST_F(BerthctlTest, UsageErrorsExit2) {
            {"lease", "forget", "198.18.0.57"},
            {"lease", "forget", "--bridge", "br0", "nope"},
            {"--timeout", "0", "status"},
+           {"attach", "--bridge", "br0"},  // no namespace
+           {"attach", "--bridge", "br0", "--netns", "a", "--pid", "4"},
+           {"attach", "--netns", "a"},  // no bridge
+           {"attach", "--bridge", "br0", "--netns", "/run/netns/a"},
+           {"attach", "--bridge", "br0", "--netns", ".."},
+           {"attach", "--bridge", "br0", "--pid", "0"},
+           {"attach", "--bridge", "br0", "--pid", "4194305"},
+           {"attach", "--bridge", "br0", "--pid", "x"},
+           {"attach", "--bridge", "br0", "--pid", "1", "--mac", "01:00:5e:00:00:01"},
+           {"attach", "--bridge", "br0", "--pid", "1", "--ifname", "0123456789abcdef"},
+           {"attach", "--bridge", "br0", "--pid", "1", "--ifname", ""},
+           {"detach", "--bridge", "br0"},
+           {"detach", "--bridge", "br0", "--pid", "1", "--mac", "02:00:00:00:00:01"},
+           {"forward"},
+           {"forward", "add", "tcp", "8080", "web:80"},  // no bridge
+           {"forward", "add", "--bridge", "br0", "sctp", "8080", "web:80"},
+           {"forward", "add", "--bridge", "br0", "tcp", "0", "web:80"},
+           {"forward", "add", "--bridge", "br0", "tcp", "65536", "web:80"},
+           {"forward", "add", "--bridge", "br0", "tcp", "8080", "web:0"},
+           {"forward", "add", "--bridge", "br0", "tcp", "8080", "web.lxc:80"},
+           {"forward", "add", "--bridge", "br0", "tcp", "8080"},
+           {"forward", "add", "--bridge", "br0", "tcp", "8080", "web", "--host-address", "x"},
+           {"forward", "add", "--bridge", "br0", "tcp", "8080", "web", "--host-address",
+            "224.0.0.1"},
+           {"forward", "rm"},
+           {"forward", "rm", "-3"},
+           {"forward", "list", "--bridge", "a/b"},
+           {"firewall"},
+           {"firewall", "show", "extra"},
        }) {
     Outcome r = berthctl(args);
     std::string joined;
@@ -405,6 +621,14 @@ TEST_F(BerthctlTest, HelpOnEverySubcommand) {
            {"import", "dnsmasq-hosts", "--help"},
            {"import", "lxd", "--help"},
            {"import", "libvirt", "--help"},
+           {"attach", "--help"},
+           {"detach", "--help"},
+           {"forward", "--help"},
+           {"forward", "add", "--help"},
+           {"forward", "rm", "--help"},
+           {"forward", "list", "--help"},
+           {"firewall", "--help"},
+           {"firewall", "show", "--help"},
        }) {
     Outcome r = berthctl(args, /*with_socket=*/false);
     EXPECT_EQ(r.rc, 0) << args[0];
