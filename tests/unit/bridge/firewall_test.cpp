@@ -4,6 +4,7 @@
 // so the host's ruleset is never read or changed; the namespace and its
 // ruleset disappear with the child. They need root and skip otherwise.
 #include "bridge/firewall.hpp"
+#include "tests/unit/bridge/netns_child.hpp"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -17,10 +18,6 @@
 #include <functional>
 #include <string>
 #include <vector>
-
-// Present only in sanitizer builds. The child ends with _exit(), which skips
-// LeakSanitizer's exit-time check, so the child asks for one explicitly.
-extern "C" int __lsan_do_recoverable_leak_check() __attribute__((weak));
 
 namespace berth::bridge {
 namespace {
@@ -349,14 +346,7 @@ TEST(FirewallRenderTest, RefusesStatesWithoutASoundTable) {
 
 // --- against the kernel, inside a throwaway network namespace ---------------
 
-constexpr int kSkipStatus = 77;
-
-struct Failures {
-  std::vector<std::string> lines;
-  void add(const char* file, int line, const std::string& what) {
-    lines.push_back(std::string(file) + ":" + std::to_string(line) + ": " + what);
-  }
-};
+using test::Failures;
 
 #define NS_EXPECT(f, cond)                                       \
   do {                                                           \
@@ -377,65 +367,8 @@ struct Failures {
     }                                                                                    \
   } while (0)
 
-void send_text(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
-}
-
-// Forks; the child enters a new network namespace and runs `body`; its
-// failures come back through a pipe and its exit status.
-void in_fresh_netns(const std::function<void(Failures&)>& body) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";
-  std::array<int, 2> fds{};
-  ASSERT_EQ(::pipe(fds.data()), 0) << std::strerror(errno);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0) << std::strerror(errno);
-  if (pid == 0) {
-    ::close(fds[0]);
-    ::alarm(30);  // a hung nft call ends the child instead of the test run
-    if (::unshare(CLONE_NEWNET) != 0) {
-      send_text(fds[1], std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno));
-      ::_exit(kSkipStatus);
-    }
-    Failures failures;
-    try {
-      body(failures);
-    } catch (const std::exception& e) {
-      failures.lines.push_back(std::string("unexpected exception: ") + e.what());
-    }
-    if (__lsan_do_recoverable_leak_check != nullptr && __lsan_do_recoverable_leak_check() != 0) {
-      failures.lines.push_back("LeakSanitizer found leaks in the child (see its report above)");
-    }
-    std::string report;
-    for (const auto& line : failures.lines) report += line + "\n";
-    send_text(fds[1], report);
-    ::_exit(failures.lines.empty() ? 0 : 1);
-  }
-  ::close(fds[1]);
-  std::string report;
-  std::array<char, 4096> buf{};
-  for (;;) {
-    const ssize_t n = ::read(fds[0], buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    report.append(buf.data(), static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status))
-    FAIL() << "child died from signal " << WTERMSIG(status) << "\n" << report;
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == kSkipStatus) GTEST_SKIP() << report;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child in its own network namespace reported:\n"
-                                    << report;
-}
+// The shared fork-and-unshare runner (tests/unit/bridge/netns_child.hpp).
+void in_fresh_netns(const std::function<void(Failures&)>& body) { test::run_in_new_netns(body); }
 
 TEST(NftablesTest, CheckValidatesWithoutChangingTheKernel) {
   in_fresh_netns([](Failures& f) {
