@@ -1075,25 +1075,19 @@ class Dhclient(DhcpClient):
                 except FileNotFoundError:
                     return False
             wait_until(pid_written, timeout, "dhclient to write its pid file")
-            # dhclient -d writes its pid file at start and appends the lease
-            # to its lease file only after the hook has run; `-r` reads the
-            # lease from that file, so wait for the write that follows the
-            # last bound event (or -r finds nothing to release).
-            bound = self.lease()
-            if bound is not None:
-                def lease_written():
-                    try:
-                        st = self.lease_file.stat()
-                        text = self.lease_file.read_text()
-                    except FileNotFoundError:
-                        return False
-                    tail = text[text.rfind("lease {"):]
-                    return (st.st_mtime >= bound.t and f"fixed-address {bound.ip};" in tail
-                            and tail.rstrip().endswith("}"))
-                wait_until(lease_written, timeout, "dhclient to write its lease file")
         runner = self.ns.spawn(self._base() + ["-r", self.ns.ifname],
                                log=self.dir / f"dhclient-release-{self.lab.seq()}.log")
-        self.wait_event(self.release_events, before, timeout, "the release", process=runner)
+        try:
+            self.wait_event(self.release_events, before, timeout, "the release", process=runner)
+        except LabError:
+            # `-r` stops the running dhclient and then reads the lease file;
+            # when that instance was still writing it, `-r` finds no lease and
+            # exits quietly. The file is settled now: release again.
+            runner.wait(timeout)
+            runner = self.ns.spawn(self._base() + ["-r", self.ns.ifname],
+                                   log=self.dir / f"dhclient-release-{self.lab.seq()}.log")
+            self.wait_event(self.release_events, before, timeout, "the release (second -r)",
+                            process=runner)
         runner.wait(timeout)
         if self.process is not None:
             self.process.wait(timeout)
