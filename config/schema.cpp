@@ -448,7 +448,7 @@ constexpr std::array<KeyRow<BridgeDraft>, 19> kBridgeRows = {{
      "Reservations added at run time (berthctl) live in the database beside these. "
      "Not with address = \"auto\".",
      apply_reservations},
-    {"mac", "string", "unset", false, false,
+    {"mac", "string", "unset", false, true,
      "MAC address of the bridge, like \"02:16:3e:aa:bb:cc\": unicast, not all zero. "
      "Unset: the kernel's choice is kept.",
      apply_bridge_mac},
@@ -657,7 +657,7 @@ void apply_fw_enabled(const Value& v, FirewallDraft& d) { d.value.enabled = v.bo
 void apply_fw_keep_rules(const Value& v, FirewallDraft& d) { d.value.keep_rules = v.boolean(); }
 
 constexpr std::array<KeyRow<FirewallDraft>, 2> kFirewallRows = {{
-    {"enabled", "boolean", "`true`", false, false,
+    {"enabled", "boolean", "`true`", false, true,
      "Keep the nftables table `inet berth`: accept DHCP and DNS from each bridge, forward its "
      "traffic, NAT, port forwards and isolation between bridges. When false berthd writes no "
      "rules, and `nat` and [[bridge.forward]] are refused.",
@@ -762,7 +762,7 @@ constexpr std::array<KeyRow<DnsDraft>, 13> kDnsRows = {{
      "File whose nameserver lines are the upstreams when `upstreams` is empty. Loopback "
      "nameservers (such as systemd-resolved's 127.0.0.53) are used as they are.",
      apply_dns_resolv_conf},
-    {"cache_size", "integer", "`10000`", false, true,
+    {"cache_size", "integer", "`10000`", false, false,
      "Answers kept in the cache (least recently used are evicted); 0 turns the cache off.",
      apply_dns_cache_size},
     {"local_ttl", "integer", "`0`", false, true,

@@ -404,11 +404,10 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   if (n0.enabled != n1.enabled || n0.port != n1.port || n0.workers != n1.workers) {
     return refuse("[dns] enabled, port or workers");
   }
-  if (n0.upstreams != n1.upstreams || n0.resolv_conf != n1.resolv_conf ||
-      n0.servers != n1.servers || n0.cache_size != n1.cache_size ||
-      n0.upstream_timeout_ms != n1.upstream_timeout_ms) {
-    return refuse("[dns] upstreams, resolv_conf, server, cache_size or upstream_timeout_ms");
-  }
+  if (n0.cache_size != n1.cache_size) return refuse("[dns] cache_size");
+  const bool forwarding_changed = n0.upstreams != n1.upstreams ||
+                                  n0.resolv_conf != n1.resolv_conf || n0.servers != n1.servers ||
+                                  n0.upstream_timeout_ms != n1.upstream_timeout_ms;
   try {
     resolve_auto_addresses(next, *reader_);
   } catch (const std::exception& e) {
@@ -443,6 +442,9 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   }
   for (const auto& b : next.bridges) {
     const config::BridgeConfig* old = find(config_.bridges, b.name);
+    if (old != nullptr && (old->uplink != b.uplink || old->uplink_force != b.uplink_force)) {
+      return refuse("bridge " + b.name + "'s uplink");
+    }
     if (old == nullptr) {
       result.bridges_added.push_back(b.name);
       add.push_back(&b);
@@ -493,6 +495,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   config_.source = source;
   spdlog::set_level(spdlog::level::from_str(log_level));
   reload_reservations();  // config reservations, and the DNS names (static records too)
+  if (dns_ && forwarding_changed) dns_->reconfigure_forwarding(config_.dns);
   attach_uplinks();
   reconfigure_firewall();
   spdlog::info("configuration reloaded from {}: {} bridge(s), {} changed", source, result.bridges,

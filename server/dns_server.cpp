@@ -196,6 +196,16 @@ class DnsForwarder {
     reload_defaults(true);
   }
 
+  // A reload's new upstreams, per-domain servers, resolv.conf or timeout;
+  // questions already upstream finish with the old ones.
+  void reconfigure(config::DnsConfig cfg) {
+    asio::post(io_, [this, cfg = std::move(cfg)]() mutable {
+      cfg_ = std::move(cfg);
+      resolv_mtime_ = -1;
+      reload_defaults(true);
+    });
+  }
+
   void start() {
     thread_ = std::thread([this] {
       auto guard = asio::make_work_guard(io_);
@@ -477,7 +487,7 @@ class DnsForwarder {
 
   DnsServer& server_;
   DnsCache& cache_;
-  const config::DnsConfig& cfg_;
+  config::DnsConfig cfg_;  // its own copy: a reload swaps it on this thread
   asio::io_context io_{1};
   std::thread thread_;
   std::mt19937 rng_;
@@ -663,6 +673,10 @@ std::array<uint64_t, DnsCounters::kinds> DnsServer::counters() const {
 }
 
 uint64_t DnsServer::cache_hits() const { return cache_->stats().hits; }
+
+void DnsServer::reconfigure_forwarding(const config::DnsConfig& cfg) {
+  forwarder_->reconfigure(cfg);
+}
 
 void DnsServer::receive_udp(Worker& w, size_t bridge) {
   udp::socket* sock = w.udp_socks[bridge].get();

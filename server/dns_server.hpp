@@ -76,6 +76,10 @@ class DnsServer {
   void remove_bridge(size_t index);
   std::vector<DnsBridge> bridges() const;
 
+  // Upstreams, per-domain servers, resolv_conf and upstream_timeout_ms from
+  // a reloaded config (the other [dns] keys are not read).
+  void reconfigure_forwarding(const config::DnsConfig& cfg);
+
   // add_bridge in two steps, for a caller that must open everything before
   // it changes anything: open_sockets throws; add_bridge(.., sockets) does not.
   struct Sockets {

@@ -12,6 +12,7 @@
 """
 
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -242,6 +243,24 @@ class Dns(unittest.TestCase):
             server = self.start(lab, upstreams=(DEAD_UPSTREAM,))
             netlab.Udhcpc(ns).acquire()
             self.assertEqual(status_of(dig(ns, "lost.example.test")), "SERVFAIL")
+
+    def test_reload_switches_upstreams_without_a_restart(self):
+        with Lab() as lab:
+            ns = lab.client("swap")
+            self.upstream(lab)
+            server = self.start(lab, upstreams=(DEAD_UPSTREAM,))
+            netlab.Udhcpc(ns).acquire()
+            self.assertEqual(status_of(dig(ns, "before.example.test")), "SERVFAIL")
+            text = server.config_path.read_text()
+            self.assertIn(f'upstreams = ["{DEAD_UPSTREAM}"]', text)
+            server.config_path.write_text(
+                text.replace(f'upstreams = ["{DEAD_UPSTREAM}"]', f'upstreams = ["{UPSTREAM}"]'))
+            pid = server.process.pid
+            server.process.signal(signal.SIGHUP)
+            server.process.wait_for_log("configuration reloaded", 5)
+            self.assertEqual(dig_short(ns, "after.example.test"), [ANSWER])
+            self.assertEqual(server.process.pid, pid)
+            self.assertTrue(server.process.alive())
 
     def test_large_txt_truncates_over_udp_and_is_whole_over_tcp(self):
         with Lab() as lab:
