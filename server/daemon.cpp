@@ -93,7 +93,7 @@ Daemon::~Daemon() {
   writer_.reset();
 }
 
-static BridgeSettings settings_of(const config::BridgeConfig& bc) {
+BridgeSettings settings_of(const config::BridgeConfig& bc) {
   return BridgeSettings{.name = bc.name,
                         .address = bc.address,
                         .pool_first = bc.pool_start,

@@ -33,6 +33,9 @@ namespace berth::server {
 // Seconds since the epoch, UTC: the clock of leases.
 int64_t unix_now();
 
+// The DHCP side of a bridge's config.
+BridgeSettings settings_of(const config::BridgeConfig& bc);
+
 class Daemon : public ControlBackend {
  public:
   // Opens the database, prepares every bridge (creating it when configured)

@@ -479,15 +479,8 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
     for (PreparedBridge& p : prepared) serve_bridge(std::move(p), stored);
   }
   for (const config::BridgeConfig& b : next.bridges) {
-    const size_t index = *link_index(b.name);
-    BridgeSettings s = dhcp_.settings(index);
-    s.lease_time = b.lease_time;
-    s.domain = b.domain;
-    s.decline_quarantine = b.decline_quarantine;
-    s.authoritative = b.authoritative;
-    s.ignore_client_id = b.ignore_client_id;
-    s.rapid_commit = b.rapid_commit;
-    dhcp_.update_settings(index, s);
+    // Address and pool are as they were: a bridge whose changed was served anew.
+    dhcp_.update_settings(*link_index(b.name), settings_of(b));
   }
   const std::string source = config_.source;
   const std::string log_level = next.daemon.log_level;

@@ -348,109 +348,90 @@ TEST(FirewallRenderTest, RefusesStatesWithoutASoundTable) {
 
 using test::Failures;
 
-#define NS_EXPECT(f, cond)                                       \
-  do {                                                           \
-    if (!(cond)) (f).add(__FILE__, __LINE__, "expected " #cond); \
-  } while (0)
-
-// Records a failure unless `stmt` throws FirewallError mentioning `needle`.
-#define NS_EXPECT_FIREWALL_ERROR(f, stmt, needle)                                        \
-  do {                                                                                   \
-    try {                                                                                \
-      stmt;                                                                              \
-      (f).add(__FILE__, __LINE__, "expected FirewallError from " #stmt);                 \
-    } catch (const FirewallError& e) {                                                   \
-      if (std::string(e.what()).find(needle) == std::string::npos) {                     \
-        (f).add(__FILE__, __LINE__,                                                      \
-                std::string("message \"") + e.what() + "\" lacks \"" + (needle) + "\""); \
-      }                                                                                  \
-    }                                                                                    \
-  } while (0)
-
-// The shared fork-and-unshare runner (tests/unit/bridge/netns_child.hpp).
-void in_fresh_netns(const std::function<void(Failures&)>& body) { test::run_in_new_netns(body); }
+#define NS_EXPECT_FIREWALL_ERROR(f, stmt, needle) \
+  CHILD_EXPECT_THROWS(f, stmt, FirewallError, needle)
 
 TEST(NftablesTest, CheckValidatesWithoutChangingTheKernel) {
-  in_fresh_netns([](Failures& f) {
+  test::run_in_new_netns([](Failures& f) {
     Nftables nft;
     nft.check(larger_state());
     nft.check(one_nat_bridge_one_forward());
     nft.check(FirewallState{});
-    NS_EXPECT(f, !nft.kernel_table().has_value());
-    NS_EXPECT(f, nft.run("list ruleset\n").empty());
+    CHILD_EXPECT(f, !nft.kernel_table().has_value());
+    CHILD_EXPECT(f, nft.run("list ruleset\n").empty());
 
     nft.apply(one_nat_bridge_one_forward());
     const std::string before = nft.applied_listing();
     nft.check(larger_state());
-    NS_EXPECT(f, nft.kernel_table() == before);
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.kernel_table() == before);
+    CHILD_EXPECT(f, nft.in_sync());
     // A dry run leaves the context applying for real afterwards.
     nft.apply(larger_state());
-    NS_EXPECT(f, nft.kernel_table() == render_table(larger_state()));
+    CHILD_EXPECT(f, nft.kernel_table() == render_table(larger_state()));
   });
 }
 
 TEST(NftablesTest, ApplyListsExactlyAsRenderedAndReplacesWhole) {
-  in_fresh_netns([](Failures& f) {
+  test::run_in_new_netns([](Failures& f) {
     Nftables nft;
-    NS_EXPECT(f, !nft.kernel_table().has_value());
-    NS_EXPECT(f, nft.applied_listing().empty());
-    NS_EXPECT(f, nft.in_sync());  // nothing applied, nothing there
+    CHILD_EXPECT(f, !nft.kernel_table().has_value());
+    CHILD_EXPECT(f, nft.applied_listing().empty());
+    CHILD_EXPECT(f, nft.in_sync());  // nothing applied, nothing there
 
     nft.apply(larger_state());
     const auto first = nft.kernel_table();
-    NS_EXPECT(f, first.has_value());
-    NS_EXPECT(f, first == render_table(larger_state()));
-    NS_EXPECT(f, nft.applied_listing() == first);
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, first.has_value());
+    CHILD_EXPECT(f, first == render_table(larger_state()));
+    CHILD_EXPECT(f, nft.applied_listing() == first);
+    CHILD_EXPECT(f, nft.in_sync());
 
     // A second apply replaces the table instead of adding to it.
     nft.apply(one_nat_bridge_one_forward());
-    NS_EXPECT(f, nft.kernel_table() == render_table(one_nat_bridge_one_forward()));
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.kernel_table() == render_table(one_nat_bridge_one_forward()));
+    CHILD_EXPECT(f, nft.in_sync());
     nft.apply(one_nat_bridge_one_forward());
-    NS_EXPECT(f, nft.kernel_table() == render_table(one_nat_bridge_one_forward()));
-    NS_EXPECT(f, count_of(nft.run("list ruleset\n"), "table ") == 1);
+    CHILD_EXPECT(f, nft.kernel_table() == render_table(one_nat_bridge_one_forward()));
+    CHILD_EXPECT(f, count_of(nft.run("list ruleset\n"), "table ") == 1);
 
     nft.apply(FirewallState{});
-    NS_EXPECT(f, nft.kernel_table() == render_table(FirewallState{}));
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.kernel_table() == render_table(FirewallState{}));
+    CHILD_EXPECT(f, nft.in_sync());
   });
 }
 
 TEST(NftablesTest, NoticesAndRepairsChangesByOthers) {
-  in_fresh_netns([](Failures& f) {
+  test::run_in_new_netns([](Failures& f) {
     Nftables nft;
     Nftables other;  // stands for another program on the host
     nft.apply(larger_state());
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.in_sync());
 
     other.run("delete table inet berth\n");
-    NS_EXPECT(f, !nft.in_sync());
-    NS_EXPECT(f, !nft.kernel_table().has_value());
+    CHILD_EXPECT(f, !nft.in_sync());
+    CHILD_EXPECT(f, !nft.kernel_table().has_value());
     nft.apply(larger_state());
-    NS_EXPECT(f, nft.in_sync());
-    NS_EXPECT(f, nft.kernel_table() == render_table(larger_state()));
+    CHILD_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.kernel_table() == render_table(larger_state()));
 
     other.run("flush ruleset\n");
-    NS_EXPECT(f, !nft.in_sync());
+    CHILD_EXPECT(f, !nft.in_sync());
     nft.apply(larger_state());
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.in_sync());
 
     // A rule slipped into berth's table, or a flushed chain, is a difference too.
     other.run("add rule inet berth input tcp dport 22 accept\n");
-    NS_EXPECT(f, !nft.in_sync());
+    CHILD_EXPECT(f, !nft.in_sync());
     nft.apply(larger_state());
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.in_sync());
     other.run("flush chain inet berth forward\n");
-    NS_EXPECT(f, !nft.in_sync());
+    CHILD_EXPECT(f, !nft.in_sync());
     nft.apply(larger_state());
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.in_sync());
   });
 }
 
 TEST(NftablesTest, RemoveIsQuietAndLeavesOtherTablesAlone) {
-  in_fresh_netns([](Failures& f) {
+  test::run_in_new_netns([](Failures& f) {
     Nftables nft;
     Nftables other;
     const std::string theirs =
@@ -463,27 +444,27 @@ TEST(NftablesTest, RemoveIsQuietAndLeavesOtherTablesAlone) {
     other.run(theirs);
 
     nft.remove();  // absent: no error
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, nft.in_sync());
     nft.apply(larger_state());
-    NS_EXPECT(f, nft.kernel_table().has_value());
+    CHILD_EXPECT(f, nft.kernel_table().has_value());
     nft.remove();
-    NS_EXPECT(f, !nft.kernel_table().has_value());
-    NS_EXPECT(f, nft.applied_listing().empty());
-    NS_EXPECT(f, nft.in_sync());  // no table wanted, none there
+    CHILD_EXPECT(f, !nft.kernel_table().has_value());
+    CHILD_EXPECT(f, nft.applied_listing().empty());
+    CHILD_EXPECT(f, nft.in_sync());  // no table wanted, none there
     nft.remove();
-    NS_EXPECT(f, other.run("list table inet theirs\n") == theirs);
+    CHILD_EXPECT(f, other.run("list table inet theirs\n") == theirs);
 
     // After remove(), a table someone else creates under berth's name is
     // not what berth wants.
     other.run("add table inet berth\n");
-    NS_EXPECT(f, !nft.in_sync());
+    CHILD_EXPECT(f, !nft.in_sync());
     nft.remove();
-    NS_EXPECT(f, !nft.kernel_table().has_value());
+    CHILD_EXPECT(f, !nft.kernel_table().has_value());
   });
 }
 
 TEST(NftablesTest, ErrorsCarryNftsMessage) {
-  in_fresh_netns([](Failures& f) {
+  test::run_in_new_netns([](Failures& f) {
     Nftables nft;
     NS_EXPECT_FIREWALL_ERROR(f, nft.run("list table inet absent\n"), "No such file or directory");
     NS_EXPECT_FIREWALL_ERROR(f, nft.run("add rule inet absent input accept\n"), "nftables: ");
@@ -492,8 +473,8 @@ TEST(NftablesTest, ErrorsCarryNftsMessage) {
     bad.forwards[0].bridge = "nope";
     NS_EXPECT_FIREWALL_ERROR(f, nft.apply(bad), "not in the firewall state");
     NS_EXPECT_FIREWALL_ERROR(f, nft.check(bad), "not in the firewall state");
-    NS_EXPECT(f, !nft.kernel_table().has_value());
-    NS_EXPECT(f, nft.in_sync());
+    CHILD_EXPECT(f, !nft.kernel_table().has_value());
+    CHILD_EXPECT(f, nft.in_sync());
 
     // Without CAP_NET_ADMIN the kernel says no, and the message says why.
     nft.apply(one_nat_bridge_one_forward());
@@ -511,13 +492,13 @@ TEST(NftablesTest, ErrorsCarryNftsMessage) {
 }
 
 TEST(Ipv4ForwardingTest, SetAndReadBackInTheNamespace) {
-  in_fresh_netns([](Failures& f) {
+  test::run_in_new_netns([](Failures& f) {
     set_ipv4_forwarding(true);
-    NS_EXPECT(f, ipv4_forwarding());
+    CHILD_EXPECT(f, ipv4_forwarding());
     set_ipv4_forwarding(false);
-    NS_EXPECT(f, !ipv4_forwarding());
+    CHILD_EXPECT(f, !ipv4_forwarding());
     set_ipv4_forwarding(true);
-    NS_EXPECT(f, ipv4_forwarding());
+    CHILD_EXPECT(f, ipv4_forwarding());
   });
 }
 

@@ -43,20 +43,23 @@ struct Failures {
     if (!(cond)) (f).add(__FILE__, __LINE__, "expected " #cond); \
   } while (0)
 
-// Runs `fn` and records a failure unless it throws NetlinkError whose
-// message contains `needle`.
-#define CHILD_EXPECT_NETLINK_ERROR(f, stmt, needle)                                      \
+// Records a failure unless `stmt` throws `Error` whose message contains
+// `needle`.
+#define CHILD_EXPECT_THROWS(f, stmt, Error, needle)                                      \
   do {                                                                                   \
     try {                                                                                \
       stmt;                                                                              \
-      (f).add(__FILE__, __LINE__, "expected NetlinkError from " #stmt);                  \
-    } catch (const NetlinkError& e) {                                                    \
+      (f).add(__FILE__, __LINE__, "expected " #Error " from " #stmt);                    \
+    } catch (const Error& e) {                                                           \
       if (std::string(e.what()).find(needle) == std::string::npos) {                     \
         (f).add(__FILE__, __LINE__,                                                      \
                 std::string("message \"") + e.what() + "\" lacks \"" + (needle) + "\""); \
       }                                                                                  \
     }                                                                                    \
   } while (0)
+
+#define CHILD_EXPECT_NETLINK_ERROR(f, stmt, needle) \
+  CHILD_EXPECT_THROWS(f, stmt, NetlinkError, needle)
 
 inline void write_all(int fd, const std::string& text) {
   size_t done = 0;

@@ -1,6 +1,7 @@
 // The bridge companion keys: address = "auto", mac, nat, nat_address,
 // uplink, uplink_force, allow_bridges, [[bridge.forward]] and [firewall].
 #include <gtest/gtest.h>
+#include "tests/unit/config/config_test_util.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -11,36 +12,15 @@
 namespace berth::config {
 namespace {
 
-Ipv4Address ip(const char* text) {
-  auto a = Ipv4Address::parse(text);
-  EXPECT_TRUE(a.has_value()) << text;
-  return a.value_or(Ipv4Address());
-}
+using test::bridge_with;
+using test::error_of;
+using test::ip;
+using test::kBridge;
 
 Ipv4Prefix prefix(const char* text) {
   auto p = Ipv4Prefix::parse(text);
   EXPECT_TRUE(p.has_value()) << text;
   return p.value_or(Ipv4Prefix());
-}
-
-ConfigError error_of(std::string_view text) {
-  try {
-    parse_config(text, "test.toml");
-  } catch (const ConfigError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "parsed without error:\n" << text;
-  return ConfigError("", 0, 0, "", "");
-}
-
-// Lines 1-3; what a test adds starts on line 4.
-constexpr std::string_view kBridge =
-    "[[bridge]]\n"
-    "name = \"berth0\"\n"
-    "address = \"10.0.3.1/24\"\n";
-
-std::string bridge_with(std::string_view extra) {
-  return std::string(kBridge) + std::string(extra);
 }
 
 // A second bridge, for checks between bridges.

@@ -1,5 +1,6 @@
 // [[bridge.reservation]] and [dns] with its record tables.
 #include <gtest/gtest.h>
+#include "tests/unit/config/config_test_util.hpp"
 
 #include <string>
 
@@ -8,35 +9,23 @@
 namespace berth::config {
 namespace {
 
-ConfigError error_of(std::string_view text) {
-  try {
-    parse_config(text, "test.toml");
-  } catch (const ConfigError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "parsed without error:\n" << text;
-  return ConfigError("", 0, 0, "", "");
-}
-
-constexpr std::string_view kBridge =
-    "[[bridge]]\n"
-    "name = \"berth0\"\n"
-    "address = \"10.0.3.1/24\"\n";
-
-std::string with(std::string_view extra) { return std::string(kBridge) + std::string(extra); }
+using test::bridge_with;
+using test::error_of;
+using test::ip;
+using test::kBridge;
 
 TEST(ConfigReservations, AllThreeKinds) {
-  const Config c = parse_config(with("[[bridge.reservation]]\n"
-                                     "mac = \"00:16:3E:AA:BB:CC\"\n"
-                                     "ip = \"10.0.3.10\"\n"
-                                     "name = \"web\"\n"
-                                     "[[bridge.reservation]]\n"
-                                     "client_id = \"01:00:16:3e:00:00:01\"\n"
-                                     "ip = \"10.0.3.11\"\n"
-                                     "[[bridge.reservation]]\n"
-                                     "hostname = \"db\"\n"
-                                     "ip = \"10.0.3.12\"\n"
-                                     "name = \"database\"\n"),
+  const Config c = parse_config(bridge_with("[[bridge.reservation]]\n"
+                                            "mac = \"00:16:3E:AA:BB:CC\"\n"
+                                            "ip = \"10.0.3.10\"\n"
+                                            "name = \"web\"\n"
+                                            "[[bridge.reservation]]\n"
+                                            "client_id = \"01:00:16:3e:00:00:01\"\n"
+                                            "ip = \"10.0.3.11\"\n"
+                                            "[[bridge.reservation]]\n"
+                                            "hostname = \"db\"\n"
+                                            "ip = \"10.0.3.12\"\n"
+                                            "name = \"database\"\n"),
                                 "test.toml");
   ASSERT_EQ(c.bridges.size(), 1u);
   const auto& r = c.bridges[0].reservations;
@@ -74,35 +63,35 @@ TEST(ConfigReservations, Errors) {
   };
   const std::string r = "[[bridge.reservation]]\n";  // line 4
   const Case cases[] = {
-      {with(r + "ip = \"10.0.3.10\"\n"), "bridge[0].reservation[0]", "needs one of mac", 4},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nhostname = \"x\"\nip = \"10.0.3.10\"\n"),
+      {bridge_with(r + "ip = \"10.0.3.10\"\n"), "bridge[0].reservation[0]", "needs one of mac", 4},
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nhostname = \"x\"\nip = \"10.0.3.10\"\n"),
        "bridge[0].reservation[0].hostname", "exactly one of", 6},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\n"), "bridge[0].reservation[0].ip",
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\n"), "bridge[0].reservation[0].ip",
        "missing required key 'ip'", 4},
-      {with(r + "mac = \"zz:16:3e:00:00:01\"\nip = \"10.0.3.10\"\n"),
+      {bridge_with(r + "mac = \"zz:16:3e:00:00:01\"\nip = \"10.0.3.10\"\n"),
        "bridge[0].reservation[0].mac", "not a MAC address", 5},
-      {with(r + "client_id = \"01\"\nip = \"10.0.3.10\"\n"), "bridge[0].reservation[0].client_id",
-       "two hex bytes", 5},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.4.10\"\n"), "bridge[0].reservation[0].ip",
-       "outside the bridge subnet", 6},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.1\"\n"), "bridge[0].reservation[0].ip",
-       "bridge's own address", 6},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.255\"\n"),
+      {bridge_with(r + "client_id = \"01\"\nip = \"10.0.3.10\"\n"),
+       "bridge[0].reservation[0].client_id", "two hex bytes", 5},
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.4.10\"\n"),
+       "bridge[0].reservation[0].ip", "outside the bridge subnet", 6},
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.1\"\n"),
+       "bridge[0].reservation[0].ip", "bridge's own address", 6},
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.255\"\n"),
        "bridge[0].reservation[0].ip", "broadcast", 6},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\nname = \"a.b\"\n"),
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\nname = \"a.b\"\n"),
        "bridge[0].reservation[0].name", "single label", 7},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\n" + r +
-            "mac = \"00:16:3e:00:00:02\"\nip = \"10.0.3.10\"\n"),
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\n" + r +
+                   "mac = \"00:16:3e:00:00:02\"\nip = \"10.0.3.10\"\n"),
        "bridge[0].reservation[1].ip", "already reserved by reservation[0]", 9},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\n" + r +
-            "mac = \"00:16:3E:00:00:01\"\nip = \"10.0.3.11\"\n"),
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\n" + r +
+                   "mac = \"00:16:3E:00:00:01\"\nip = \"10.0.3.11\"\n"),
        "bridge[0].reservation[1]", "already has reservation[0]", 7},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\nname = \"w\"\n" + r +
-            "mac = \"00:16:3e:00:00:02\"\nip = \"10.0.3.11\"\nname = \"w\"\n"),
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\nname = \"w\"\n" + r +
+                   "mac = \"00:16:3e:00:00:02\"\nip = \"10.0.3.11\"\nname = \"w\"\n"),
        "bridge[0].reservation[1].name", "already used", 11},
-      {with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\nnme = \"w\"\n"),
+      {bridge_with(r + "mac = \"00:16:3e:00:00:01\"\nip = \"10.0.3.10\"\nnme = \"w\"\n"),
        "bridge[0].reservation[0].nme", "did you mean 'name'", 7},
-      {with("reservation = 3\n"), "bridge[0].reservation", "array of tables", 4},
+      {bridge_with("reservation = 3\n"), "bridge[0].reservation", "array of tables", 4},
   };
   for (const auto& c : cases) {
     const ConfigError e = error_of(c.text);
@@ -123,33 +112,33 @@ TEST(ConfigDns, DefaultsWithoutTable) {
 }
 
 TEST(ConfigDns, FullTable) {
-  const Config c = parse_config(with("[dns]\n"
-                                     "port = 5353\n"
-                                     "upstreams = [\"198.18.1.1\", \"198.18.1.2#5300\", "
-                                     "\"[fd00::1]:53\", \"fd00::2\"]\n"
-                                     "cache_size = 0\n"
-                                     "local_ttl = 5\n"
-                                     "workers = 2\n"
-                                     "[[dns.server]]\n"
-                                     "domain = \"corp.example\"\n"
-                                     "upstreams = [\"198.18.2.1:5353\"]\n"
-                                     "[[dns.host]]\n"
-                                     "name = \"db.lab.example.\"\n"
-                                     "ip = \"198.18.0.9\"\n"
-                                     "[[dns.cname]]\n"
-                                     "name = \"www.berth\"\n"
-                                     "target = \"web.berth\"\n"
-                                     "[[dns.srv]]\n"
-                                     "name = \"_http._tcp.web.berth\"\n"
-                                     "target = \"web.berth\"\n"
-                                     "port = 80\n"
-                                     "priority = 1\n"
-                                     "[[dns.txt]]\n"
-                                     "name = \"info.berth\"\n"
-                                     "text = [\"v=1\", \"hello world\"]\n"
-                                     "[[dns.txt]]\n"
-                                     "name = \"one.berth\"\n"
-                                     "text = \"single\"\n"),
+  const Config c = parse_config(bridge_with("[dns]\n"
+                                            "port = 5353\n"
+                                            "upstreams = [\"198.18.1.1\", \"198.18.1.2#5300\", "
+                                            "\"[fd00::1]:53\", \"fd00::2\"]\n"
+                                            "cache_size = 0\n"
+                                            "local_ttl = 5\n"
+                                            "workers = 2\n"
+                                            "[[dns.server]]\n"
+                                            "domain = \"corp.example\"\n"
+                                            "upstreams = [\"198.18.2.1:5353\"]\n"
+                                            "[[dns.host]]\n"
+                                            "name = \"db.lab.example.\"\n"
+                                            "ip = \"198.18.0.9\"\n"
+                                            "[[dns.cname]]\n"
+                                            "name = \"www.berth\"\n"
+                                            "target = \"web.berth\"\n"
+                                            "[[dns.srv]]\n"
+                                            "name = \"_http._tcp.web.berth\"\n"
+                                            "target = \"web.berth\"\n"
+                                            "port = 80\n"
+                                            "priority = 1\n"
+                                            "[[dns.txt]]\n"
+                                            "name = \"info.berth\"\n"
+                                            "text = [\"v=1\", \"hello world\"]\n"
+                                            "[[dns.txt]]\n"
+                                            "name = \"one.berth\"\n"
+                                            "text = \"single\"\n"),
                                 "test.toml");
   const DnsConfig& d = c.dns;
   EXPECT_EQ(d.port, 5353);
@@ -201,7 +190,7 @@ TEST(ConfigDns, Errors) {
       {"[dnss]\n", "dnss", "did you mean [dns]"},
   };
   for (const auto& c : cases) {
-    const ConfigError e = error_of(with(c.text));
+    const ConfigError e = error_of(bridge_with(c.text));
     EXPECT_EQ(e.key(), c.key) << c.text;
     EXPECT_NE(e.message().find(c.message_part), std::string::npos) << e.what();
     EXPECT_GT(e.line(), 3u) << e.what();

@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "tests/unit/config/config_test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,32 +16,10 @@
 namespace berth::config {
 namespace {
 
-Ipv4Address ip(const char* text) {
-  auto a = Ipv4Address::parse(text);
-  EXPECT_TRUE(a.has_value()) << text;
-  return a.value_or(Ipv4Address());
-}
-
-// The error parse_config() throws for `text`; fails the test when it parses.
-ConfigError error_of(std::string_view text) {
-  try {
-    parse_config(text, "test.toml");
-  } catch (const ConfigError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "parsed without error:\n" << text;
-  return ConfigError("", 0, 0, "", "");
-}
-
-// A valid bridge table, for tests that break one thing elsewhere.
-constexpr std::string_view kBridge =
-    "[[bridge]]\n"
-    "name = \"berth0\"\n"
-    "address = \"10.0.3.1/24\"\n";
-
-std::string bridge_with(std::string_view extra) {
-  return std::string(kBridge) + std::string(extra);
-}
+using test::bridge_with;
+using test::error_of;
+using test::ip;
+using test::kBridge;
 
 BridgeConfig only_bridge(std::string_view text) {
   const Config c = parse_config(text, "test.toml");
