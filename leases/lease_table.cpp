@@ -298,8 +298,9 @@ std::optional<Ipv4Address> LeaseTable::offered_to(const ClientKey& client, int64
 
 void LeaseTable::put_offer(Ipv4Address ip, ClientKey client, int64_t expires_at) {
   drop_offer(ip);
-  drop_offers_of(client);
-  offer_by_client_[client.id()] = ip;
+  Bytes id = client.id();
+  if (auto it = offer_by_client_.find(id); it != offer_by_client_.end()) drop_offer(it->second);
+  offer_by_client_[std::move(id)] = ip;
   offers_.emplace(ip, Offer{std::move(client), expires_at});
   offer_expiry_.emplace(expires_at, ip.value());
   refresh_bit(ip);

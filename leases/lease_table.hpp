@@ -4,10 +4,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -30,6 +30,15 @@ struct ClientKey {
   bool operator==(const ClientKey& o) const { return mac == o.mac && client_id == o.client_id; }
   // Identity bytes: the client identifier when present, else the MAC.
   Bytes id() const;
+};
+
+// Hashes byte strings (client identifiers): the per-client indexes are
+// hash maps, so a /16 pool's lookups cost what a /24's do.
+struct BytesHash {
+  size_t operator()(const Bytes& b) const noexcept {
+    return std::hash<std::string_view>{}(
+        std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  }
 };
 
 // One bit per address of a pool: set when the address has a record (a lease
@@ -129,16 +138,16 @@ class LeaseTable {
   AddressBitmap pool_;
   std::unordered_map<Ipv4Address, Lease> by_ip_;
   std::unordered_map<MacAddress, Ipv4Address> by_mac_;
-  std::map<Bytes, Ipv4Address> by_client_id_;
+  std::unordered_map<Bytes, Ipv4Address, BytesHash> by_client_id_;
   std::set<std::pair<int64_t, uint32_t>> by_expiry_;     // every lease, for reclaiming
   std::set<std::pair<int64_t, uint32_t>> bound_expiry_;  // bound leases not yet seen expire
   std::vector<Reservation> reservations_;
   std::unordered_map<Ipv4Address, size_t> reservation_by_ip_;
   std::unordered_map<MacAddress, size_t> reservation_by_mac_;
-  std::map<Bytes, size_t> reservation_by_client_id_;
+  std::unordered_map<Bytes, size_t, BytesHash> reservation_by_client_id_;
   std::unordered_map<std::string, size_t> reservation_by_hostname_;
   std::unordered_map<Ipv4Address, Offer> offers_;
-  std::map<Bytes, Ipv4Address> offer_by_client_;
+  std::unordered_map<Bytes, Ipv4Address, BytesHash> offer_by_client_;
   std::set<std::pair<int64_t, uint32_t>> offer_expiry_;
 };
 
