@@ -135,7 +135,7 @@ struct DnsConfig {
   std::string resolv_conf = "/etc/resolv.conf";
   uint32_t cache_size = 10000;  // answers kept; 0 disables the cache
   uint32_t local_ttl = 0;       // TTL of answers from leases and reservations (dnsmasq: 0)
-  uint32_t workers = 0;         // DNS threads; 0: one per CPU, at most 4
+  uint32_t workers = 0;         // DNS threads; 0: one per two CPUs, 1 to 4
   uint32_t upstream_timeout_ms = 1500;
   std::vector<DomainUpstreams> servers;
   std::vector<HostRecord> hosts;
