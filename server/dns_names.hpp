@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -68,33 +70,53 @@ class NameTable {
 
   // What `answer` would say, for tests and `berthctl`: the A records of a name.
   std::vector<Ipv4Address> addresses(std::string_view name, size_t bridge) const;
-  size_t name_count() const { return nodes_.size(); }
+  size_t name_count() const { return nodes_.size() + ptrs_.size(); }
   // Whether `source` lies in the subnet of a served bridge (else REFUSED).
   bool serves(Ipv4Address source) const;
 
  private:
+  // One RRset: `count` whole records, `size` bytes at `offset` in wire_. The
+  // owner is a pointer to the question, except in a zone's own SOA.
   struct RrSet {
-    std::vector<uint8_t> wire;  // whole records
+    uint32_t offset = 0;
+    uint32_t size = 0;
+    uint16_t type = 0;  // what it answers; a CNAME set also holds the target's A records
     uint16_t count = 0;
-    bool empty() const { return count == 0; }
   };
+  // A name: the RRsets it holds, sets_[first, first + set_count).
   struct Node {
-    RrSet a, txt, srv, ptr, cname, soa;  // cname: the CNAME plus the target's local A records
+    uint32_t first = 0;
+    int32_t zone = -1;  // zone for negative answers, -1 when none
+    uint8_t set_count = 0;
     bool is_cname = false;
-    int zone = -1;  // zone for negative answers, -1 when none
-    std::vector<Ipv4Address> addresses;
+  };
+  // A reverse name that holds only its PTR record.
+  struct Ptr {
+    uint32_t ip;
+    Node node;
   };
   struct Zone {
     dns::Name name;
-    RrSet soa;  // owner written in full (it is not the question)
+    RrSet soa;
   };
+  // Keys are names in lowercased wire form; a query's name is looked up
+  // through a lowercased copy on the stack, without allocating.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const noexcept;
+  };
+  using Nodes = std::unordered_map<std::string, Node, KeyHash, std::equal_to<>>;
 
-  const Node* find(const dns::Name& lowered, size_t bridge, int* zone) const;
+  const Node* find(const dns::Name& qname, size_t bridge, int* zone) const;
+  const RrSet* rrset(const Node& node, uint16_t type) const;
   std::optional<size_t> write(const dns::Query& q, ByteView packet, uint8_t rcode,
                               const RrSet* answers, const RrSet* authority, MutableByteView out,
                               size_t limit) const;
 
-  std::unordered_map<dns::Name, Node, dns::NameHashCi, dns::NameEqualCi> nodes_;
+  Nodes nodes_;
+  std::vector<Ptr> ptrs_;  // by address
+  std::vector<RrSet> sets_;
+  std::vector<uint8_t> wire_;  // every record of the table
   std::vector<Zone> zones_;
   std::vector<int> bridge_zone_;          // forward zone of each bridge
   std::vector<int> bridge_reverse_zone_;  // reverse zone of each bridge

@@ -202,6 +202,41 @@ TEST(DnsNames, ClashRules) {
   EXPECT_EQ(t3->addresses("app.lab", 0), std::vector<Ipv4Address>{ip("198.18.0.29")});
 }
 
+// Most reverse names hold only their PTR and are kept apart from the other
+// names; one that holds more, or that a CNAME wants, is still one name.
+TEST(DnsNames, ReverseNamesWithOtherRecords) {
+  NameTableSpec s = spec();
+  s.bridges.push_back({"br2", *Ipv4Prefix::parse("198.20.0.1/16"), "wide"});
+  s.names.push_back({2, "far", ip("198.20.7.9"), false});
+  s.statics.txts.push_back({"10.0.18.198.in-addr.arpa", {"note"}});
+  s.statics.cnames.push_back({"11.0.18.198.in-addr.arpa", "web.lab"});
+  std::vector<std::string> clashes;
+  auto t = NameTable::build(s, nullptr, &clashes);
+  auto ptr = ask(*t, "10.0.18.198.in-addr.arpa", dns::type::PTR);
+  ASSERT_EQ(ptr->msg.answers.size(), 1u);
+  EXPECT_EQ(std::get<dns::Name>(ptr->msg.answers[0].rdata).to_text(), "web.lab");
+  EXPECT_EQ(ask(*t, "10.0.18.198.in-addr.arpa", dns::type::TXT)->msg.answers.size(), 1u);
+  // 198.18.0.11 is db's: its reverse name has a PTR, so no CNAME.
+  ASSERT_EQ(clashes.size(), 1u);
+  EXPECT_EQ(clashes[0].rfind("cname 11.0.18.198.in-addr.arpa", 0), 0u);
+  auto db = ask(*t, "11.0.18.198.IN-ADDR.ARPA", dns::type::PTR);
+  EXPECT_EQ(std::get<dns::Name>(db->msg.answers.at(0).rdata).to_text(), "db.lab");
+  auto nodata = ask(*t, "11.0.18.198.in-addr.arpa", dns::type::A);
+  EXPECT_EQ(nodata->msg.header.rcode, dns::rcode::NOERROR);
+  EXPECT_TRUE(nodata->msg.answers.empty());
+  ASSERT_EQ(nodata->msg.authority.size(), 1u);
+  EXPECT_EQ(nodata->msg.authority[0].name.to_text(), "0.18.198.in-addr.arpa");
+  // In a /16, 7.20.198.in-addr.arpa lies between the zone and 9.7.20.198:
+  // NODATA, not forwarded.
+  auto far = ask(*t, "9.7.20.198.in-addr.arpa", dns::type::PTR, 2);
+  EXPECT_EQ(std::get<dns::Name>(far->msg.answers.at(0).rdata).to_text(), "far.wide");
+  auto ent = ask(*t, "7.20.198.in-addr.arpa", dns::type::PTR);
+  ASSERT_TRUE(ent);
+  EXPECT_EQ(ent->msg.header.rcode, dns::rcode::NOERROR);
+  EXPECT_TRUE(ent->msg.answers.empty());
+  EXPECT_EQ(ent->msg.authority.at(0).name.to_text(), "20.198.in-addr.arpa");
+}
+
 TEST(DnsNames, ReverseNames) {
   EXPECT_EQ(reverse_name(ip("10.0.3.5")).to_text(), "5.3.0.10.in-addr.arpa");
   EXPECT_EQ(address_of_reverse_name(*dns::Name::from_text("5.3.0.10.IN-ADDR.ARPA")),
