@@ -197,6 +197,7 @@ int Daemon::run() {
   if (dns_) {
     rebuild_names();
     dns_->start();
+    spdlog::info("dns: {} local names", dns_->table()->name_count());
   }
   spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
   if (relay_socket_) receive_relay();
