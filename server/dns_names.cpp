@@ -25,9 +25,7 @@ constexpr std::string_view kReverseRoot("\7in-addr\4arpa\0", 14);
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
+  for (char& c : out) c = static_cast<char>(dns::ascii_lower(static_cast<uint8_t>(c)));
   return out;
 }
 
@@ -68,10 +66,7 @@ std::optional<dns::Name> name_of(std::string_view text) {
 using KeyBuffer = std::array<char, dns::kMaxNameWire>;
 
 std::string_view key_of(ByteView wire, KeyBuffer& buf) {
-  for (size_t i = 0; i < wire.size(); ++i) {
-    const uint8_t c = wire[i];
-    buf[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  }
+  for (size_t i = 0; i < wire.size(); ++i) buf[i] = static_cast<char>(dns::ascii_lower(wire[i]));
   return {buf.data(), wire.size()};
 }
 

@@ -14,8 +14,6 @@ constexpr uint16_t kFlagsRecursionDesired = 0x0100;
 constexpr uint32_t kDnssecOkBit = 0x8000;
 constexpr size_t kOptSize = 11;
 
-uint8_t ascii_lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? static_cast<uint8_t>(c + 32) : c; }
-
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
 // The next blank-separated word of `line`, removed from it.
@@ -69,7 +67,7 @@ bool answers_query(ByteView response, uint16_t id, const dns::Name& qname, uint1
   if (response.size() - dns::kHeaderSize < want.size() + 4) return false;
   const uint8_t* got = response.data() + dns::kHeaderSize;
   for (size_t i = 0; i < want.size(); ++i) {
-    if (ascii_lower(got[i]) != ascii_lower(want[i])) return false;
+    if (dns::ascii_lower(got[i]) != dns::ascii_lower(want[i])) return false;
   }
   ByteReader r(response.subspan(dns::kHeaderSize + want.size(), 4));
   uint16_t type = 0;

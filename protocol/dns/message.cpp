@@ -24,8 +24,6 @@ constexpr size_t kMaxCharacterString = 255;
 
 using NameBuffer = std::array<uint8_t, kMaxNameWire>;
 
-uint8_t ascii_lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? static_cast<uint8_t>(c + 32) : c; }
-
 // Checks an uncompressed name: labels of 1..63 bytes, ending in the root
 // label exactly at the end of `wire`, 255 bytes at most.
 bool valid_uncompressed(ByteView wire) {

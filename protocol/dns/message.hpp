@@ -97,6 +97,11 @@ class Name {
   uint8_t len_ = 1;
 };
 
+// DNS names compare ASCII letters without case (RFC 4343); other bytes as they are.
+constexpr uint8_t ascii_lower(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<uint8_t>(c + 32) : c;
+}
+
 struct NameHashCi {
   size_t operator()(const Name& n) const noexcept { return n.hash_ci(); }
 };
