@@ -24,6 +24,11 @@ struct ApiResponse {
   std::string body;
 };
 
+// A JSON body with `status`.
+ApiResponse json_response(int status, const nlohmann::json& j);
+// The API's error body, {"error": message, "status": N}, with `status`.
+ApiResponse error_response(int status, std::string message);
+
 class ControlBackend {
  public:
   virtual ~ControlBackend() = default;

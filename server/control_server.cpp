@@ -28,6 +28,15 @@
 
 namespace berth::server {
 
+ApiResponse json_response(int status, const nlohmann::json& j) {
+  return ApiResponse{status, "application/json", api::json_text(j)};
+}
+
+ApiResponse error_response(int status, std::string message) {
+  return ApiResponse{status, "application/json",
+                     api::error_body(api::ApiError{status, std::move(message), ""})};
+}
+
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -291,12 +300,7 @@ class Session : public std::enable_shared_from_this<Session> {
       shared_->backend.handle(request, peer_, done);
     } catch (const std::exception& e) {
       spdlog::error("control: {} failed: {}", request_line_, e.what());
-      on_backend(seq, ApiResponse{.status = 500,
-                                  .content_type = "application/json",
-                                  .body = api::error_body(api::ApiError{
-                                      .status = 500,
-                                      .message = std::string("internal error: ") + e.what(),
-                                      .allow = {}})});
+      on_backend(seq, error_response(500, std::string("internal error: ") + e.what()));
     }
   }
 
@@ -310,10 +314,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     if (r.status < 200 || r.status > 599) {
       spdlog::error("control: the backend answered {} with status {}", request_line_, r.status);
-      r = ApiResponse{.status = 500,
-                      .content_type = "application/json",
-                      .body = api::error_body(api::ApiError{
-                          .status = 500, .message = "internal error: bad status", .allow = {}})};
+      r = error_response(500, "internal error: bad status");
     }
     if (change_) {
       spdlog::info("control: uid {} pid {}: {} -> {}", peer_.uid, peer_.pid, request_line_,

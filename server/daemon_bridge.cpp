@@ -14,15 +14,6 @@ namespace berth::server {
 
 namespace {
 
-ApiResponse json_response(int status, const nlohmann::json& j) {
-  return ApiResponse{status, "application/json", api::json_text(j)};
-}
-
-ApiResponse error(int status, std::string message) {
-  return ApiResponse{status, "application/json",
-                     api::error_body(api::ApiError{status, std::move(message), ""})};
-}
-
 api::ForwardProto api_proto(config::ForwardConfig::Proto p) {
   return p == config::ForwardConfig::Proto::tcp ? api::ForwardProto::tcp : api::ForwardProto::udp;
 }
@@ -75,7 +66,7 @@ bool is_conflict(const leases::StoreError& e) {
 
 void Daemon::on_request(const api::ListForwards& r, const Peer&, const Done& done) {
   if (r.bridge && !link_index(*r.bridge)) {
-    return done(error(404, "no bridge named " + *r.bridge));
+    return done(error_response(404, "no bridge named " + *r.bridge));
   }
   api::ForwardList list;
   for (const config::BridgeConfig& b : config_.bridges) {
@@ -100,24 +91,25 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
   for (const BridgeLink& l : links_) {
     if (l.name == c.bridge) link = &l;
   }
-  if (link == nullptr) return done(error(404, "no bridge named " + c.bridge));
+  if (link == nullptr) return done(error_response(404, "no bridge named " + c.bridge));
 
   const Ipv4Prefix subnet = link->address;
   if (auto ip = Ipv4Address::parse(c.to)) {
     if (!subnet.contains(*ip)) {
-      return done(error(400, c.to + " is outside " + c.bridge + "'s subnet " +
-                                 subnet.network().to_string() + "/" +
-                                 std::to_string(subnet.length) +
-                                 "; a forward goes to a container on the bridge"));
+      return done(error_response(400, c.to + " is outside " + c.bridge + "'s subnet " +
+                                          subnet.network().to_string() + "/" +
+                                          std::to_string(subnet.length) +
+                                          "; a forward goes to a container on the bridge"));
     }
     if (*ip == subnet.address) {
-      return done(error(400, c.to + " is " + c.bridge +
-                                 "'s own address (the host); a forward goes to a container"));
+      return done(error_response(
+          400,
+          c.to + " is " + c.bridge + "'s own address (the host); a forward goes to a container"));
     }
     if (*ip == subnet.network() || *ip == subnet.broadcast()) {
-      return done(error(400, c.to + " is the " +
-                                 std::string(*ip == subnet.network() ? "network" : "broadcast") +
-                                 " address of " + c.bridge + "'s subnet, which no container has"));
+      return done(error_response(
+          400, c.to + " is the " + std::string(*ip == subnet.network() ? "network" : "broadcast") +
+                   " address of " + c.bridge + "'s subnet, which no container has"));
     }
   }
 
@@ -135,11 +127,11 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
     for (const config::ForwardConfig& f : b.forwards) {
       const api::ForwardInfo other = forward_info(b.name, f);
       if (same_host_port(other, wanted)) {
-        return done(error(409, host_side(c.proto, c.host_address, c.host_port) +
-                                   " is already forwarded by the config file (" +
-                                   host_side(other.proto, other.host_address, other.host_port) +
-                                   " -> " + other.to + ":" + std::to_string(other.to_port) +
-                                   " on " + b.name + ")"));
+        return done(error_response(
+            409, host_side(c.proto, c.host_address, c.host_port) +
+                     " is already forwarded by the config file (" +
+                     host_side(other.proto, other.host_address, other.host_port) + " -> " +
+                     other.to + ":" + std::to_string(other.to_port) + " on " + b.name + ")"));
       }
     }
   }
@@ -156,10 +148,11 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
     stored.id = reader_->add_forward(stored);
   } catch (const leases::StoreError& e) {
     if (is_conflict(e)) {
-      return done(error(409, host_side(c.proto, c.host_address, c.host_port) + " " + e.what()));
+      return done(
+          error_response(409, host_side(c.proto, c.host_address, c.host_port) + " " + e.what()));
     }
     spdlog::error("control: forward not stored: {}", e.what());
-    return done(error(500, std::string("the forward could not be stored: ") + e.what()));
+    return done(error_response(500, std::string("the forward could not be stored: ") + e.what()));
   }
   spdlog::info("forward {} added by uid {}: {} -> {}:{} on {}", stored.id, peer.uid,
                host_side(c.proto, c.host_address, c.host_port), c.to, c.to_port, c.bridge);
@@ -176,8 +169,8 @@ void Daemon::on_request(const api::DeleteForward& d, const Peer& peer, const Don
     if (f.id == d.id) found = f;
   }
   if (!found || !reader_->delete_forward(d.id)) {
-    return done(error(404, "no forward " + std::to_string(d.id) +
-                               " (forwards of the config file are changed in the file)"));
+    return done(error_response(404, "no forward " + std::to_string(d.id) +
+                                        " (forwards of the config file are changed in the file)"));
   }
   const api::ForwardInfo info = forward_info(*found);
   spdlog::info("forward {} removed by uid {}: {} -> {}:{} on {}", d.id, peer.uid,

@@ -425,11 +425,6 @@ void Daemon::reconcile_links() {
 
 namespace {
 
-ApiResponse companion_error(int status, std::string message) {
-  return ApiResponse{status, "application/json",
-                     api::error_body(api::ApiError{status, std::move(message), ""})};
-}
-
 // An open fd of the network namespace a request names, or the sentence why
 // there is none.
 std::variant<int, std::string> open_netns(const std::optional<std::string>& netns,
@@ -447,9 +442,9 @@ std::variant<int, std::string> open_netns(const std::optional<std::string>& netn
 }  // namespace
 
 void Daemon::on_request(const api::Attach& a, const Peer& peer, const Done& done) {
-  if (!link_index(a.bridge)) return done(companion_error(404, "no bridge named " + a.bridge));
+  if (!link_index(a.bridge)) return done(error_response(404, "no bridge named " + a.bridge));
   auto opened = open_netns(a.netns, a.pid);
-  if (auto* why = std::get_if<std::string>(&opened)) return done(companion_error(404, *why));
+  if (auto* why = std::get_if<std::string>(&opened)) return done(error_response(404, *why));
   const int fd = std::get<int>(opened);
   bridge::Attached got;
   try {
@@ -457,35 +452,33 @@ void Daemon::on_request(const api::Attach& a, const Peer& peer, const Done& done
         .bridge = a.bridge, .netns_fd = fd, .ifname = a.ifname, .mac = a.mac, .host_ifname = {}});
   } catch (const std::exception& e) {
     ::close(fd);
-    return done(companion_error(409, e.what()));
+    return done(error_response(409, e.what()));
   }
   ::close(fd);
   spdlog::info("control: uid {} attached {} ({}) to {} as {} in {}", peer.uid, got.host_ifname,
                got.mac.to_string(), a.bridge, got.ifname,
                a.netns ? "netns " + *a.netns : "pid " + std::to_string(*a.pid));
-  done(ApiResponse{201, "application/json",
-                   api::json_text(api::AttachResult{.bridge = a.bridge,
-                                                    .host_ifname = got.host_ifname,
-                                                    .ifname = got.ifname,
-                                                    .mac = got.mac})});
+  done(json_response(201, api::AttachResult{.bridge = a.bridge,
+                                            .host_ifname = got.host_ifname,
+                                            .ifname = got.ifname,
+                                            .mac = got.mac}));
 }
 
 void Daemon::on_request(const api::Detach& d, const Peer& peer, const Done& done) {
-  if (!link_index(d.bridge)) return done(companion_error(404, "no bridge named " + d.bridge));
+  if (!link_index(d.bridge)) return done(error_response(404, "no bridge named " + d.bridge));
   auto opened = open_netns(d.netns, d.pid);
-  if (auto* why = std::get_if<std::string>(&opened)) return done(companion_error(404, *why));
+  if (auto* why = std::get_if<std::string>(&opened)) return done(error_response(404, *why));
   const int fd = std::get<int>(opened);
   try {
     bridge::detach_veth(d.bridge, fd, d.ifname);
   } catch (const std::exception& e) {
     ::close(fd);
-    return done(companion_error(409, e.what()));
+    return done(error_response(409, e.what()));
   }
   ::close(fd);
   spdlog::info("control: uid {} detached {} in {} from {}", peer.uid, d.ifname,
                d.netns ? "netns " + *d.netns : "pid " + std::to_string(*d.pid), d.bridge);
-  done(ApiResponse{200, "application/json",
-                   api::json_text(api::DetachResult{.bridge = d.bridge, .ifname = d.ifname})});
+  done(json_response(200, api::DetachResult{.bridge = d.bridge, .ifname = d.ifname}));
 }
 
 void Daemon::on_request(const api::GetFirewall&, const Peer&, const Done& done) {
@@ -497,10 +490,10 @@ void Daemon::on_request(const api::GetFirewall&, const Peer&, const Done& done) 
       info.kernel = nft_->kernel_table();
       info.in_sync = nft_->in_sync() && applied_state_ && *applied_state_ == firewall_state();
     } catch (const std::exception& e) {
-      return done(companion_error(500, std::string("cannot read the firewall: ") + e.what()));
+      return done(error_response(500, std::string("cannot read the firewall: ") + e.what()));
     }
   }
-  done(ApiResponse{200, "application/json", api::json_text(info)});
+  done(json_response(200, info));
 }
 
 }  // namespace berth::server

@@ -15,15 +15,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-ApiResponse json_response(int status, const nlohmann::json& j) {
-  return ApiResponse{status, "application/json", api::json_text(j)};
-}
-
-ApiResponse error(int status, std::string message) {
-  return ApiResponse{status, "application/json",
-                     api::error_body(api::ApiError{status, std::move(message), ""})};
-}
-
 api::LeaseState api_state(leases::LeaseState s) {
   switch (s) {
     case leases::LeaseState::bound:
@@ -87,7 +78,7 @@ void Daemon::handle(const api::Request& req, const Peer& peer,
     std::visit([&](const auto& r) { on_request(r, peer, done); }, req);
   } catch (const std::exception& e) {
     spdlog::error("control: {}", e.what());
-    done(error(500, std::string("internal error: ") + e.what()));
+    done(error_response(500, std::string("internal error: ") + e.what()));
   }
 }
 
@@ -128,7 +119,7 @@ void Daemon::on_request(const api::ListBridges&, const Peer&, const Done& done) 
 
 void Daemon::on_request(const api::ListLeases& r, const Peer&, const Done& done) {
   if (r.bridge && !link_index(*r.bridge)) {
-    return done(error(404, "no bridge named " + *r.bridge));
+    return done(error_response(404, "no bridge named " + *r.bridge));
   }
   api::LeaseList list;
   const int64_t now = unix_now();
@@ -146,7 +137,7 @@ void Daemon::on_request(const api::ListLeases& r, const Peer&, const Done& done)
 
 void Daemon::on_request(const api::ListReservations& r, const Peer&, const Done& done) {
   if (r.bridge && !link_index(*r.bridge)) {
-    return done(error(404, "no bridge named " + *r.bridge));
+    return done(error_response(404, "no bridge named " + *r.bridge));
   }
   api::ReservationList list;
   for (const BridgeLink& l : links_) {
@@ -163,7 +154,7 @@ void Daemon::on_request(const api::ListReservations& r, const Peer&, const Done&
 std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
     size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const {
   const BridgeSettings& s = dhcp_.settings(bridge);
-  if (auto problem = reservation_problem(r, s)) return error(400, *problem);
+  if (auto problem = reservation_problem(r, s)) return error_response(400, *problem);
   for (const leases::Reservation& other : dhcp_.table(bridge).reservations()) {
     if (!other.from_config && other.id == ignore_id) continue;
     auto whose = [&] {
@@ -171,16 +162,16 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
                                : "reservation " + std::to_string(other.id);
     };
     if (other.ip == r.ip) {
-      return error(409, r.ip.to_string() + " is already reserved by " + whose() + " (" +
-                            client_text(other) + ")");
+      return error_response(409, r.ip.to_string() + " is already reserved by " + whose() + " (" +
+                                     client_text(other) + ")");
     }
     // A change keeps its client (only ip and name change): no client check.
     if (ignore_id == 0 && same_client(other, r)) {
-      return error(409,
-                   client_text(r) + " already has " + whose() + " for " + other.ip.to_string());
+      return error_response(
+          409, client_text(r) + " already has " + whose() + " for " + other.ip.to_string());
     }
     if (!r.name.empty() && equal_ci(other.name, r.name)) {
-      return error(409, "name " + r.name + " is already used by " + whose());
+      return error_response(409, "name " + r.name + " is already used by " + whose());
     }
   }
   const int64_t now = unix_now();
@@ -189,9 +180,10 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
     const bool mine = leases::ClientKey{l.mac, l.client_id, l.hostname}.matches(r);
     if (l.ip == r.ip && !mine && l.state_at(now) == leases::LeaseState::bound) {
       if (!force) {
-        return error(409, r.ip.to_string() + " is leased to " + l.mac.to_string() +
-                              (l.hostname.empty() ? "" : " (" + l.hostname + ")") + " until " +
-                              std::to_string(l.expires_at) + "; use force to forget that lease");
+        return error_response(409, r.ip.to_string() + " is leased to " + l.mac.to_string() +
+                                       (l.hostname.empty() ? "" : " (" + l.hostname + ")") +
+                                       " until " + std::to_string(l.expires_at) +
+                                       "; use force to forget that lease");
       }
       forget.push_back(l);
     } else if (l.ip == r.ip && !mine) {
@@ -234,7 +226,7 @@ void Daemon::forget_leases(size_t bridge, const std::vector<leases::Lease>& gone
 void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Done& done) {
   const api::ReservationCreate& c = a.reservation;
   auto bridge = link_index(c.bridge);
-  if (!bridge) return done(error(404, "no bridge named " + c.bridge));
+  if (!bridge) return done(error_response(404, "no bridge named " + c.bridge));
   leases::Reservation r;
   r.bridge = c.bridge;
   switch (c.match) {
@@ -259,7 +251,7 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   try {
     r = reader_->add_reservation(r, unix_now());
   } catch (const std::exception& e) {
-    return done(error(409, std::string("reservation ") + e.what()));
+    return done(error_response(409, std::string("reservation ") + e.what()));
   }
   spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge,
                client_text(r), r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
@@ -303,11 +295,11 @@ void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const
     }
   }
   if (d.id <= 0) {
-    return done(error(409,
-                      "reservations from the config file have no id; edit the file and "
-                      "reload to change them"));
+    return done(error_response(409,
+                               "reservations from the config file have no id; edit the file and "
+                               "reload to change them"));
   }
-  done(error(404, "no reservation " + std::to_string(d.id)));
+  done(error_response(404, "no reservation " + std::to_string(d.id)));
 }
 
 void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const Done& done) {
@@ -323,7 +315,7 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       try {
         if (!reader_->update_reservation(r.id, r.ip, r.name)) break;
       } catch (const std::exception& e) {
-        return done(error(409, std::string("reservation ") + e.what()));
+        return done(error_response(409, std::string("reservation ") + e.what()));
       }
       spdlog::info("reservation {} changed by uid {}: -> {}{}{}", r.id, peer.uid, r.ip.to_string(),
                    r.name.empty() ? "" : " ", r.name);
@@ -343,23 +335,23 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       });
     }
   }
-  done(error(p.id <= 0 ? 409 : 404,
-             p.id <= 0 ? "reservations from the config file are changed in the file"
-                       : "no reservation " + std::to_string(p.id)));
+  done(error_response(p.id <= 0 ? 409 : 404,
+                      p.id <= 0 ? "reservations from the config file are changed in the file"
+                                : "no reservation " + std::to_string(p.id)));
 }
 
 void Daemon::on_request(const api::ForgetLease& f, const Peer& peer, const Done& done) {
   auto bridge = link_index(f.bridge);
-  if (!bridge) return done(error(404, "no bridge named " + f.bridge));
+  if (!bridge) return done(error_response(404, "no bridge named " + f.bridge));
   const leases::Lease* l = dhcp_.table(*bridge).at(f.ip);
   if (l == nullptr) {
-    return done(error(404, "no lease for " + f.ip.to_string() + " on " + f.bridge));
+    return done(error_response(404, "no lease for " + f.ip.to_string() + " on " + f.bridge));
   }
   const leases::Lease copy = *l;
   spdlog::info("lease {} {} {} forgotten by uid {}", f.bridge, f.ip.to_string(),
                copy.mac.to_string(), peer.uid);
   forget_leases(*bridge, {copy}, [copy, done](bool ok) {
-    if (!ok) return done(error(500, "the lease could not be removed from the database"));
+    if (!ok) return done(error_response(500, "the lease could not be removed from the database"));
     done(json_response(200, lease_info(copy, unix_now())));
   });
 }
@@ -367,7 +359,7 @@ void Daemon::on_request(const api::ForgetLease& f, const Peer& peer, const Done&
 void Daemon::on_request(const api::Reload&, const Peer& peer, const Done& done) {
   spdlog::info("reload requested by uid {}", peer.uid);
   auto result = reload();
-  if (auto* refused = std::get_if<std::string>(&result)) return done(error(400, *refused));
+  if (auto* refused = std::get_if<std::string>(&result)) return done(error_response(400, *refused));
   done(json_response(200, std::get<api::ReloadResult>(result)));
 }
 
