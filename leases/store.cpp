@@ -418,7 +418,7 @@ Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
                         column_text(find, 1) + " " + column_text(find, 2) + " -> " +
                         column_text(find, 3) + ") on " + r.bridge;
       sqlite3_reset(find);
-      throw StoreError(msg);
+      throw StoreConflict(msg);
     }
     sqlite3_reset(find);
   };
@@ -468,7 +468,7 @@ bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip, const std::strin
                       std::to_string(sqlite3_column_int64(find, 0)) + " (" + column_text(find, 1) +
                       " " + column_text(find, 2) + " -> " + text + ")";
     sqlite3_reset(find);
-    throw StoreError(msg);
+    throw StoreConflict(msg);
   }
   sqlite3_reset(find);
   sqlite3_stmt* st = statement("UPDATE reservations SET ip = ?, name = ? WHERE id = ?");
@@ -555,7 +555,7 @@ int64_t LeaseStore::add_forward(const StoredForward& f) {
                      column_text(find, 5), sqlite3_column_int64(find, 6), column_text(find, 1)) +
         ")";
     sqlite3_reset(find);
-    throw StoreError(msg);
+    throw StoreConflict(msg);
   }
   sqlite3_reset(find);
   sqlite3_stmt* st = statement(

@@ -24,6 +24,14 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A change refused because it clashes with a stored reservation or forward;
+// what() names the one it conflicts with. Any other StoreError is a failure
+// of the database itself.
+class StoreConflict : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 // A port forward made through the control API: host address and port to a
 // container's address or name and port, on one bridge.
 struct StoredForward {
@@ -71,21 +79,22 @@ class LeaseStore {
   int64_t reservations_version() const;
   // Stores a new reservation and returns it with its id. A conflict with an
   // existing one (same client, or same address, on the bridge) throws
-  // StoreError with a sentence naming it.
+  // StoreConflict with a sentence naming it.
   Reservation add_reservation(Reservation r, int64_t now);
   // False when no reservation has that id.
   bool remove_reservation(int64_t id);
   // Changes a reservation's address and name. False when no reservation has
   // that id; an address another reservation of the bridge has throws
-  // StoreError naming it.
+  // StoreConflict naming it.
   bool update_reservation(int64_t id, Ipv4Address ip, const std::string& name);
 
   // Port forwards, by id.
   std::vector<StoredForward> list_forwards() const;
   // Stores a forward (its id is ignored) and returns the new id. A forward
   // that takes the same host port (same proto and port, and the same host
-  // address, or either on any address) throws StoreError naming the one it
-  // conflicts with; so does a proto other than "tcp" or "udp" or a port 0.
+  // address, or either on any address) throws StoreConflict naming the one it
+  // conflicts with; a proto other than "tcp" or "udp" or a port 0 throws
+  // StoreError.
   int64_t add_forward(const StoredForward& f);
   // False when no forward has that id.
   bool delete_forward(int64_t id);

@@ -56,12 +56,6 @@ api::ForwardInfo forward_info(const std::string& bridge, const config::ForwardCo
                           .source = api::ForwardSource::config};
 }
 
-// "conflicts with ..." is the store's sentence for a clash; anything else
-// it throws is a failure of the database itself.
-bool is_conflict(const leases::StoreError& e) {
-  return std::string_view(e.what()).starts_with("conflicts with");
-}
-
 }  // namespace
 
 void Daemon::on_request(const api::ListForwards& r, const Peer&, const Done& done) {
@@ -146,11 +140,10 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
                                .created_at = unix_now()};
   try {
     stored.id = reader_->add_forward(stored);
+  } catch (const leases::StoreConflict& e) {
+    return done(
+        error_response(409, host_side(c.proto, c.host_address, c.host_port) + " " + e.what()));
   } catch (const leases::StoreError& e) {
-    if (is_conflict(e)) {
-      return done(
-          error_response(409, host_side(c.proto, c.host_address, c.host_port) + " " + e.what()));
-    }
     spdlog::error("control: forward not stored: {}", e.what());
     return done(error_response(500, std::string("the forward could not be stored: ") + e.what()));
   }

@@ -250,8 +250,12 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   auto gone = std::get<std::vector<leases::Lease>>(std::move(checked));
   try {
     r = reader_->add_reservation(r, unix_now());
-  } catch (const std::exception& e) {
+  } catch (const leases::StoreConflict& e) {
     return done(error_response(409, std::string("reservation ") + e.what()));
+  } catch (const leases::StoreError& e) {
+    spdlog::error("control: reservation not stored: {}", e.what());
+    return done(
+        error_response(500, std::string("the reservation could not be stored: ") + e.what()));
   }
   spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge,
                client_text(r), r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
@@ -314,8 +318,12 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       auto gone = std::get<std::vector<leases::Lease>>(std::move(checked));
       try {
         if (!reader_->update_reservation(r.id, r.ip, r.name)) break;
-      } catch (const std::exception& e) {
+      } catch (const leases::StoreConflict& e) {
         return done(error_response(409, std::string("reservation ") + e.what()));
+      } catch (const leases::StoreError& e) {
+        spdlog::error("control: reservation {} not changed: {}", r.id, e.what());
+        return done(
+            error_response(500, std::string("the reservation could not be changed: ") + e.what()));
       }
       spdlog::info("reservation {} changed by uid {}: -> {}{}{}", r.id, peer.uid, r.ip.to_string(),
                    r.name.empty() ? "" : " ", r.name);

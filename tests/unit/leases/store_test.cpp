@@ -329,6 +329,8 @@ TEST_F(TempDb, ConflictingReservationIsRefusedWithItsReason) {
         << e.what();
   }
   EXPECT_THROW(s.add_reservation(by_mac("198.18.0.60", 1, "again"), 100), StoreError);  // same MAC
+  // A clash is told apart from a failing database by its type.
+  EXPECT_THROW(s.add_reservation(by_mac("198.18.0.60", 1, "again"), 100), StoreConflict);
   // Same MAC on another bridge is a different reservation.
   Reservation other = by_mac("198.18.0.50", 1, "web");
   other.bridge = "br1";
@@ -402,6 +404,7 @@ TEST_F(TempDb, ForwardsOnTheSameHostPortConflict) {
             "conflicts with forward " + std::to_string(any) + " (tcp *:8080 -> web:80 on br0)");
   EXPECT_EQ(conflict(forward("tcp", "198.18.0.1", 8080, "db", 81)),
             "conflicts with forward " + std::to_string(any) + " (tcp *:8080 -> web:80 on br0)");
+  EXPECT_THROW(s.add_forward(forward("tcp", std::nullopt, 8080, "db", 81)), StoreConflict);
   // Another protocol or port is another forward.
   EXPECT_GT(s.add_forward(forward("udp", std::nullopt, 8080, "web", 80)), 0);
   EXPECT_GT(s.add_forward(forward("tcp", std::nullopt, 8081, "web", 80)), 0);
