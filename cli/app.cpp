@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "api/client.hpp"
 #include "api/response.hpp"
 #include "api/router.hpp"
 #include "api/types.hpp"
-#include "cli/client.hpp"
 #include "cli/forward_spec.hpp"
 #include "cli/imports.hpp"
 #include "cli/output.hpp"
@@ -38,11 +38,11 @@ struct Context {
   std::string socket = api::kDefaultSocketPath;
   bool json = false;
   int timeout_s = 60;
-  std::unique_ptr<ControlClient> connection;
+  std::unique_ptr<api::ControlClient> connection;
 
-  ControlClient& client() {
+  api::ControlClient& client() {
     if (!connection) {
-      connection = std::make_unique<ControlClient>(socket, std::chrono::seconds(timeout_s));
+      connection = std::make_unique<api::ControlClient>(socket, std::chrono::seconds(timeout_s));
     }
     return *connection;
   }
@@ -56,7 +56,7 @@ std::string pretty(const std::string& body) {
 }
 
 // The sentence berthd gave with a refusal, or what it sent instead.
-std::string refusal_text(const HttpReply& reply) {
+std::string refusal_text(const api::HttpReply& reply) {
   const json j = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("error") && j["error"].is_string()) {
     return printable(j["error"].get<std::string>());
@@ -73,10 +73,10 @@ std::string refusal_text(const HttpReply& reply) {
 // berthd's sentence and returns 1.
 int call(Context& ctx, const api::Request& req,
          const std::function<std::string(const json&)>& human) {
-  HttpReply reply;
+  api::HttpReply reply;
   try {
     reply = ctx.client().send(api::to_http(req));
-  } catch (const ConnectError& e) {
+  } catch (const api::ConnectError& e) {
     ctx.fail(e.what());
     return kExitRefused;
   }
@@ -240,11 +240,12 @@ int import_file(Context& ctx, ImportKind kind, const ImportArgs& a) {
   // time and says so, instead of reporting every entry as refused.
   api::ReservationList existing;
   try {
-    HttpReply have = ctx.client().send(api::to_http(api::ListReservations{.bridge = a.bridge}));
+    api::HttpReply have =
+        ctx.client().send(api::to_http(api::ListReservations{.bridge = a.bridge}));
     if (have.status == 200) {
       existing = json::parse(have.body).get<api::ReservationList>();
     }
-  } catch (const ConnectError& e) {
+  } catch (const api::ConnectError& e) {
     ctx.fail(e.what());
     return kExitRefused;
   } catch (const std::exception&) {
@@ -270,10 +271,10 @@ int import_file(Context& ctx, ImportKind kind, const ImportArgs& a) {
       present.push_back(c);
       continue;
     }
-    HttpReply reply;
+    api::HttpReply reply;
     try {
       reply = ctx.client().send(api::to_http(api::AddReservation{.reservation = c}));
-    } catch (const ConnectError& e) {
+    } catch (const api::ConnectError& e) {
       ctx.fail(std::string(e.what()) + "; " + std::to_string(added.size()) + " of " +
                std::to_string(wanted.size()) + " reservations were added before");
       return kExitRefused;
@@ -535,10 +536,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   app.add_subcommand("metrics", "Print berthd's counters in the Prometheus text format")
       ->callback([&] {
         action = [&] {
-          HttpReply reply;
+          api::HttpReply reply;
           try {
             reply = ctx.client().send(api::to_http(api::GetMetrics{}));
-          } catch (const ConnectError& e) {
+          } catch (const api::ConnectError& e) {
             ctx.fail(e.what());
             return kExitRefused;
           }

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "dns/cache.hpp"
+#include "dns/forwarding.hpp"
 #include "protocol/dns/message.hpp"
-#include "server/dns_cache.hpp"
-#include "server/dns_upstream.hpp"
 
 namespace {
 
@@ -73,9 +73,9 @@ std::array<uint8_t, 65535> out_cache;
 std::array<uint8_t, 65535> out_forward;
 
 void exercise(ByteView response, const ClientQuery& c) {
-  using Clock = server::DnsCache::Clock;
+  using Clock = dns::DnsCache::Clock;
   const Clock::time_point now = Clock::time_point{} + std::chrono::hours(1);
-  server::DnsCache cache(4);
+  dns::DnsCache cache(4);
   const server::CacheKey key = server::CacheKey::of(c.q);
   const bool stored = cache.store(key, response, now);
 

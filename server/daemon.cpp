@@ -1,5 +1,5 @@
 #include "server/daemon.hpp"
-#include "server/reservations.hpp"
+#include "dhcp/reservations.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -64,11 +64,11 @@ Daemon::Daemon(config::Config cfg)
     if (::gethostname(host.data(), host.size() - 1) == 0) {
       std::string first(host.data());
       first = first.substr(0, first.find('.'));
-      host_name_ = sanitize_hostname(first);
+      host_name_ = dhcp::sanitize_hostname(first);
     }
-    std::vector<DnsBridge> dns_bridges;
+    std::vector<dns::DnsBridge> dns_bridges;
     for (const config::BridgeConfig& bc : config_.bridges) {
-      dns_bridges.push_back(DnsBridge{bc.name, bc.address, bc.domain});
+      dns_bridges.push_back(dns::DnsBridge{bc.name, bc.address, bc.domain});
     }
     dns_ = std::make_unique<DnsServer>(config_.dns, std::move(dns_bridges));
   }
@@ -93,18 +93,18 @@ Daemon::~Daemon() {
   writer_.reset();
 }
 
-BridgeSettings settings_of(const config::BridgeConfig& bc) {
-  return BridgeSettings{.name = bc.name,
-                        .address = bc.address,
-                        .pool_first = bc.pool_start,
-                        .pool_last = bc.pool_end,
-                        .lease_time = bc.lease_time,
-                        .domain = bc.domain,
-                        .mtu = bc.mtu,
-                        .decline_quarantine = bc.decline_quarantine,
-                        .authoritative = bc.authoritative,
-                        .ignore_client_id = bc.ignore_client_id,
-                        .rapid_commit = bc.rapid_commit};
+dhcp::BridgeSettings settings_of(const config::BridgeConfig& bc) {
+  return dhcp::BridgeSettings{.name = bc.name,
+                              .address = bc.address,
+                              .pool_first = bc.pool_start,
+                              .pool_last = bc.pool_end,
+                              .lease_time = bc.lease_time,
+                              .domain = bc.domain,
+                              .mtu = bc.mtu,
+                              .decline_quarantine = bc.decline_quarantine,
+                              .authoritative = bc.authoritative,
+                              .ignore_client_id = bc.ignore_client_id,
+                              .rapid_commit = bc.rapid_commit};
 }
 
 Daemon::PreparedBridge Daemon::prepare_bridge(const config::BridgeConfig& bc) {
@@ -113,7 +113,7 @@ Daemon::PreparedBridge Daemon::prepare_bridge(const config::BridgeConfig& bc) {
   p.info = bridge::ensure_bridge(bridge::BridgeSpec{
       .name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create, .mac = bc.mac});
   p.socket = std::make_unique<PacketSocket>(io_, p.info.ifindex, bc.name);
-  if (dns_) p.dns = dns_->open_sockets(DnsBridge{bc.name, bc.address, bc.domain});
+  if (dns_) p.dns = dns_->open_sockets(dns::DnsBridge{bc.name, bc.address, bc.domain});
   return p;
 }
 
@@ -127,7 +127,7 @@ size_t Daemon::serve_bridge(PreparedBridge p, const std::vector<leases::Lease>& 
                               .name = bc.name,
                               .socket = std::move(p.socket)});
   if (dns_ && p.dns) {
-    dns_->add_bridge(index, DnsBridge{bc.name, bc.address, bc.domain}, std::move(*p.dns));
+    dns_->add_bridge(index, dns::DnsBridge{bc.name, bc.address, bc.domain}, std::move(*p.dns));
   }
   const int64_t now = unix_now();
   for (const leases::Lease& l : stored) {
@@ -141,7 +141,7 @@ void Daemon::start_link(BridgeLink& link) {
   link.socket->start([this, index = link.index](ByteView frame, bool csum_not_ready) {
     on_frame(index, frame, csum_not_ready);
   });
-  const BridgeSettings& s = dhcp_.settings(link.index);
+  const dhcp::BridgeSettings& s = dhcp_.settings(link.index);
   spdlog::info("serving DHCP on {} (ifindex {}) at {}, pool {}-{}, lease time {} s, domain {}",
                link.name, link.ifindex, link.address.to_string(), s.pool_first.to_string(),
                s.pool_last.to_string(), s.lease_time, s.domain);
@@ -267,23 +267,23 @@ void Daemon::reload_reservations() {
 }
 
 void Daemon::apply_reservations(std::optional<size_t> only) {
-  const std::vector<leases::Reservation> configured = config_reservations(config_);
+  const std::vector<leases::Reservation> configured = dhcp::config_reservations(config_);
   for (const BridgeLink& link : links_) {
     if (only && link.index != *only) continue;
-    const BridgeSettings& s = dhcp_.settings(link.index);
+    const dhcp::BridgeSettings& s = dhcp_.settings(link.index);
     std::vector<leases::Reservation> file, database;
     for (const leases::Reservation& r : configured) {
       if (r.bridge == link.name) file.push_back(r);
     }
     for (const leases::Reservation& r : db_reservations_) {
       if (r.bridge != link.name) continue;
-      if (auto problem = reservation_problem(r, s)) {
+      if (auto problem = dhcp::reservation_problem(r, s)) {
         spdlog::warn("reservation {} on {} ignored: {}", r.id, link.name, *problem);
         continue;
       }
       database.push_back(r);
     }
-    MergedReservations merged = merge_reservations(file, database);
+    dhcp::MergedReservations merged = dhcp::merge_reservations(file, database);
     for (const std::string& why : merged.ignored) spdlog::warn("{}: {}", link.name, why);
     if (!only) {
       spdlog::info("{}: {} reservation(s), {} from the config file", link.name, merged.kept.size(),
@@ -335,7 +335,7 @@ void Daemon::rebuild_names() {
   names_pending_ = false;
   if (!dns_) return;
   const auto started = std::chrono::steady_clock::now();
-  NameTableSpec spec;
+  dns::NameTableSpec spec;
   spec.host_name = host_name_;
   spec.local_ttl = config_.dns.local_ttl;
   spec.serial = ++names_serial_;
@@ -343,20 +343,20 @@ void Daemon::rebuild_names() {
   spec.statics.cnames = config_.dns.cnames;
   spec.statics.srvs = config_.dns.srvs;
   spec.statics.txts = config_.dns.txts;
-  spec.bridges.assign(dhcp_.bridge_count(), DnsBridge{.serving = false});
+  spec.bridges.assign(dhcp_.bridge_count(), dns::DnsBridge{.serving = false});
   for (const BridgeLink& link : links_) {
     spec.bridges[link.index] =
-        DnsBridge{link.name, link.address, dhcp_.settings(link.index).domain};
+        dns::DnsBridge{link.name, link.address, dhcp_.settings(link.index).domain};
     for (const leases::Reservation& r : dhcp_.table(link.index).reservations()) {
-      if (!r.name.empty()) spec.names.push_back(NamedAddress{link.index, r.name, r.ip, true});
+      if (!r.name.empty()) spec.names.push_back(dns::NamedAddress{link.index, r.name, r.ip, true});
     }
   }
   for (const auto& [key, name] : named_leases_) {
-    spec.names.push_back(NamedAddress{key.first, name, Ipv4Address(key.second), false});
+    spec.names.push_back(dns::NamedAddress{key.first, name, Ipv4Address(key.second), false});
   }
   std::vector<std::string> clashes;
   auto previous = dns_->table();
-  dns_->publish(NameTable::build(spec, previous.get(), &clashes));
+  dns_->publish(dns::NameTable::build(spec, previous.get(), &clashes));
   for (const std::string& c : clashes) {
     if (std::find(name_clashes_.begin(), name_clashes_.end(), c) == name_clashes_.end()) {
       spdlog::warn("dns: {}", c);
@@ -431,7 +431,7 @@ void Daemon::on_relay_datagram(size_t n) {
 }
 
 void Daemon::process(size_t bridge, const dhcp4::Message& msg) {
-  Decision d = dhcp_.handle(bridge, msg, unix_now());
+  dhcp::Decision d = dhcp_.handle(bridge, msg, unix_now());
   if (!d.reply && d.commit.empty()) {
     if (!d.drop_reason.empty()) {
       spdlog::debug("{} from {} dropped: {}", msg.type() ? to_string(*msg.type()) : "BOOTP",
@@ -442,12 +442,12 @@ void Daemon::process(size_t bridge, const dhcp4::Message& msg) {
   execute(bridge, std::move(d));
 }
 
-void Daemon::execute(size_t bridge, Decision decision) {
+void Daemon::execute(size_t bridge, dhcp::Decision decision) {
   if (decision.commit.empty()) {
     if (decision.reply) send(bridge, *decision.reply);
     return;
   }
-  auto shared = std::make_shared<Decision>(std::move(decision));
+  auto shared = std::make_shared<dhcp::Decision>(std::move(decision));
   std::vector<leases::LeaseChange> changes = shared->commit;
   writer_->submit(std::move(changes), [this, bridge, shared](bool ok) {
     bool first;
@@ -484,7 +484,7 @@ void Daemon::send_committed() {
   sending_.clear();
 }
 
-void Daemon::send(size_t bridge, const Reply& reply) {
+void Daemon::send(size_t bridge, const dhcp::Reply& reply) {
   auto encoded = dhcp4::encode_message(reply.message, encode_buffer_, reply.max_size);
   if (!encoded) {
     dhcp_.counters().drop("reply_encode");
@@ -494,7 +494,7 @@ void Daemon::send(size_t bridge, const Reply& reply) {
   ByteView payload(encode_buffer_.data(), *encoded);
   spdlog::info("{}", reply.log_line);
 
-  if (reply.delivery == Delivery::relay) {
+  if (reply.delivery == dhcp::Delivery::relay) {
     if (!relay_socket_) return;
     boost::system::error_code ec;
     auto to = asio::ip::udp::endpoint(asio::ip::address_v4(reply.dst_ip.value()), reply.dst_port);
@@ -519,7 +519,7 @@ void Daemon::send(size_t bridge, const Reply& reply) {
 }
 
 void Daemon::log_stats() const {
-  const DhcpCounters& c = dhcp_.counters();
+  const dhcp::DhcpCounters& c = dhcp_.counters();
   using T = dhcp4::MessageType;
   std::string received, sent, dropped;
   for (T t : {T::discover, T::request, T::decline, T::release, T::inform}) {

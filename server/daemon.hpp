@@ -20,11 +20,11 @@
 #include "bridge/link_monitor.hpp"
 #include "bridge/netlink.hpp"
 #include "config/config.hpp"
+#include "dhcp/dhcp4_service.hpp"
 #include "leases/store.hpp"
 #include "leases/writer.hpp"
 #include "server/control_backend.hpp"
 #include "server/control_server.hpp"
-#include "server/dhcp_service.hpp"
 #include "server/dns_server.hpp"
 #include "server/packet_socket.hpp"
 
@@ -34,7 +34,7 @@ namespace berth::server {
 int64_t unix_now();
 
 // The DHCP side of a bridge's config.
-BridgeSettings settings_of(const config::BridgeConfig& bc);
+dhcp::BridgeSettings settings_of(const config::BridgeConfig& bc);
 
 class Daemon : public ControlBackend {
  public:
@@ -60,7 +60,7 @@ class Daemon : public ControlBackend {
 
  private:
   struct BridgeLink {
-    size_t index = 0;  // in DhcpService and DnsServer; never reused
+    size_t index = 0;  // in Dhcp4Service and DnsServer; never reused
     int ifindex = 0;
     MacAddress mac;
     Ipv4Prefix address;
@@ -139,8 +139,8 @@ class Daemon : public ControlBackend {
   void on_relay_datagram(size_t n);
   void receive_relay();
   void process(size_t bridge, const dhcp4::Message& msg);
-  void execute(size_t bridge, Decision decision);
-  void send(size_t bridge, const Reply& reply);
+  void execute(size_t bridge, dhcp::Decision decision);
+  void send(size_t bridge, const dhcp::Reply& reply);
   void arm_tick();
   void send_committed();
   // Reads the database's reservations, then applies them.
@@ -162,7 +162,7 @@ class Daemon : public ControlBackend {
   std::unique_ptr<leases::LeaseStore> reader_;
   int64_t reservations_version_ = -1;
   std::vector<leases::Reservation> db_reservations_;
-  DhcpService dhcp_;
+  dhcp::Dhcp4Service dhcp_;
   std::vector<BridgeLink> links_;
   std::unique_ptr<boost::asio::ip::udp::socket> relay_socket_;
   boost::asio::ip::udp::endpoint relay_from_;
@@ -173,7 +173,7 @@ class Daemon : public ControlBackend {
   // post drains them all, so a group commit costs one wake-up, not one each.
   struct Committed {
     size_t bridge;
-    std::shared_ptr<Decision> decision;
+    std::shared_ptr<dhcp::Decision> decision;
     bool ok;
   };
   std::mutex committed_mu_;

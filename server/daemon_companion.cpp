@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "api/response.hpp"
+#include "dhcp/reservations.hpp"
 #include "server/daemon.hpp"
-#include "server/reservations.hpp"
 
 namespace berth::server {
 namespace asio = boost::asio;
@@ -89,7 +89,7 @@ std::optional<Ipv4Address> Daemon::forward_target(const std::string& to, size_t 
   const BridgeLink* link = link_at(bridge);
   if (link == nullptr) return std::nullopt;
   for (const leases::Reservation& r : dhcp_.table(bridge).reservations()) {
-    if (!r.name.empty() && equal_ci(r.name, to)) return r.ip;
+    if (!r.name.empty() && dhcp::equal_ci(r.name, to)) return r.ip;
   }
   // The current holder of a dynamic name: the DNS snapshot settles clashes.
   if (dns_) {
@@ -102,7 +102,7 @@ std::optional<Ipv4Address> Daemon::forward_target(const std::string& to, size_t 
   }
   std::optional<Ipv4Address> best;
   for (const auto& [key, name] : named_leases_) {
-    if (key.first == bridge && equal_ci(name, to)) {
+    if (key.first == bridge && dhcp::equal_ci(name, to)) {
       const Ipv4Address a(key.second);
       if (!best || a < *best) best = a;
     }
@@ -394,8 +394,8 @@ void Daemon::reconcile_links() {
         });
       }
       if (dns_) {
-        dns_->add_bridge(link.index,
-                         DnsBridge{link.name, link.address, dhcp_.settings(link.index).domain});
+        dns_->add_bridge(
+            link.index, dns::DnsBridge{link.name, link.address, dhcp_.settings(link.index).domain});
       }
       spdlog::info("{}: DHCP and DNS re-bound (ifindex {})", link.name, link.ifindex);
     } catch (const std::exception& e) {

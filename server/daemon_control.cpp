@@ -7,8 +7,8 @@
 #include <chrono>
 
 #include "api/response.hpp"
+#include "dhcp/reservations.hpp"
 #include "server/daemon.hpp"
-#include "server/reservations.hpp"
 
 namespace berth::server {
 namespace asio = boost::asio;
@@ -105,7 +105,7 @@ void Daemon::on_request(const api::ListBridges&, const Peer&, const Done& done) 
   api::BridgeList list;
   const int64_t now = unix_now();
   for (const BridgeLink& l : links_) {
-    const BridgeSettings& s = dhcp_.settings(l.index);
+    const dhcp::BridgeSettings& s = dhcp_.settings(l.index);
     list.bridges.push_back(api::BridgeInfo{.name = l.name,
                                            .address = l.address,
                                            .pool_start = s.pool_first,
@@ -153,8 +153,8 @@ void Daemon::on_request(const api::ListReservations& r, const Peer&, const Done&
 // the reservations it has; returns the leases it makes forget, or an error.
 std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
     size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const {
-  const BridgeSettings& s = dhcp_.settings(bridge);
-  if (auto problem = reservation_problem(r, s)) return error_response(400, *problem);
+  const dhcp::BridgeSettings& s = dhcp_.settings(bridge);
+  if (auto problem = dhcp::reservation_problem(r, s)) return error_response(400, *problem);
   for (const leases::Reservation& other : dhcp_.table(bridge).reservations()) {
     if (!other.from_config && other.id == ignore_id) continue;
     auto whose = [&] {
@@ -163,14 +163,14 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
     };
     if (other.ip == r.ip) {
       return error_response(409, r.ip.to_string() + " is already reserved by " + whose() + " (" +
-                                     client_text(other) + ")");
+                                     dhcp::client_text(other) + ")");
     }
     // A change keeps its client (only ip and name change): no client check.
-    if (ignore_id == 0 && same_client(other, r)) {
+    if (ignore_id == 0 && dhcp::same_client(other, r)) {
       return error_response(
-          409, client_text(r) + " already has " + whose() + " for " + other.ip.to_string());
+          409, dhcp::client_text(r) + " already has " + whose() + " for " + other.ip.to_string());
     }
-    if (!r.name.empty() && equal_ci(other.name, r.name)) {
+    if (!r.name.empty() && dhcp::equal_ci(other.name, r.name)) {
       return error_response(409, "name " + r.name + " is already used by " + whose());
     }
   }
@@ -199,9 +199,9 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
 void Daemon::forget_leases(size_t bridge, const std::vector<leases::Lease>& gone,
                            std::function<void(bool)> then) {
   if (gone.empty()) return then(true);
-  auto decision = std::make_shared<Decision>();
+  auto decision = std::make_shared<dhcp::Decision>();
   for (const leases::Lease& l : gone) {
-    Decision d = dhcp_.forget(bridge, l.ip);
+    dhcp::Decision d = dhcp_.forget(bridge, l.ip);
     for (auto& c : d.commit) decision->commit.push_back(std::move(c));
     for (auto& u : d.undo) decision->undo.push_back(std::move(u));
   }
@@ -258,7 +258,7 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
         error_response(500, std::string("the reservation could not be stored: ") + e.what()));
   }
   spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge,
-               client_text(r), r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
+               dhcp::client_text(r), r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
   db_reservations_.push_back(r);
   reservations_version_ = reader_->reservations_version();
   // check_reservation() refused every clash, so a merge would keep it: add it
@@ -501,7 +501,7 @@ std::string Daemon::metrics_text() const {
   auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   };
-  const DhcpCounters& c = dhcp_.counters();
+  const dhcp::DhcpCounters& c = dhcp_.counters();
   using T = dhcp4::MessageType;
   family("berth_dhcp_received_total", "counter", "DHCP messages received, by type.");
   for (T t : {T::discover, T::request, T::decline, T::release, T::inform}) {

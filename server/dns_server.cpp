@@ -21,8 +21,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/dns_cache.hpp"
-#include "server/dns_upstream.hpp"
+#include "dns/cache.hpp"
+#include "dns/forwarding.hpp"
 
 namespace berth::server {
 namespace asio = boost::asio;
@@ -56,7 +56,7 @@ struct DnsServer::Worker {
   std::vector<std::shared_ptr<udp::socket>> udp_socks;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::thread thread;
-  std::shared_ptr<const NameTable> table;
+  std::shared_ptr<const dns::NameTable> table;
   uint64_t table_version = UINT64_MAX;
   DnsCounters counters;
   // recvmmsg/sendmmsg batch.
@@ -191,7 +191,7 @@ class DnsForwarder {
     std::weak_ptr<DnsServer::TcpSession> session;
   };
 
-  DnsForwarder(DnsServer& server, DnsCache& cache, const config::DnsConfig& cfg)
+  DnsForwarder(DnsServer& server, dns::DnsCache& cache, const config::DnsConfig& cfg)
       : server_(server), cache_(cache), cfg_(cfg), rng_(std::random_device{}()) {
     reload_defaults(true);
   }
@@ -234,7 +234,7 @@ class DnsForwarder {
 
  private:
   struct Inflight {
-    CacheKey key;
+    dns::CacheKey key;
     std::vector<Waiter> waiters;
     std::vector<config::Upstream> upstreams;
     size_t attempt = 0;
@@ -248,14 +248,14 @@ class DnsForwarder {
   };
 
   void add(Waiter w) {
-    CacheKey key = CacheKey::of(w.query);
+    dns::CacheKey key = dns::CacheKey::of(w.query);
     if (auto it = inflight_.find(key); it != inflight_.end()) {
       counters_.add(DnsCounters::coalesced);
       it->second->waiters.push_back(std::move(w));
       return;
     }
     reload_defaults(false);
-    const auto& ups = upstreams_for(w.query.qname, cfg_.servers, defaults_);
+    const auto& ups = dns::upstreams_for(w.query.qname, cfg_.servers, defaults_);
     if (ups.empty() || inflight_.size() >= kMaxInflight) {
       fail({std::move(w)});
       return;
@@ -287,7 +287,7 @@ class DnsForwarder {
       f->id = random_id();
       const dns::Query& q = f->waiters.front().query;
       std::vector<uint8_t> query =
-          make_upstream_query(f->id, q.qname, q.qtype, q.qclass, q.edns && q.edns->dnssec_ok);
+          dns::make_upstream_query(f->id, q.qname, q.qtype, q.qclass, q.edns && q.edns->dnssec_ok);
       if (!ec) f->socket->send_to(asio::buffer(query), f->to, 0, ec);
       if (ec) {
         spdlog::debug("dns: upstream {}: {}", up.to_string(), ec.message());
@@ -316,7 +316,7 @@ class DnsForwarder {
           if (ec || sock != f->socket.get() || !inflight_.count(f->key)) return;
           const dns::Query& q = f->waiters.front().query;
           ByteView resp(f->buffer.data(), n);
-          if (f->from != f->to || !answers_query(resp, f->id, q.qname, q.qtype, q.qclass)) {
+          if (f->from != f->to || !dns::answers_query(resp, f->id, q.qname, q.qtype, q.qclass)) {
             counters_.add(DnsCounters::upstream_mismatch);
             receive(f);  // not our answer: keep waiting for the real one
             return;
@@ -333,7 +333,7 @@ class DnsForwarder {
             return;
           }
           counters_.add(DnsCounters::upstream_answers);
-          cache_.store(f->key, resp, DnsCache::Clock::now());
+          cache_.store(f->key, resp, dns::DnsCache::Clock::now());
           finish(f, std::vector<uint8_t>(resp.begin(), resp.end()));
         });
   }
@@ -346,7 +346,7 @@ class DnsForwarder {
     f->id = random_id();
     const dns::Query& q = f->waiters.front().query;
     std::vector<uint8_t> query =
-        make_upstream_query(f->id, q.qname, q.qtype, q.qclass, q.edns && q.edns->dnssec_ok);
+        dns::make_upstream_query(f->id, q.qname, q.qtype, q.qclass, q.edns && q.edns->dnssec_ok);
     const auto n = static_cast<uint16_t>(query.size());
     query.insert(query.begin(), {static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
     auto out = std::make_shared<std::vector<uint8_t>>(std::move(query));
@@ -384,12 +384,12 @@ class DnsForwarder {
                             if (!alive()) return;
                             const dns::Query& q = f->waiters.front().query;
                             ByteView resp(f->buffer.data(), n);
-                            if (!answers_query(resp, f->id, q.qname, q.qtype, q.qclass)) {
+                            if (!dns::answers_query(resp, f->id, q.qname, q.qtype, q.qclass)) {
                               counters_.add(DnsCounters::upstream_mismatch);
                               return give_up(asio::error::invalid_argument);
                             }
                             counters_.add(DnsCounters::upstream_answers);
-                            cache_.store(f->key, resp, DnsCache::Clock::now());
+                            cache_.store(f->key, resp, dns::DnsCache::Clock::now());
                             finish(f, std::vector<uint8_t>(resp.begin(), resp.end()));
                           });
                     });
@@ -411,10 +411,10 @@ class DnsForwarder {
     for (Waiter& w : f->waiters) {
       const size_t limit =
           w.tcp ? kMaxTcpMessage : dns::udp_reply_limit(w.query.edns, kServerUdpMax);
-      auto n = response_for_client(response, w.query, w.packet, out, limit);
+      auto n = dns::response_for_client(response, w.query, w.packet, out, limit);
       if (!n) {
         counters_.add(DnsCounters::servfail);
-        n = error_reply(w.query, w.packet, dns::rcode::SERVFAIL, out);
+        n = dns::error_reply(w.query, w.packet, dns::rcode::SERVFAIL, out);
       }
       deliver(w, ByteView(out.data(), *n));
     }
@@ -424,7 +424,7 @@ class DnsForwarder {
     std::array<uint8_t, kServerUdpMax> out{};
     for (Waiter& w : waiters) {
       counters_.add(DnsCounters::servfail);
-      const size_t n = error_reply(w.query, w.packet, dns::rcode::SERVFAIL, out);
+      const size_t n = dns::error_reply(w.query, w.packet, dns::rcode::SERVFAIL, out);
       deliver(w, ByteView(out.data(), n));
     }
   }
@@ -467,7 +467,7 @@ class DnsForwarder {
     std::ifstream in(cfg_.resolv_conf);
     std::stringstream text;
     text << in.rdbuf();
-    defaults_ = without_self(parse_resolv_conf(text.str()));
+    defaults_ = without_self(dns::parse_resolv_conf(text.str()));
     std::string list;
     for (const auto& u : defaults_) list += " " + u.to_string();
     spdlog::info("dns: upstreams from {}:{}", cfg_.resolv_conf, list.empty() ? " none" : list);
@@ -477,7 +477,7 @@ class DnsForwarder {
   std::vector<config::Upstream> without_self(std::vector<config::Upstream> list) const {
     std::erase_if(list, [&](const config::Upstream& u) {
       if (u.port != cfg_.port || u.ipv6) return false;
-      for (const DnsBridge& b : server_.bridges()) {
+      for (const dns::DnsBridge& b : server_.bridges()) {
         if (b.serving && u.address == b.address.address.to_string()) return true;
       }
       return false;
@@ -486,12 +486,12 @@ class DnsForwarder {
   }
 
   DnsServer& server_;
-  DnsCache& cache_;
+  dns::DnsCache& cache_;
   config::DnsConfig cfg_;  // its own copy: a reload swaps it on this thread
   asio::io_context io_{1};
   std::thread thread_;
   std::mt19937 rng_;
-  std::unordered_map<CacheKey, std::shared_ptr<Inflight>, CacheKeyHash> inflight_;
+  std::unordered_map<dns::CacheKey, std::shared_ptr<Inflight>, dns::CacheKeyHash> inflight_;
   std::vector<config::Upstream> defaults_;
   std::chrono::steady_clock::time_point last_check_{};
   int64_t resolv_mtime_ = -1;
@@ -500,9 +500,9 @@ class DnsForwarder {
 
 // ---- server -----------------------------------------------------------------
 
-DnsServer::DnsServer(const config::DnsConfig& cfg, std::vector<DnsBridge> bridges)
+DnsServer::DnsServer(const config::DnsConfig& cfg, std::vector<dns::DnsBridge> bridges)
     : cfg_(cfg), bridges_(std::move(bridges)) {
-  cache_ = std::make_unique<DnsCache>(cfg_.cache_size);
+  cache_ = std::make_unique<dns::DnsCache>(cfg_.cache_size);
   forwarder_ = std::make_unique<DnsForwarder>(*this, *cache_, cfg_);
   size_t n = cfg_.workers;
   // The host also runs the containers: by default half its CPUs. On a
@@ -517,12 +517,12 @@ DnsServer::DnsServer(const config::DnsConfig& cfg, std::vector<DnsBridge> bridge
   for (size_t b = 0; b < bridges_.size(); ++b) {
     if (bridges_[b].serving) install(b, open_sockets(bridges_[b]));
   }
-  publish(NameTable::build(NameTableSpec{}, nullptr, nullptr));
+  publish(dns::NameTable::build(dns::NameTableSpec{}, nullptr, nullptr));
 }
 
 DnsServer::~DnsServer() { stop(); }
 
-DnsServer::Sockets DnsServer::open_sockets(const DnsBridge& b) {
+DnsServer::Sockets DnsServer::open_sockets(const dns::DnsBridge& b) {
   const auto address = asio::ip::address_v4(b.address.address.value());
   const std::string where = address.to_string() + ":" + std::to_string(cfg_.port);
   Sockets made;
@@ -586,14 +586,14 @@ void DnsServer::install(size_t bridge, Sockets sockets) {
   }
 }
 
-void DnsServer::add_bridge(size_t index, const DnsBridge& bridge) {
+void DnsServer::add_bridge(size_t index, const dns::DnsBridge& bridge) {
   add_bridge(index, bridge, open_sockets(bridge));  // throws before anything changes
 }
 
-void DnsServer::add_bridge(size_t index, const DnsBridge& bridge, Sockets sockets) {
+void DnsServer::add_bridge(size_t index, const dns::DnsBridge& bridge, Sockets sockets) {
   {
     std::lock_guard lock(bridges_mu_);
-    if (bridges_.size() <= index) bridges_.resize(index + 1, DnsBridge{.serving = false});
+    if (bridges_.size() <= index) bridges_.resize(index + 1, dns::DnsBridge{.serving = false});
     bridges_[index] = bridge;
   }
   install(index, std::move(sockets));
@@ -607,7 +607,7 @@ void DnsServer::remove_bridge(size_t index) {
   install(index, Sockets{});
 }
 
-std::vector<DnsBridge> DnsServer::bridges() const {
+std::vector<dns::DnsBridge> DnsServer::bridges() const {
   std::lock_guard lock(bridges_mu_);
   return bridges_;
 }
@@ -643,7 +643,7 @@ void DnsServer::stop() {
   forwarder_->stop();
 }
 
-void DnsServer::publish(std::shared_ptr<const NameTable> table) {
+void DnsServer::publish(std::shared_ptr<const dns::NameTable> table) {
   {
     std::lock_guard lock(table_mu_);
     table_ = std::move(table);
@@ -651,12 +651,12 @@ void DnsServer::publish(std::shared_ptr<const NameTable> table) {
   table_version_.fetch_add(1, std::memory_order_release);
 }
 
-std::shared_ptr<const NameTable> DnsServer::table() const {
+std::shared_ptr<const dns::NameTable> DnsServer::table() const {
   std::lock_guard lock(table_mu_);
   return table_;
 }
 
-const NameTable& DnsServer::current(Worker& w) {
+const dns::NameTable& DnsServer::current(Worker& w) {
   const uint64_t v = table_version_.load(std::memory_order_acquire);
   if (v != w.table_version) {
     w.table = table();
@@ -792,23 +792,23 @@ size_t DnsServer::handle(Worker& w, size_t bridge, ByteView packet, const void* 
                            : std::min(out.size(), dns::udp_reply_limit(q.edns, kServerUdpMax));
   if (!allowed_source(w, src, src_len)) {
     w.counters.add(DnsCounters::refused);
-    return error_reply(q, packet, dns::rcode::REFUSED, out);
+    return dns::error_reply(q, packet, dns::rcode::REFUSED, out);
   }
   if (q.header.opcode != dns::opcode::QUERY) {
     w.counters.add(DnsCounters::notimp);
-    return error_reply(q, packet, dns::rcode::NOTIMP, out);
+    return dns::error_reply(q, packet, dns::rcode::NOTIMP, out);
   }
   if (q.edns && q.edns->version != 0) {
     // BADVERS (RFC 6891 6.1.3): extended rcode 16, its upper bits in the OPT.
-    return error_reply(q, packet, 16, out);
+    return dns::error_reply(q, packet, 16, out);
   }
   if (auto n = current(w).answer(q, packet, bridge, out, limit)) {
     w.counters.add(DnsCounters::local);
     if ((out[2] & 0x02) != 0) w.counters.add(DnsCounters::truncated);
     return *n;
   }
-  const CacheKey key = CacheKey::of(q);
-  if (auto n = cache_->answer(key, q, packet, out, limit, DnsCache::Clock::now())) {
+  const dns::CacheKey key = dns::CacheKey::of(q);
+  if (auto n = cache_->answer(key, q, packet, out, limit, dns::DnsCache::Clock::now())) {
     w.counters.add(DnsCounters::cached);
     return *n;
   }

@@ -21,11 +21,14 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "server/dns_names.hpp"
+#include "dns/name_table.hpp"
+
+namespace berth::dns {
+class DnsCache;
+}
 
 namespace berth::server {
 
-class DnsCache;
 class DnsForwarder;
 
 // Counters by result; each worker has its own (one writer), summed on read.
@@ -57,7 +60,7 @@ class DnsServer {
  public:
   // Binds UDP and TCP on every bridge address. Throws std::runtime_error with
   // a sentence when a socket cannot be opened (port taken, ...).
-  DnsServer(const config::DnsConfig& cfg, std::vector<DnsBridge> bridges);
+  DnsServer(const config::DnsConfig& cfg, std::vector<dns::DnsBridge> bridges);
   ~DnsServer();
   DnsServer(const DnsServer&) = delete;
   DnsServer& operator=(const DnsServer&) = delete;
@@ -71,10 +74,10 @@ class DnsServer {
   // nothing, when they cannot be opened. Other bridges' sockets are not
   // touched. The NameTable decides which sources are answered, so publish
   // one that serves the bridge.
-  void add_bridge(size_t index, const DnsBridge& bridge);
+  void add_bridge(size_t index, const dns::DnsBridge& bridge);
   // Closes the sockets of bridge `index`.
   void remove_bridge(size_t index);
-  std::vector<DnsBridge> bridges() const;
+  std::vector<dns::DnsBridge> bridges() const;
 
   // Upstreams, per-domain servers, resolv_conf and upstream_timeout_ms from
   // a reloaded config (the other [dns] keys are not read).
@@ -86,12 +89,12 @@ class DnsServer {
     std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp;  // one per worker
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> tcp;
   };
-  Sockets open_sockets(const DnsBridge& b);
-  void add_bridge(size_t index, const DnsBridge& bridge, Sockets sockets);
+  Sockets open_sockets(const dns::DnsBridge& b);
+  void add_bridge(size_t index, const dns::DnsBridge& bridge, Sockets sockets);
 
   // Makes `table` the snapshot every following query reads.
-  void publish(std::shared_ptr<const NameTable> table);
-  std::shared_ptr<const NameTable> table() const;
+  void publish(std::shared_ptr<const dns::NameTable> table);
+  std::shared_ptr<const dns::NameTable> table() const;
 
   // Totals over all workers and the forwarder.
   std::array<uint64_t, DnsCounters::kinds> counters() const;
@@ -116,16 +119,16 @@ class DnsServer {
   size_t handle(Worker& w, size_t bridge, ByteView packet, const void* src, size_t src_len,
                 bool tcp, MutableByteView out, std::shared_ptr<TcpSession> session);
   bool allowed_source(Worker& w, const void* src, size_t src_len);
-  const NameTable& current(Worker& w);
+  const dns::NameTable& current(Worker& w);
 
   config::DnsConfig cfg_;
   mutable std::mutex bridges_mu_;
-  std::vector<DnsBridge> bridges_;  // by bridge index (the daemon's)
+  std::vector<dns::DnsBridge> bridges_;  // by bridge index (the daemon's)
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<DnsCache> cache_;
+  std::unique_ptr<dns::DnsCache> cache_;
   std::unique_ptr<DnsForwarder> forwarder_;
   mutable std::mutex table_mu_;
-  std::shared_ptr<const NameTable> table_;
+  std::shared_ptr<const dns::NameTable> table_;
   std::atomic<uint64_t> table_version_{0};
   std::atomic<int> tcp_open_{0};
   int tcp_max_ = 256;

@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "api/client.hpp"
 #include "api/response.hpp"
-#include "cli/client.hpp"
 #include "server/control_server.hpp"
 
 namespace berth::cli {
@@ -661,10 +661,10 @@ TEST_F(BerthctlTest, DaemonNotRunning) {
 TEST_F(BerthctlTest, PermissionSentenceNamesTheGroup) {
   const std::string file = write_file("sock", "");
   // The group of a file this test created is its own.
-  EXPECT_EQ(connect_problem(file, EACCES), "permission denied on " + file +
-                                               ": run as root or as a member of group " +
-                                               std::string(::getgrgid(::getegid())->gr_name));
-  EXPECT_EQ(connect_problem(dir_ + "/missing/sock", EACCES),
+  EXPECT_EQ(api::connect_problem(file, EACCES), "permission denied on " + file +
+                                                    ": run as root or as a member of group " +
+                                                    std::string(::getgrgid(::getegid())->gr_name));
+  EXPECT_EQ(api::connect_problem(dir_ + "/missing/sock", EACCES),
             "permission denied on " + dir_ +
                 "/missing/sock: run as root or as a member of the group that owns it");
 }

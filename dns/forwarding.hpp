@@ -15,7 +15,7 @@
 #include "protocol/bytes.hpp"
 #include "protocol/dns/message.hpp"
 
-namespace berth::server {
+namespace berth::dns {
 
 // glibc reads at most this many nameserver lines (MAXNS).
 constexpr size_t kMaxResolvConfNameservers = 3;
@@ -60,4 +60,4 @@ const std::vector<config::Upstream>& upstreams_for(
     const dns::Name& qname, const std::vector<config::DomainUpstreams>& servers,
     const std::vector<config::Upstream>& defaults);
 
-}  // namespace berth::server
+}  // namespace berth::dns

@@ -1,8 +1,8 @@
-#include "server/reservations.hpp"
+#include "dhcp/reservations.hpp"
 
 #include <gtest/gtest.h>
 
-namespace berth::server {
+namespace berth::dhcp {
 namespace {
 
 leases::Reservation mac_res(int64_t id, const char* mac, const char* ip, std::string name = {}) {
@@ -72,4 +72,4 @@ TEST(Reservations, EarlierDatabaseRowWinsBetweenDatabaseRows) {
 }
 
 }  // namespace
-}  // namespace berth::server
+}  // namespace berth::dhcp

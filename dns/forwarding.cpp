@@ -1,13 +1,13 @@
-#include "server/dns_upstream.hpp"
+#include "dns/forwarding.hpp"
 
 #include <arpa/inet.h>
 
 #include <array>
 #include <string>
 
-#include "server/dns_cache.hpp"
+#include "dns/cache.hpp"
 
-namespace berth::server {
+namespace berth::dns {
 namespace {
 
 constexpr uint16_t kFlagsRecursionDesired = 0x0100;
@@ -157,4 +157,4 @@ const std::vector<config::Upstream>& upstreams_for(
   return *best;
 }
 
-}  // namespace berth::server
+}  // namespace berth::dns

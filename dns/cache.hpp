@@ -18,7 +18,7 @@
 #include "protocol/dns/message.hpp"
 #include "protocol/result.hpp"
 
-namespace berth::server {
+namespace berth::dns {
 
 // The longest a cached answer lives, whatever the upstream TTLs say.
 constexpr uint32_t kDefaultMaxCacheTtl = 86400;
@@ -121,4 +121,4 @@ class DnsCache {
   std::unique_ptr<Shard[]> shards_;
 };
 
-}  // namespace berth::server
+}  // namespace berth::dns

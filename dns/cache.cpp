@@ -1,4 +1,4 @@
-#include "server/dns_cache.hpp"
+#include "dns/cache.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
-namespace berth::server {
+namespace berth::dns {
 namespace {
 
 constexpr size_t kMaxMessageSize = 65535;  // TTL offsets are kept as uint16_t
@@ -401,4 +401,4 @@ CacheStats DnsCache::stats() const {
   return total;
 }
 
-}  // namespace berth::server
+}  // namespace berth::dns

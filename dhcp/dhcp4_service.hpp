@@ -18,7 +18,7 @@
 #include "protocol/address.hpp"
 #include "protocol/dhcp4/message.hpp"
 
-namespace berth::server {
+namespace berth::dhcp {
 
 struct BridgeSettings {
   std::string name;
@@ -77,7 +77,7 @@ struct DhcpCounters {
   void drop(std::string_view reason);
 };
 
-class DhcpService {
+class Dhcp4Service {
  public:
   // Adds a bridge with the leases the store holds for it; returns its index.
   size_t add_bridge(BridgeSettings settings, const std::vector<leases::Lease>& stored);
@@ -157,4 +157,4 @@ std::optional<std::string> reservation_problem(const leases::Reservation& r,
 // most 63 bytes. Empty when nothing usable is left.
 std::string sanitize_hostname(std::string_view raw);
 
-}  // namespace berth::server
+}  // namespace berth::dhcp

@@ -1,11 +1,11 @@
-// Scripted clients against DhcpService, in process, with an injected clock.
-#include "server/dhcp_service.hpp"
+// Scripted clients against Dhcp4Service, in process, with an injected clock.
+#include "dhcp/dhcp4_service.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace berth::server {
+namespace berth::dhcp {
 namespace {
 
 using dhcp4::Message;
@@ -75,9 +75,9 @@ Client client(uint8_t n) {
   return Client{.mac = MacAddress({0x02, 0, 0, 0, 0, n}), .client_id = {}};
 }
 
-class DhcpServiceTest : public ::testing::Test {
+class Dhcp4ServiceTest : public ::testing::Test {
  protected:
-  DhcpService svc;
+  Dhcp4Service svc;
   size_t br = svc.add_bridge(settings(), {});
   int64_t now = 1'800'000'000;
   const Ipv4Address server = ip("198.18.0.1");
@@ -95,7 +95,7 @@ class DhcpServiceTest : public ::testing::Test {
   }
 };
 
-TEST_F(DhcpServiceTest, DiscoverGetsAnOfferWithTheAskedOptionsAndNoCommit) {
+TEST_F(Dhcp4ServiceTest, DiscoverGetsAnOfferWithTheAskedOptionsAndNoCommit) {
   Client c = client(1);
   Decision d = svc.handle(br, c.discover(), now);
   ASSERT_TRUE(d.reply);
@@ -122,7 +122,7 @@ TEST_F(DhcpServiceTest, DiscoverGetsAnOfferWithTheAskedOptionsAndNoCommit) {
   EXPECT_EQ(svc.table(br).counts(now).offered, 1u);
 }
 
-TEST_F(DhcpServiceTest, OnlyRequestedOptionsAreSent) {
+TEST_F(Dhcp4ServiceTest, OnlyRequestedOptionsAreSent) {
   Client c = client(1);
   Message m = c.discover();
   m.options.set(opt::parameter_request_list, Bytes{opt::subnet_mask});
@@ -135,7 +135,7 @@ TEST_F(DhcpServiceTest, OnlyRequestedOptionsAreSent) {
   EXPECT_TRUE(d.reply->message.options.has(opt::server_identifier));
 }
 
-TEST_F(DhcpServiceTest, RequestIsCommittedBeforeTheAck) {
+TEST_F(Dhcp4ServiceTest, RequestIsCommittedBeforeTheAck) {
   Client c = client(1);
   Decision offer = svc.handle(br, c.discover(), now);
   Ipv4Address a = offer.reply->message.yiaddr;
@@ -153,7 +153,7 @@ TEST_F(DhcpServiceTest, RequestIsCommittedBeforeTheAck) {
   EXPECT_EQ(svc.table(br).counts(now).offered, 0u);
 }
 
-TEST_F(DhcpServiceTest, FailedCommitPutsTheTableBack) {
+TEST_F(Dhcp4ServiceTest, FailedCommitPutsTheTableBack) {
   Client c = client(1);
   Decision offer = svc.handle(br, c.discover(), now);
   Decision ack = svc.handle(br, c.select(offer.reply->message.yiaddr, server), now);
@@ -162,7 +162,7 @@ TEST_F(DhcpServiceTest, FailedCommitPutsTheTableBack) {
   EXPECT_EQ(svc.counters().commit_failed, 1u);
 }
 
-TEST_F(DhcpServiceTest, RequestForAnotherServerDropsOurOffer) {
+TEST_F(Dhcp4ServiceTest, RequestForAnotherServerDropsOurOffer) {
   Client c = client(1);
   svc.handle(br, c.discover(), now);
   Decision d = svc.handle(br, c.select(ip("198.18.0.50"), ip("198.18.0.2")), now);
@@ -171,7 +171,7 @@ TEST_F(DhcpServiceTest, RequestForAnotherServerDropsOurOffer) {
   EXPECT_EQ(svc.table(br).counts(now).offered, 0u);
 }
 
-TEST_F(DhcpServiceTest, RenewKeepsTheAddressAndAnswersUnicast) {
+TEST_F(Dhcp4ServiceTest, RenewKeepsTheAddressAndAnswersUnicast) {
   Client c = client(1);
   Ipv4Address a = dora(c);
   now += 300;
@@ -186,7 +186,7 @@ TEST_F(DhcpServiceTest, RenewKeepsTheAddressAndAnswersUnicast) {
   EXPECT_EQ(d.commit[0].lease.expires_at, now + 600);
 }
 
-TEST_F(DhcpServiceTest, InitRebootOnAWrongNetworkIsNakedByBroadcast) {
+TEST_F(Dhcp4ServiceTest, InitRebootOnAWrongNetworkIsNakedByBroadcast) {
   Client c = client(1);
   Decision d = svc.handle(br, c.init_reboot(ip("198.19.5.5")), now);
   ASSERT_TRUE(d.reply);
@@ -198,7 +198,7 @@ TEST_F(DhcpServiceTest, InitRebootOnAWrongNetworkIsNakedByBroadcast) {
   EXPECT_TRUE(d.commit.empty());
 }
 
-TEST_F(DhcpServiceTest, InitRebootForAnAddressAnotherClientHoldsIsNaked) {
+TEST_F(Dhcp4ServiceTest, InitRebootForAnAddressAnotherClientHoldsIsNaked) {
   Client a = client(1), b = client(2);
   Ipv4Address held = dora(a);
   Decision d = svc.handle(br, b.init_reboot(held), now);
@@ -206,11 +206,11 @@ TEST_F(DhcpServiceTest, InitRebootForAnAddressAnotherClientHoldsIsNaked) {
   EXPECT_EQ(d.reply->message.type(), MessageType::nak);
 }
 
-TEST_F(DhcpServiceTest, InitRebootAfterRestartKeepsTheStoredLease) {
+TEST_F(Dhcp4ServiceTest, InitRebootAfterRestartKeepsTheStoredLease) {
   Client c = client(1);
   Ipv4Address a = dora(c);
   auto stored = svc.table(br).leases();
-  DhcpService restarted;
+  Dhcp4Service restarted;
   size_t b2 = restarted.add_bridge(settings(), stored);
   Decision d = restarted.handle(b2, c.init_reboot(a), now + 10);
   ASSERT_TRUE(d.reply);
@@ -222,7 +222,7 @@ TEST_F(DhcpServiceTest, InitRebootAfterRestartKeepsTheStoredLease) {
   EXPECT_EQ(o.reply->message.yiaddr, a);
 }
 
-TEST_F(DhcpServiceTest, ReleaseFreesTheAddressButKeepsAffinity) {
+TEST_F(Dhcp4ServiceTest, ReleaseFreesTheAddressButKeepsAffinity) {
   Client c = client(1);
   Ipv4Address a = dora(c);
   Decision d = svc.handle(br, c.release(a, server), now);
@@ -234,7 +234,7 @@ TEST_F(DhcpServiceTest, ReleaseFreesTheAddressButKeepsAffinity) {
   EXPECT_EQ(again.reply->message.yiaddr, a);
 }
 
-TEST_F(DhcpServiceTest, ReleaseFromAnotherClientIsIgnored) {
+TEST_F(Dhcp4ServiceTest, ReleaseFromAnotherClientIsIgnored) {
   Client a = client(1), b = client(2);
   Ipv4Address held = dora(a);
   Decision d = svc.handle(br, b.release(held, server), now);
@@ -242,7 +242,7 @@ TEST_F(DhcpServiceTest, ReleaseFromAnotherClientIsIgnored) {
   EXPECT_EQ(svc.table(br).counts(now).bound, 1u);
 }
 
-TEST_F(DhcpServiceTest, DeclinedAddressIsNotOfferedDuringQuarantine) {
+TEST_F(Dhcp4ServiceTest, DeclinedAddressIsNotOfferedDuringQuarantine) {
   Client c = client(1);
   Ipv4Address a = dora(c);
   Decision d = svc.handle(br, c.decline(a, server), now);
@@ -258,8 +258,8 @@ TEST_F(DhcpServiceTest, DeclinedAddressIsNotOfferedDuringQuarantine) {
   EXPECT_NE(o2.reply->message.yiaddr, a);
 }
 
-TEST_F(DhcpServiceTest, SmallPoolServesOnlyAsManyClientsAsAddresses) {
-  DhcpService small;
+TEST_F(Dhcp4ServiceTest, SmallPoolServesOnlyAsManyClientsAsAddresses) {
+  Dhcp4Service small;
   BridgeSettings s = settings();
   s.pool_first = ip("198.18.0.10");
   s.pool_last = ip("198.18.0.13");
@@ -284,7 +284,7 @@ TEST_F(DhcpServiceTest, SmallPoolServesOnlyAsManyClientsAsAddresses) {
   EXPECT_EQ(small.counters().pool_exhausted, 2u);
 }
 
-TEST_F(DhcpServiceTest, BroadcastFlagAndRelayChooseTheDelivery) {
+TEST_F(Dhcp4ServiceTest, BroadcastFlagAndRelayChooseTheDelivery) {
   Client c = client(1);
   Message m = c.discover();
   m.flags = dhcp4::kFlagBroadcast;
@@ -309,7 +309,7 @@ TEST_F(DhcpServiceTest, BroadcastFlagAndRelayChooseTheDelivery) {
   EXPECT_FALSE(svc.bridge_for_relay(ip("198.19.0.1")).has_value());
 }
 
-TEST_F(DhcpServiceTest, ClientIdentifierIsEchoedAndIdentifiesTheClient) {
+TEST_F(Dhcp4ServiceTest, ClientIdentifierIsEchoedAndIdentifiesTheClient) {
   Client c = client(1);
   c.client_id = {0xff, 1, 2, 3, 4};
   Ipv4Address a = dora(c);
@@ -322,7 +322,7 @@ TEST_F(DhcpServiceTest, ClientIdentifierIsEchoedAndIdentifiesTheClient) {
   EXPECT_EQ(o.reply->message.yiaddr, a);
 }
 
-TEST_F(DhcpServiceTest, MaxMessageSizeIsHonoured) {
+TEST_F(Dhcp4ServiceTest, MaxMessageSizeIsHonoured) {
   Client c = client(1);
   Message m = c.discover();
   m.options.set_u16(opt::max_message_size, 1500);
@@ -331,7 +331,7 @@ TEST_F(DhcpServiceTest, MaxMessageSizeIsHonoured) {
   EXPECT_EQ(svc.handle(br, m, now).reply->max_size, 548u);
 }
 
-TEST_F(DhcpServiceTest, InformGetsOptionsWithoutALease) {
+TEST_F(Dhcp4ServiceTest, InformGetsOptionsWithoutALease) {
   Client c = client(1);
   Message m = c.base(MessageType::inform);
   m.ciaddr = ip("198.18.0.77");
@@ -345,7 +345,7 @@ TEST_F(DhcpServiceTest, InformGetsOptionsWithoutALease) {
   EXPECT_TRUE(d.commit.empty());
 }
 
-TEST_F(DhcpServiceTest, BootpAndRepliesAreDroppedAndCounted) {
+TEST_F(Dhcp4ServiceTest, BootpAndRepliesAreDroppedAndCounted) {
   Message bootp;
   bootp.set_mac(MacAddress({2, 0, 0, 0, 0, 1}));
   EXPECT_FALSE(svc.handle(br, bootp, now).reply);
@@ -356,7 +356,7 @@ TEST_F(DhcpServiceTest, BootpAndRepliesAreDroppedAndCounted) {
   EXPECT_EQ(svc.counters().dropped.at("not_bootrequest"), 1u);
 }
 
-TEST_F(DhcpServiceTest, HostnameIsSanitisedIntoTheLease) {
+TEST_F(Dhcp4ServiceTest, HostnameIsSanitisedIntoTheLease) {
   EXPECT_EQ(sanitize_hostname("web-1.example.com"), "web-1");
   EXPECT_EQ(sanitize_hostname("--my_host--"), "my-host");
   EXPECT_EQ(sanitize_hostname("!!!"), "");
@@ -371,9 +371,9 @@ TEST_F(DhcpServiceTest, HostnameIsSanitisedIntoTheLease) {
 }
 
 }  // namespace
-}  // namespace berth::server
+}  // namespace berth::dhcp
 
-namespace berth::server {
+namespace berth::dhcp {
 namespace {
 
 leases::Reservation reservation(const Client& c, const char* addr) {
@@ -386,7 +386,7 @@ leases::Reservation reservation(const Client& c, const char* addr) {
   return r;
 }
 
-TEST_F(DhcpServiceTest, ClientWithANewReservationIsNakedThenMoved) {
+TEST_F(Dhcp4ServiceTest, ClientWithANewReservationIsNakedThenMoved) {
   Client c = client(1);
   Ipv4Address dynamic = dora(c);
   ASSERT_NE(dynamic, ip("198.18.0.5"));
@@ -409,7 +409,7 @@ TEST_F(DhcpServiceTest, ClientWithANewReservationIsNakedThenMoved) {
   EXPECT_EQ(ack.commit[1].lease.ip, ip("198.18.0.5"));
 }
 
-TEST_F(DhcpServiceTest, ReservedAddressIsNeverGivenToAnotherClient) {
+TEST_F(Dhcp4ServiceTest, ReservedAddressIsNeverGivenToAnotherClient) {
   Client owner = client(1), other = client(2);
   svc.set_reservations(br, {reservation(owner, "198.18.0.20")});
   Message d = other.discover();
@@ -421,8 +421,8 @@ TEST_F(DhcpServiceTest, ReservedAddressIsNeverGivenToAnotherClient) {
   EXPECT_EQ(r.reply->message.type(), MessageType::nak);
 }
 
-TEST_F(DhcpServiceTest, NonAuthoritativeServerIsSilentAboutStrangers) {
-  DhcpService quiet;
+TEST_F(Dhcp4ServiceTest, NonAuthoritativeServerIsSilentAboutStrangers) {
+  Dhcp4Service quiet;
   BridgeSettings s = settings();
   s.authoritative = false;
   size_t b = quiet.add_bridge(s, {});
@@ -435,8 +435,8 @@ TEST_F(DhcpServiceTest, NonAuthoritativeServerIsSilentAboutStrangers) {
   EXPECT_EQ(loud.reply->message.type(), MessageType::nak);
 }
 
-TEST_F(DhcpServiceTest, IgnoreClientIdIdentifiesClonesByMac) {
-  DhcpService svc2;
+TEST_F(Dhcp4ServiceTest, IgnoreClientIdIdentifiesClonesByMac) {
+  Dhcp4Service svc2;
   BridgeSettings s = settings();
   s.ignore_client_id = true;
   size_t b = svc2.add_bridge(s, {});
@@ -452,14 +452,14 @@ TEST_F(DhcpServiceTest, IgnoreClientIdIdentifiesClonesByMac) {
   EXPECT_EQ(sa.reply->message.yiaddr, sb.reply->message.yiaddr);
 }
 
-TEST_F(DhcpServiceTest, RapidCommitAcksADiscoverWhenTheBridgeAllowsIt) {
+TEST_F(Dhcp4ServiceTest, RapidCommitAcksADiscoverWhenTheBridgeAllowsIt) {
   Client c = client(1);
   Message m = c.discover();
   m.options.set(opt::rapid_commit, Bytes{});
   Decision plain = svc.handle(br, m, now);  // not enabled: a normal OFFER
   EXPECT_EQ(plain.reply->message.type(), MessageType::offer);
 
-  DhcpService fast;
+  Dhcp4Service fast;
   BridgeSettings s = settings();
   s.rapid_commit = true;
   size_t b = fast.add_bridge(s, {});
@@ -471,7 +471,7 @@ TEST_F(DhcpServiceTest, RapidCommitAcksADiscoverWhenTheBridgeAllowsIt) {
   EXPECT_EQ(d.commit[0].lease.state, leases::LeaseState::bound);
 }
 
-TEST_F(DhcpServiceTest, TickReportsExpiredLeasesOnce) {
+TEST_F(Dhcp4ServiceTest, TickReportsExpiredLeasesOnce) {
   Client c = client(1);
   Ipv4Address a = dora(c);
   EXPECT_TRUE(svc.tick(now + 599).empty());
@@ -482,4 +482,4 @@ TEST_F(DhcpServiceTest, TickReportsExpiredLeasesOnce) {
 }
 
 }  // namespace
-}  // namespace berth::server
+}  // namespace berth::dhcp

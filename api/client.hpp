@@ -14,7 +14,7 @@
 
 #include "api/router.hpp"
 
-namespace berth::cli {
+namespace berth::api {
 
 // berthd cannot be reached, or the connection broke: what() is a sentence
 // for the user ("berthd is not running (no socket at /run/berth/berthd.sock)").
@@ -58,4 +58,4 @@ class ControlClient {
 // The sentence for a failed connect() to `path` with errno `err`.
 std::string connect_problem(const std::string& path, int err);
 
-}  // namespace berth::cli
+}  // namespace berth::api

@@ -1,4 +1,4 @@
-#include "server/dns_upstream.hpp"
+#include "dns/forwarding.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "server/dns_cache.hpp"
+#include "dns/cache.hpp"
 
-namespace berth::server {
+namespace berth::dns {
 namespace {
 
 dns::Name name(std::string_view text) {
@@ -395,4 +395,4 @@ TEST(UpstreamsFor, OrderOfTheListDoesNotMatter) {
 }
 
 }  // namespace
-}  // namespace berth::server
+}  // namespace berth::dns

@@ -1,4 +1,4 @@
-#include "server/dns_names.hpp"
+#include "dns/name_table.hpp"
 
 #include <fmt/format.h>
 
@@ -11,7 +11,7 @@
 
 #include "protocol/bytes.hpp"
 
-namespace berth::server {
+namespace berth::dns {
 namespace {
 
 constexpr uint8_t kQuestionPointer[2] = {0xC0, 0x0C};
@@ -795,4 +795,4 @@ std::vector<Ipv4Address> NameTable::addresses(std::string_view name, size_t brid
   return out;
 }
 
-}  // namespace berth::server
+}  // namespace berth::dns

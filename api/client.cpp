@@ -1,4 +1,4 @@
-#include "cli/client.hpp"
+#include "api/client.hpp"
 
 #include <grp.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include <system_error>
 #include <vector>
 
-namespace berth::cli {
+namespace berth::api {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -156,4 +156,4 @@ HttpReply ControlClient::send(const api::HttpRequest& request) {
   return exchange(request, closed_early);
 }
 
-}  // namespace berth::cli
+}  // namespace berth::api

@@ -1,11 +1,11 @@
-#include "server/dns_names.hpp"
+#include "dns/name_table.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <variant>
 
-namespace berth::server {
+namespace berth::dns {
 namespace {
 
 Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
@@ -248,4 +248,4 @@ TEST(DnsNames, ReverseNames) {
 }
 
 }  // namespace
-}  // namespace berth::server
+}  // namespace berth::dns

@@ -11,7 +11,7 @@
 #include "config/config.hpp"
 #include "leases/reservation.hpp"
 
-namespace berth::server {
+namespace berth::dhcp {
 
 // "mac 00:16:3e:..", "client-id 01:..", "hostname db": how r names its client.
 std::string client_text(const leases::Reservation& r);
@@ -39,4 +39,4 @@ struct MergedReservations {
 MergedReservations merge_reservations(const std::vector<leases::Reservation>& from_config,
                                       const std::vector<leases::Reservation>& from_database);
 
-}  // namespace berth::server
+}  // namespace berth::dhcp

@@ -1,4 +1,4 @@
-#include "server/reservations.hpp"
+#include "dhcp/reservations.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <map>
 #include <unordered_map>
 
-namespace berth::server {
+namespace berth::dhcp {
 namespace {
 
 std::string lower(std::string_view s) {
@@ -144,4 +144,4 @@ MergedReservations merge_reservations(const std::vector<leases::Reservation>& fr
   return m;
 }
 
-}  // namespace berth::server
+}  // namespace berth::dhcp

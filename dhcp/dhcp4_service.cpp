@@ -1,11 +1,11 @@
-#include "server/dhcp_service.hpp"
+#include "dhcp/dhcp4_service.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
 
-namespace berth::server {
+namespace berth::dhcp {
 
 using dhcp4::Message;
 using dhcp4::MessageType;
@@ -79,7 +79,7 @@ std::string describe(const BridgeSettings& s, MessageType type, Ipv4Address ip, 
 
 }  // namespace
 
-ClientKey DhcpService::client_of(const Bridge& b, const Message& msg) const {
+ClientKey Dhcp4Service::client_of(const Bridge& b, const Message& msg) const {
   ClientKey key{.mac = msg.mac(), .client_id = {}, .hostname = {}};
   if (!b.settings.ignore_client_id) {
     if (const Bytes* id = msg.options.get(opt::client_identifier)) key.client_id = *id;
@@ -88,7 +88,7 @@ ClientKey DhcpService::client_of(const Bridge& b, const Message& msg) const {
   return key;
 }
 
-size_t DhcpService::add_bridge(BridgeSettings settings, const std::vector<Lease>& stored) {
+size_t Dhcp4Service::add_bridge(BridgeSettings settings, const std::vector<Lease>& stored) {
   auto b = std::make_unique<Bridge>(
       Bridge{.settings = settings,
              .table = leases::LeaseTable(settings.name, settings.pool_first, settings.pool_last)});
@@ -99,24 +99,24 @@ size_t DhcpService::add_bridge(BridgeSettings settings, const std::vector<Lease>
   return bridges_.size() - 1;
 }
 
-void DhcpService::remove_bridge(size_t bridge) {
+void Dhcp4Service::remove_bridge(size_t bridge) {
   Bridge& b = *bridges_.at(bridge);
   b.retired = true;
   b.table = leases::LeaseTable(b.settings.name, b.settings.pool_first, b.settings.pool_last);
 }
 
-std::optional<size_t> DhcpService::bridge_for_relay(Ipv4Address giaddr) const {
+std::optional<size_t> Dhcp4Service::bridge_for_relay(Ipv4Address giaddr) const {
   for (size_t i = 0; i < bridges_.size(); ++i) {
     if (!bridges_[i]->retired && bridges_[i]->settings.address.contains(giaddr)) return i;
   }
   return std::nullopt;
 }
 
-void DhcpService::set_reservations(size_t bridge, std::vector<leases::Reservation> reservations) {
+void Dhcp4Service::set_reservations(size_t bridge, std::vector<leases::Reservation> reservations) {
   bridges_.at(bridge)->table.set_reservations(std::move(reservations));
 }
 
-Decision DhcpService::forget(size_t bridge, Ipv4Address ip) {
+Decision Dhcp4Service::forget(size_t bridge, Ipv4Address ip) {
   Decision d;
   Bridge& b = *bridges_.at(bridge);
   b.table.drop_offer(ip);
@@ -127,7 +127,7 @@ Decision DhcpService::forget(size_t bridge, Ipv4Address ip) {
   return d;
 }
 
-void DhcpService::update_settings(size_t bridge, const BridgeSettings& settings) {
+void Dhcp4Service::update_settings(size_t bridge, const BridgeSettings& settings) {
   Bridge& b = *bridges_.at(bridge);
   BridgeSettings next = settings;
   next.address = b.settings.address;
@@ -136,11 +136,11 @@ void DhcpService::update_settings(size_t bridge, const BridgeSettings& settings)
   b.settings = std::move(next);
 }
 
-void DhcpService::add_reservation(size_t bridge, leases::Reservation r) {
+void Dhcp4Service::add_reservation(size_t bridge, leases::Reservation r) {
   bridges_.at(bridge)->table.add_reservation(std::move(r));
 }
 
-std::vector<Lease> DhcpService::tick(int64_t now) {
+std::vector<Lease> Dhcp4Service::tick(int64_t now) {
   std::vector<Lease> expired;
   for (auto& b : bridges_) {
     if (b->retired) continue;
@@ -151,7 +151,7 @@ std::vector<Lease> DhcpService::tick(int64_t now) {
   return expired;
 }
 
-Decision DhcpService::handle(size_t bridge, const Message& msg, int64_t now) {
+Decision Dhcp4Service::handle(size_t bridge, const Message& msg, int64_t now) {
   Decision d;
   auto type = msg.type();
   if (msg.op != dhcp4::Op::request) {
@@ -201,7 +201,7 @@ Decision DhcpService::handle(size_t bridge, const Message& msg, int64_t now) {
   return d;
 }
 
-void DhcpService::apply(Bridge& b, Decision& d, LeaseChange change) {
+void Dhcp4Service::apply(Bridge& b, Decision& d, LeaseChange change) {
   Ipv4Address ip = change.lease.ip;
   std::optional<Lease> before;
   if (change.kind == LeaseChange::Kind::erase) {
@@ -213,7 +213,7 @@ void DhcpService::apply(Bridge& b, Decision& d, LeaseChange change) {
   d.commit.push_back(std::move(change));
 }
 
-void DhcpService::commit_failed(size_t bridge, const Decision& d) {
+void Dhcp4Service::commit_failed(size_t bridge, const Decision& d) {
   ++counters_.commit_failed;
   if (bridge >= bridges_.size()) return;
   leases::LeaseTable& table = bridges_[bridge]->table;
@@ -226,8 +226,8 @@ void DhcpService::commit_failed(size_t bridge, const Decision& d) {
   }
 }
 
-Reply DhcpService::make_reply(const Bridge& b, const Message& msg, MessageType type,
-                              Ipv4Address yiaddr) const {
+Reply Dhcp4Service::make_reply(const Bridge& b, const Message& msg, MessageType type,
+                               Ipv4Address yiaddr) const {
   const BridgeSettings& s = b.settings;
   Reply r;
   Message& m = r.message;
@@ -329,7 +329,7 @@ Reply DhcpService::make_reply(const Bridge& b, const Message& msg, MessageType t
   return r;
 }
 
-Decision DhcpService::discover(Bridge& b, const Message& msg, int64_t now) {
+Decision Dhcp4Service::discover(Bridge& b, const Message& msg, int64_t now) {
   Decision d;
   ClientKey key = client_of(b, msg);
   auto ip = b.table.allocate(key, msg.options.get_ipv4(opt::requested_address), now);
@@ -356,7 +356,7 @@ Decision DhcpService::discover(Bridge& b, const Message& msg, int64_t now) {
   return d;
 }
 
-Decision DhcpService::request(Bridge& b, const Message& msg, int64_t now) {
+Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
   ClientKey key = client_of(b, msg);
   auto server_id = msg.options.get_ipv4(opt::server_identifier);
   auto requested = msg.options.get_ipv4(opt::requested_address);
@@ -410,7 +410,7 @@ Decision DhcpService::request(Bridge& b, const Message& msg, int64_t now) {
   return ack(b, msg, ip, now);
 }
 
-Decision DhcpService::ack(Bridge& b, const Message& msg, Ipv4Address ip, int64_t now) {
+Decision Dhcp4Service::ack(Bridge& b, const Message& msg, Ipv4Address ip, int64_t now) {
   Decision d;
   ClientKey key = client_of(b, msg);
   const Lease* previous = b.table.find(key);
@@ -432,7 +432,7 @@ Decision DhcpService::ack(Bridge& b, const Message& msg, Ipv4Address ip, int64_t
   return d;
 }
 
-Decision DhcpService::nak(Bridge& b, const Message& msg, std::string_view why) {
+Decision Dhcp4Service::nak(Bridge& b, const Message& msg, std::string_view why) {
   Decision d;
   Ipv4Address asked = msg.options.get_ipv4(opt::requested_address).value_or(msg.ciaddr);
   d.reply = make_reply(b, msg, MessageType::nak, Ipv4Address());
@@ -440,7 +440,7 @@ Decision DhcpService::nak(Bridge& b, const Message& msg, std::string_view why) {
   return d;
 }
 
-Decision DhcpService::release(Bridge& b, const Message& msg, int64_t now) {
+Decision Dhcp4Service::release(Bridge& b, const Message& msg, int64_t now) {
   Decision d;
   auto server_id = msg.options.get_ipv4(opt::server_identifier);
   if (server_id && *server_id != b.settings.address.address) {
@@ -464,7 +464,7 @@ Decision DhcpService::release(Bridge& b, const Message& msg, int64_t now) {
   return d;
 }
 
-Decision DhcpService::decline(Bridge& b, const Message& msg, int64_t now) {
+Decision Dhcp4Service::decline(Bridge& b, const Message& msg, int64_t now) {
   Decision d;
   auto server_id = msg.options.get_ipv4(opt::server_identifier);
   auto ip = msg.options.get_ipv4(opt::requested_address);
@@ -495,7 +495,7 @@ Decision DhcpService::decline(Bridge& b, const Message& msg, int64_t now) {
   return d;
 }
 
-Decision DhcpService::inform(Bridge& b, const Message& msg) {
+Decision Dhcp4Service::inform(Bridge& b, const Message& msg) {
   Decision d;
   if (msg.ciaddr.is_unspecified()) {
     d.drop_reason = "inform_without_ciaddr";
@@ -506,4 +506,4 @@ Decision DhcpService::inform(Bridge& b, const Message& msg) {
   return d;
 }
 
-}  // namespace berth::server
+}  // namespace berth::dhcp

@@ -1,4 +1,4 @@
-#include "server/dns_cache.hpp"
+#include "dns/cache.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace berth::server {
+namespace berth::dns {
 namespace {
 
 using namespace std::chrono_literals;
@@ -614,4 +614,4 @@ TEST(PrepareResponse, NotesEveryTtlAndDropsTheOpt) {
 }
 
 }  // namespace
-}  // namespace berth::server
+}  // namespace berth::dns

@@ -22,7 +22,7 @@
 #include "protocol/address.hpp"
 #include "protocol/dns/message.hpp"
 
-namespace berth::server {
+namespace berth::dns {
 
 struct DnsBridge {
   std::string name;
@@ -132,4 +132,4 @@ dns::Name reverse_name(Ipv4Address ip);
 // The inverse, for names of exactly four octet labels under in-addr.arpa.
 std::optional<Ipv4Address> address_of_reverse_name(const dns::Name& name);
 
-}  // namespace berth::server
+}  // namespace berth::dns
