@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include "protocol/enum_names.hpp"
+
 namespace berth {
 
 // The kind of failure, so callers can count drops by reason (STYLE 6).
@@ -17,19 +19,15 @@ enum class Errc {
   no_space,     // the output buffer is too small for what must be written
 };
 
-constexpr std::string_view to_string(Errc e) {
-  switch (e) {
-    case Errc::truncated:
-      return "truncated";
-    case Errc::malformed:
-      return "malformed";
-    case Errc::unsupported:
-      return "unsupported";
-    case Errc::no_space:
-      return "no_space";
-  }
-  return "unknown";
-}
+inline constexpr EnumNames<Errc, 4> kErrcNames{{{
+    {Errc::truncated, "truncated"},
+    {Errc::malformed, "malformed"},
+    {Errc::unsupported, "unsupported"},
+    {Errc::no_space, "no_space"},
+}}};
+static_assert(kErrcNames.complete());
+
+constexpr std::string_view to_string(Errc e) { return kErrcNames.name(e); }
 
 struct Error {
   Errc code;
