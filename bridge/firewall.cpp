@@ -325,6 +325,12 @@ bool Nftables::in_sync() {
 
 const std::string& Nftables::applied_listing() const { return applied_listing_; }
 
+bool Nftables::enable_ipv4_forwarding() {
+  if (ipv4_forwarding()) return false;
+  set_ipv4_forwarding(true);
+  return true;
+}
+
 bool ipv4_forwarding() {
   const int fd = ::open(kIpForwardPath, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

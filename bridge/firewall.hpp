@@ -74,11 +74,46 @@ std::string render_table(const FirewallState& state);
 // so the kernel swaps the whole table atomically or changes nothing.
 std::string render_transaction(const FirewallState& state);
 
+// What the daemon asks of a firewall (STYLE 11: a driver with a no-op
+// variant). Nftables is the real one; NoFirewall is for `[firewall]
+// enabled = false` and for tests.
+class Firewall {
+ public:
+  virtual ~Firewall() = default;
+  // Makes the table what `state` renders, in one transaction. Throws
+  // FirewallError; the kernel then keeps the previous table.
+  virtual void apply(const FirewallState& state) = 0;
+  // Deletes the table; quiet when it is absent.
+  virtual void remove() = 0;
+  // The table as the kernel lists it, or nullopt when absent.
+  virtual std::optional<std::string> kernel_table() = 0;
+  // Whether the kernel still has what the last apply() made (or nothing,
+  // after remove() or before any apply()).
+  virtual bool in_sync() = 0;
+  // Switches IPv4 forwarding on, as NAT and port forwards need; true when it
+  // was off. Throws FirewallError when it cannot.
+  virtual bool enable_ipv4_forwarding() = 0;
+};
+
+// Touches nothing: remembers the state it was given and is always in sync.
+class NoFirewall final : public Firewall {
+ public:
+  void apply(const FirewallState& state) override { applied_ = state; }
+  void remove() override { applied_.reset(); }
+  std::optional<std::string> kernel_table() override { return std::nullopt; }
+  bool in_sync() override { return true; }
+  bool enable_ipv4_forwarding() override { return false; }
+  const std::optional<FirewallState>& applied() const { return applied_; }
+
+ private:
+  std::optional<FirewallState> applied_;
+};
+
 // One libnftables context; one per daemon. Not thread-safe.
-class Nftables {
+class Nftables final : public Firewall {
  public:
   Nftables();  // throws FirewallError when libnftables cannot make a context
-  ~Nftables();
+  ~Nftables() override;
   Nftables(Nftables&&) noexcept;
   Nftables& operator=(Nftables&&) noexcept;
   Nftables(const Nftables&) = delete;
@@ -87,22 +122,25 @@ class Nftables {
   // Replaces table inet berth with render_table(state) in one transaction and
   // remembers the kernel's listing of the result. Throws FirewallError with
   // nft's message; the kernel then keeps the previous table.
-  void apply(const FirewallState& state);
+  void apply(const FirewallState& state) override;
 
   // The same transaction as a dry run (`nft -c`): the kernel validates it and
   // changes nothing. Throws FirewallError with nft's message.
   void check(const FirewallState& state);
 
   // Deletes table inet berth; quiet when it is absent.
-  void remove();
+  void remove() override;
 
   // `list table inet berth`, or nullopt when the table is absent.
-  std::optional<std::string> kernel_table();
+  std::optional<std::string> kernel_table() override;
 
   // Whether the kernel matches what this object did last: the table lists as
   // it did right after the last apply(), or, after remove() or before any
   // apply(), there is no table.
-  bool in_sync();
+  bool in_sync() override;
+
+  // Through /proc/sys/net/ipv4/ip_forward of the current namespace.
+  bool enable_ipv4_forwarding() override;
 
   // The listing taken right after the last apply(); empty when the last call
   // was remove() or nothing was applied yet.
