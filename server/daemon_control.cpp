@@ -3,7 +3,6 @@
 // nothing: checks come first, then the database, then memory.
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
 #include <chrono>
 
 #include "api/response.hpp"
@@ -11,7 +10,6 @@
 #include "server/daemon.hpp"
 
 namespace berth::server {
-namespace asio = boost::asio;
 
 namespace {
 
@@ -65,13 +63,6 @@ api::ReservationInfo reservation_info(const leases::Reservation& r) {
 }
 }  // namespace
 
-std::optional<size_t> Daemon::link_index(std::string_view bridge) const {
-  for (const BridgeLink& l : links_) {
-    if (l.name == bridge) return l.index;
-  }
-  return std::nullopt;
-}
-
 void Daemon::handle(const api::Request& req, const Peer& peer,
                     std::function<void(ApiResponse)> done) {
   try {
@@ -86,15 +77,15 @@ void Daemon::on_request(const api::GetStatus&, const Peer&, const Done& done) {
   api::Status s;
   s.version = BERTH_VERSION;
   s.uptime_s = unix_now() - started_at_;
-  s.bridges = links_.size();
+  s.bridges = bridges_.size();
   const int64_t now = unix_now();
-  for (const BridgeLink& l : links_) {
-    auto c = dhcp_.table(l.index).counts(now);
+  for (const BridgeLink& l : bridges_) {
+    auto c = dhcp4_->engine().table(l.index).counts(now);
     s.leases.bound += c.bound;
     s.leases.released += c.released;
     s.leases.expired += c.expired;
     s.leases.declined += c.declined;
-    s.reservations += dhcp_.table(l.index).reservations().size();
+    s.reservations += dhcp4_->engine().table(l.index).reservations().size();
   }
   s.database = config_.daemon.database;
   s.config = config_.source;
@@ -104,15 +95,16 @@ void Daemon::on_request(const api::GetStatus&, const Peer&, const Done& done) {
 void Daemon::on_request(const api::ListBridges&, const Peer&, const Done& done) {
   api::BridgeList list;
   const int64_t now = unix_now();
-  for (const BridgeLink& l : links_) {
-    const dhcp::BridgeSettings& s = dhcp_.settings(l.index);
-    list.bridges.push_back(api::BridgeInfo{.name = l.name,
-                                           .address = l.address,
-                                           .pool_start = s.pool_first,
-                                           .pool_end = s.pool_last,
-                                           .pool_size = dhcp_.table(l.index).pool().size(),
-                                           .leases_bound = dhcp_.table(l.index).counts(now).bound,
-                                           .domain = s.domain});
+  for (const BridgeLink& l : bridges_) {
+    const dhcp::BridgeSettings& s = dhcp4_->engine().settings(l.index);
+    list.bridges.push_back(
+        api::BridgeInfo{.name = l.name,
+                        .address = l.address,
+                        .pool_start = s.pool_first,
+                        .pool_end = s.pool_last,
+                        .pool_size = dhcp4_->engine().table(l.index).pool().size(),
+                        .leases_bound = dhcp4_->engine().table(l.index).counts(now).bound,
+                        .domain = s.domain});
   }
   done(json_response(200, list));
 }
@@ -123,9 +115,9 @@ void Daemon::on_request(const api::ListLeases& r, const Peer&, const Done& done)
   }
   api::LeaseList list;
   const int64_t now = unix_now();
-  for (const BridgeLink& l : links_) {
+  for (const BridgeLink& l : bridges_) {
     if (r.bridge && l.name != *r.bridge) continue;
-    for (const leases::Lease& lease : dhcp_.table(l.index).leases()) {
+    for (const leases::Lease& lease : dhcp4_->engine().table(l.index).leases()) {
       list.leases.push_back(lease_info(lease, now));
     }
   }
@@ -140,9 +132,9 @@ void Daemon::on_request(const api::ListReservations& r, const Peer&, const Done&
     return done(error_response(404, "no bridge named " + *r.bridge));
   }
   api::ReservationList list;
-  for (const BridgeLink& l : links_) {
+  for (const BridgeLink& l : bridges_) {
     if (r.bridge && l.name != *r.bridge) continue;
-    for (const leases::Reservation& res : dhcp_.table(l.index).reservations()) {
+    for (const leases::Reservation& res : dhcp4_->engine().table(l.index).reservations()) {
       list.reservations.push_back(reservation_info(res));
     }
   }
@@ -153,9 +145,9 @@ void Daemon::on_request(const api::ListReservations& r, const Peer&, const Done&
 // the reservations it has; returns the leases it makes forget, or an error.
 std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
     size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const {
-  const dhcp::BridgeSettings& s = dhcp_.settings(bridge);
+  const dhcp::BridgeSettings& s = dhcp4_->engine().settings(bridge);
   if (auto problem = dhcp::reservation_problem(r, s)) return error_response(400, *problem);
-  for (const leases::Reservation& other : dhcp_.table(bridge).reservations()) {
+  for (const leases::Reservation& other : dhcp4_->engine().table(bridge).reservations()) {
     if (!other.from_config && other.id == ignore_id) continue;
     auto whose = [&] {
       return other.from_config ? std::string("a reservation in the config file")
@@ -176,7 +168,7 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
   }
   const int64_t now = unix_now();
   std::vector<leases::Lease> forget;
-  for (const leases::Lease& l : dhcp_.table(bridge).leases()) {
+  for (const leases::Lease& l : dhcp4_->engine().table(bridge).leases()) {
     const bool mine = leases::ClientKey{l.mac, l.client_id, l.hostname}.matches(r);
     if (l.ip == r.ip && !mine && l.state_at(now) == leases::LeaseState::bound) {
       if (!force) {
@@ -195,32 +187,18 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
   return forget;
 }
 
-// Forgets `leases` (one commit), then calls `then(ok)` on the io thread.
+// Forgets `gone` (one commit), then calls `then(ok)` on the io thread. The
+// DNS names follow through on_committed.
 void Daemon::forget_leases(size_t bridge, const std::vector<leases::Lease>& gone,
                            std::function<void(bool)> then) {
   if (gone.empty()) return then(true);
-  auto decision = std::make_shared<dhcp::Decision>();
+  dhcp::Decision decision;
   for (const leases::Lease& l : gone) {
-    dhcp::Decision d = dhcp_.forget(bridge, l.ip);
-    for (auto& c : d.commit) decision->commit.push_back(std::move(c));
-    for (auto& u : d.undo) decision->undo.push_back(std::move(u));
+    dhcp::Decision d = dhcp4_->engine().forget(bridge, l.ip);
+    for (auto& c : d.commit) decision.commit.push_back(std::move(c));
+    for (auto& u : d.undo) decision.undo.push_back(std::move(u));
   }
-  std::vector<leases::LeaseChange> changes = decision->commit;
-  writer_->submit(std::move(changes), [this, bridge, decision, then](bool ok) {
-    asio::post(io_, [this, bridge, decision, then, ok] {
-      if (!ok) {
-        dhcp_.commit_failed(bridge, *decision);
-      } else {
-        const int64_t now = unix_now();
-        for (const leases::LeaseChange& c : decision->commit) {
-          leases::Lease l = c.lease;
-          l.state = leases::LeaseState::released;
-          note_lease(bridge, l, now);
-        }
-      }
-      then(ok);
-    });
-  });
+  dhcp4_->commit(bridge, std::move(decision), std::move(then));
 }
 
 void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Done& done) {
@@ -263,8 +241,8 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   reservations_version_ = reader_->reservations_version();
   // check_reservation() refused every clash, so a merge would keep it: add it
   // alone (O(1)) rather than merge the bridge's reservations again.
-  dhcp_.add_reservation(*bridge, r);
-  names_changed();
+  dhcp4_->engine().add_reservation(*bridge, r);
+  names_->set_reservations(*bridge, dhcp4_->engine().table(*bridge).reservations());
   forget_leases(*bridge, gone, [r, gone, done](bool ok) {
     api::ReservationChange change{reservation_info(r), {}};
     const int64_t now = unix_now();
@@ -278,8 +256,8 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
 }
 
 void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const Done& done) {
-  for (const BridgeLink& l : links_) {
-    for (const leases::Reservation& r : dhcp_.table(l.index).reservations()) {
+  for (const BridgeLink& l : bridges_) {
+    for (const leases::Reservation& r : dhcp4_->engine().table(l.index).reservations()) {
       if (r.from_config || r.id != d.id) continue;
       const leases::Reservation copy = r;
       if (!reader_->remove_reservation(d.id)) break;
@@ -307,8 +285,8 @@ void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const
 }
 
 void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const Done& done) {
-  for (const BridgeLink& link : links_) {
-    for (const leases::Reservation& existing : dhcp_.table(link.index).reservations()) {
+  for (const BridgeLink& link : bridges_) {
+    for (const leases::Reservation& existing : dhcp4_->engine().table(link.index).reservations()) {
       if (existing.from_config || existing.id != p.id) continue;
       leases::Reservation r = existing;
       if (p.patch.ip) r.ip = *p.patch.ip;
@@ -351,7 +329,7 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
 void Daemon::on_request(const api::ForgetLease& f, const Peer& peer, const Done& done) {
   auto bridge = link_index(f.bridge);
   if (!bridge) return done(error_response(404, "no bridge named " + f.bridge));
-  const leases::Lease* l = dhcp_.table(*bridge).at(f.ip);
+  const leases::Lease* l = dhcp4_->engine().table(*bridge).at(f.ip);
   if (l == nullptr) {
     return done(error_response(404, "no lease for " + f.ip.to_string() + " on " + f.bridge));
   }
@@ -373,205 +351,6 @@ void Daemon::on_request(const api::Reload&, const Peer& peer, const Done& done) 
 
 void Daemon::on_request(const api::GetMetrics&, const Peer&, const Done& done) {
   done(ApiResponse{200, "text/plain; version=0.0.4", metrics_text()});
-}
-
-std::variant<api::ReloadResult, std::string> Daemon::reload() {
-  if (config_.source == "<built-in defaults>") {
-    return std::string("berthd runs on its built-in defaults (no config file): nothing to reload");
-  }
-  config::Config next;
-  try {
-    next = config::load_config_file(config_.source);
-  } catch (const config::ConfigError& e) {
-    spdlog::error("reload refused, the running configuration stays: {}", e.what());
-    return std::string(e.what());
-  }
-  auto refuse = [&](const std::string& what) -> std::string {
-    std::string m = config_.source + ": " + what +
-                    " cannot change without a restart of berthd (leases are kept); "
-                    "nothing was changed";
-    spdlog::error("reload refused: {}", m);
-    return m;
-  };
-  const config::DaemonConfig& d0 = config_.daemon;
-  const config::DaemonConfig& d1 = next.daemon;
-  if (d0.database != d1.database) return refuse("[daemon] database");
-  if (d0.durability != d1.durability) return refuse("[daemon] durability");
-  if (d0.control_socket != d1.control_socket) return refuse("[daemon] control_socket");
-  if (d0.control_group != d1.control_group) return refuse("[daemon] control_group");
-  const config::DnsConfig& n0 = config_.dns;
-  const config::DnsConfig& n1 = next.dns;
-  if (n0.enabled != n1.enabled || n0.port != n1.port || n0.workers != n1.workers) {
-    return refuse("[dns] enabled, port or workers");
-  }
-  if (n0.cache_size != n1.cache_size) return refuse("[dns] cache_size");
-  const bool forwarding_changed = n0.upstreams != n1.upstreams ||
-                                  n0.resolv_conf != n1.resolv_conf || n0.servers != n1.servers ||
-                                  n0.upstream_timeout_ms != n1.upstream_timeout_ms;
-  try {
-    resolve_auto_addresses(next, *reader_);
-  } catch (const std::exception& e) {
-    std::string m = config_.source + ": " + e.what() + "; nothing was changed";
-    spdlog::error("reload refused: {}", m);
-    return m;
-  }
-  api::ReloadResult result;
-  result.config = config_.source;
-  result.bridges = next.bridges.size();
-  auto find = [](const std::vector<config::BridgeConfig>& list, const std::string& name) {
-    const config::BridgeConfig* found = nullptr;
-    for (const auto& b : list) {
-      if (b.name == name) found = &b;
-    }
-    return found;
-  };
-  // A bridge whose address, pool or link settings change is served anew
-  // (its sockets reopened, its leases read back from the store); one whose
-  // options change keeps its sockets; the others are not touched at all.
-  auto needs_new_sockets = [](const config::BridgeConfig& a, const config::BridgeConfig& b) {
-    return a.address != b.address || a.pool_start != b.pool_start || a.pool_end != b.pool_end ||
-           a.mtu != b.mtu || a.create != b.create || a.mac != b.mac;
-  };
-  std::vector<std::string> retire;               // removed, or served anew
-  std::vector<const config::BridgeConfig*> add;  // added, or served anew
-  for (const auto& b : config_.bridges) {
-    if (find(next.bridges, b.name) == nullptr) {
-      result.bridges_removed.push_back(b.name);
-      retire.push_back(b.name);
-    }
-  }
-  for (const auto& b : next.bridges) {
-    const config::BridgeConfig* old = find(config_.bridges, b.name);
-    if (old != nullptr && (old->uplink != b.uplink || old->uplink_force != b.uplink_force)) {
-      return refuse("bridge " + b.name + "'s uplink");
-    }
-    if (old == nullptr) {
-      result.bridges_added.push_back(b.name);
-      add.push_back(&b);
-    } else if (needs_new_sockets(*old, b)) {
-      result.bridges_changed.push_back(b.name);
-      retire.push_back(b.name);
-      add.push_back(&b);
-    } else if (!(*old == b)) {
-      result.bridges_changed.push_back(b.name);
-    }
-  }
-  // Everything that can fail first (netlink, sockets): a failure here
-  // leaves the running configuration whole.
-  std::vector<PreparedBridge> prepared;
-  for (const config::BridgeConfig* b : add) {
-    try {
-      prepared.push_back(prepare_bridge(*b));
-    } catch (const std::exception& e) {
-      std::string m =
-          config_.source + ": bridge " + b->name + ": " + e.what() + "; nothing was changed";
-      spdlog::error("reload refused: {}", m);
-      return m;
-    }
-  }
-  // Apply.
-  for (const std::string& name : retire) {
-    if (auto index = link_index(name)) retire_bridge(*index);
-  }
-  if (!prepared.empty()) {
-    writer_->flush();  // what the retired bridges committed is read back below
-    const std::vector<leases::Lease> stored = reader_->load_all();
-    for (PreparedBridge& p : prepared) serve_bridge(std::move(p), stored);
-  }
-  for (const config::BridgeConfig& b : next.bridges) {
-    // Address and pool are as they were: a bridge whose changed was served anew.
-    dhcp_.update_settings(*link_index(b.name), settings_of(b));
-  }
-  const std::string source = config_.source;
-  const std::string log_level = next.daemon.log_level;
-  config_ = std::move(next);
-  config_.source = source;
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  reload_reservations();  // config reservations, and the DNS names (static records too)
-  if (dns_ && forwarding_changed) dns_->reconfigure_forwarding(config_.dns);
-  attach_uplinks();
-  reconfigure_firewall();
-  spdlog::info("configuration reloaded from {}: {} bridge(s), {} changed", source, result.bridges,
-               result.bridges_changed.size());
-  return result;
-}
-
-std::string Daemon::metrics_text() const {
-  std::string out;
-  auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
-  const dhcp::DhcpCounters& c = dhcp_.counters();
-  using T = dhcp4::MessageType;
-  family("berth_dhcp_received_total", "counter", "DHCP messages received, by type.");
-  for (T t : {T::discover, T::request, T::decline, T::release, T::inform}) {
-    out += fmt::format("berth_dhcp_received_total{{type=\"{}\"}} {}\n", to_string(t),
-                       c.received[static_cast<size_t>(t)]);
-  }
-  family("berth_dhcp_sent_total", "counter", "DHCP messages sent, by type.");
-  for (T t : {T::offer, T::ack, T::nak}) {
-    out += fmt::format("berth_dhcp_sent_total{{type=\"{}\"}} {}\n", to_string(t),
-                       c.sent[static_cast<size_t>(t)]);
-  }
-  family("berth_dhcp_dropped_total", "counter", "DHCP messages dropped, by reason.");
-  for (const auto& [reason, n] : c.dropped) {
-    out += fmt::format("berth_dhcp_dropped_total{{reason=\"{}\"}} {}\n", reason, n);
-  }
-  family("berth_dhcp_pool_exhausted_total", "counter", "DISCOVERs left unanswered, pool full.");
-  out += fmt::format("berth_dhcp_pool_exhausted_total {}\n", c.pool_exhausted);
-  family("berth_lease_commit_failed_total", "counter", "Lease commits that failed (no ACK).");
-  out += fmt::format("berth_lease_commit_failed_total {}\n", c.commit_failed);
-  const auto w = writer_->stats();
-  family("berth_lease_transactions_total", "counter", "Group-commit transactions.");
-  out += fmt::format("berth_lease_transactions_total {}\n", w.transactions);
-  family("berth_lease_writes_total", "counter", "Lease changes written.");
-  out += fmt::format("berth_lease_writes_total {}\n", w.leases_written);
-  family("berth_lease_commit_seconds", "histogram",
-         "Time of each group commit (one SQLite transaction, fsync included).");
-  for (size_t i = 0; i < w.commit_le.size(); ++i) {
-    out += fmt::format("berth_lease_commit_seconds_bucket{{le=\"{}\"}} {}\n",
-                       static_cast<double>(leases::LeaseWriter::Stats::kCommitBucketsUs[i]) / 1e6,
-                       w.commit_le[i]);
-  }
-  out += fmt::format("berth_lease_commit_seconds_bucket{{le=\"+Inf\"}} {}\n", w.transactions);
-  out += fmt::format("berth_lease_commit_seconds_sum {}\n",
-                     static_cast<double>(w.commit_us_sum) / 1e6);
-  out += fmt::format("berth_lease_commit_seconds_count {}\n", w.transactions);
-  family("berth_leases", "gauge", "Leases by bridge and state.");
-  const int64_t now = unix_now();
-  for (const BridgeLink& l : links_) {
-    const auto n = dhcp_.table(l.index).counts(now);
-    for (auto [state, v] : {std::pair{"bound", n.bound}, std::pair{"offered", n.offered},
-                            std::pair{"released", n.released}, std::pair{"expired", n.expired},
-                            std::pair{"declined", n.declined}}) {
-      out += fmt::format("berth_leases{{bridge=\"{}\",state=\"{}\"}} {}\n", l.name, state, v);
-    }
-  }
-  family("berth_pool_size", "gauge", "Addresses in the dynamic pool.");
-  for (const BridgeLink& l : links_) {
-    out += fmt::format("berth_pool_size{{bridge=\"{}\"}} {}\n", l.name,
-                       dhcp_.table(l.index).pool().size());
-  }
-  family("berth_pool_used_ratio", "gauge", "Share of the pool that is bound.");
-  for (const BridgeLink& l : links_) {
-    const double size = dhcp_.table(l.index).pool().size();
-    out += fmt::format(
-        "berth_pool_used_ratio{{bridge=\"{}\"}} {:.4f}\n", l.name,
-        size > 0 ? static_cast<double>(dhcp_.table(l.index).counts(now).bound) / size : 0.0);
-  }
-  if (dns_) {
-    const auto d = dns_->counters();
-    family("berth_dns_queries_total", "counter", "DNS queries by result.");
-    for (size_t i = 0; i < d.size(); ++i) {
-      out += fmt::format("berth_dns_queries_total{{result=\"{}\"}} {}\n",
-                         to_string(static_cast<DnsCounters::Kind>(i)), d[i]);
-    }
-    family("berth_dns_cache_hits_total", "counter", "DNS answers served from the cache.");
-    out += fmt::format("berth_dns_cache_hits_total {}\n", dns_->cache_hits());
-    family("berth_dns_names", "gauge", "Local names in the current DNS snapshot.");
-    out += fmt::format("berth_dns_names {}\n", dns_->table()->name_count());
-  }
-  return out;
 }
 
 }  // namespace berth::server

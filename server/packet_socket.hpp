@@ -6,33 +6,25 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
-#include <functional>
+#include <string>
 #include <vector>
 
 #include "protocol/bytes.hpp"
+#include "server/dhcp4_io.hpp"
 
 namespace berth::server {
 
-class PacketSocket {
+class PacketSocket : public FrameLink {
  public:
-  // `frame` is valid only during the call; `checksum_not_ready` reports
-  // TP_STATUS_CSUMNOTREADY from PACKET_AUXDATA.
-  using Handler = std::function<void(ByteView frame, bool checksum_not_ready)>;
-
   // Throws std::system_error naming the interface.
   PacketSocket(boost::asio::io_context& io, int ifindex, const std::string& ifname);
-  ~PacketSocket();
+  ~PacketSocket() override;
   PacketSocket(const PacketSocket&) = delete;
   PacketSocket& operator=(const PacketSocket&) = delete;
 
-  void start(Handler handler);
-  // Stops reading and closes the socket. A handler already queued may still
-  // run, so destroy the object only after the io_context has moved on (post
-  // its deletion).
-  void stop();
-  // Sends a whole Ethernet frame out of the bridge. Returns false (and logs
-  // at debug) when the kernel refused it.
-  bool send(ByteView frame);
+  void start(Handler handler) override;
+  void stop() override;
+  bool send(ByteView frame) override;
 
   uint64_t receive_errors() const { return receive_errors_; }
 

@@ -1,11 +1,17 @@
-// The daemon's side of the bridge companion's control API (issue 6): port
-// forwards (the config file's, and those added through the API, stored in
-// the database), veth attach and detach, and the firewall's state. As in
+// The daemon's port forwards and firewall state: the table inet berth is
+// rendered from the config, the stored forwards and the names of the leases
+// (a forward to a name follows its lease). And the bridge companion's side
+// of the control API: forwards, veth attach and detach, the firewall. As in
 // daemon_control.cpp, a request that fails changes nothing: checks first,
 // then the database, then the firewall.
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
+
+#include "dhcp/reservations.hpp"
 
 #include "api/response.hpp"
 #include "server/daemon.hpp"
@@ -56,7 +62,88 @@ api::ForwardInfo forward_info(const std::string& bridge, const config::ForwardCo
                           .source = api::ForwardSource::config};
 }
 
+bridge::Proto proto_of(config::ForwardConfig::Proto p) {
+  return p == config::ForwardConfig::Proto::tcp ? bridge::Proto::tcp : bridge::Proto::udp;
+}
+
 }  // namespace
+
+// ---- firewall state ------------------------------------------------------------
+
+std::optional<Ipv4Address> Daemon::forward_target(const std::string& to, size_t bridge) const {
+  if (auto ip = Ipv4Address::parse(to)) return ip;
+  return names_->address_of(to, bridge);
+}
+
+bridge::FirewallState Daemon::firewall_state() const {
+  bridge::FirewallState s;
+  for (const BridgeLink& link : bridges_) {
+    const config::BridgeConfig* bc = bridge_config(link.name);
+    if (bc == nullptr) continue;
+    s.bridges.push_back(bridge::FirewallBridge{
+        .name = link.name,
+        .address = link.address,
+        .nat = bc->nat,
+        .nat_address = bc->nat_address,
+        .dns_port = static_cast<uint16_t>(config_.dns.enabled ? config_.dns.port : 0)});
+    for (const std::string& other : bc->allow_bridges) {
+      s.allowed_pairs.emplace_back(link.name, other);
+    }
+    auto add = [&](bridge::Proto proto, std::optional<Ipv4Address> host_address, uint16_t host_port,
+                   const std::string& to, uint16_t to_port) {
+      auto target = forward_target(to, link.index);
+      if (!target) return;  // a name without a lease yet: no rule until it has one
+      bridge::PortForward f{.bridge = link.name,
+                            .proto = proto,
+                            .host_address = host_address,
+                            .host_port = host_port,
+                            .target = *target,
+                            .target_port = to_port};
+      // The file wins over a stored forward for the same host port.
+      for (const bridge::PortForward& g : s.forwards) {
+        if (g.proto == f.proto && g.host_port == f.host_port &&
+            (!g.host_address || !f.host_address || *g.host_address == *f.host_address)) {
+          return;
+        }
+      }
+      s.forwards.push_back(f);
+    };
+    for (const config::ForwardConfig& f : bc->forwards) {
+      add(proto_of(f.proto), f.host_address, f.host_port, f.to, f.to_port);
+    }
+    for (const leases::StoredForward& f : db_forwards_) {
+      if (f.bridge != link.name) continue;
+      add(f.proto == "udp" ? bridge::Proto::udp : bridge::Proto::tcp, f.host_address, f.host_port,
+          f.to, f.to_port);
+    }
+  }
+  return s;
+}
+
+void Daemon::refresh_firewall() {
+  try {
+    db_forwards_ = reader_->list_forwards();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read port forwards: {}", e.what());
+  }
+  firewall_.apply();
+}
+
+void Daemon::start_firewall() {
+  if (!config_.firewall.enabled) return;
+  try {
+    db_forwards_ = reader_->list_forwards();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read port forwards: {}", e.what());
+  }
+  try {
+    firewall_.enable(std::make_unique<bridge::Nftables>());
+  } catch (const std::exception& e) {
+    spdlog::error("firewall: {}; NAT and port forwards are off", e.what());
+  }
+}
+
+// ---- forwards (control API) ------------------------------------------------------
 
 void Daemon::on_request(const api::ListForwards& r, const Peer&, const Done& done) {
   if (r.bridge && !link_index(*r.bridge)) {
@@ -82,7 +169,7 @@ void Daemon::on_request(const api::ListForwards& r, const Peer&, const Done& don
 void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& done) {
   const api::ForwardCreate& c = a.forward;
   const BridgeLink* link = nullptr;
-  for (const BridgeLink& l : links_) {
+  for (const BridgeLink& l : bridges_) {
     if (l.name == c.bridge) link = &l;
   }
   if (link == nullptr) return done(error_response(404, "no bridge named " + c.bridge));
@@ -170,6 +257,82 @@ void Daemon::on_request(const api::DeleteForward& d, const Peer& peer, const Don
                host_side(info.proto, info.host_address, info.host_port), info.to, info.to_port,
                info.bridge);
   refresh_firewall();
+  done(json_response(200, info));
+}
+
+// ---- attach, detach, firewall (control API) ----------------------------------
+
+namespace {
+
+// An open fd of the network namespace a request names, or the sentence why
+// there is none.
+std::variant<int, std::string> open_netns(const std::optional<std::string>& netns,
+                                          const std::optional<int32_t>& pid) {
+  const std::string path =
+      netns ? "/run/netns/" + *netns : "/proc/" + std::to_string(pid.value_or(0)) + "/ns/net";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return netns ? "no network namespace named " + *netns + " (" + path + ")"
+                 : "no process " + std::to_string(pid.value_or(0)) + " (" + path + ")";
+  }
+  return fd;
+}
+
+}  // namespace
+
+void Daemon::on_request(const api::Attach& a, const Peer& peer, const Done& done) {
+  if (!link_index(a.bridge)) return done(error_response(404, "no bridge named " + a.bridge));
+  auto opened = open_netns(a.netns, a.pid);
+  if (auto* why = std::get_if<std::string>(&opened)) return done(error_response(404, *why));
+  const int fd = std::get<int>(opened);
+  bridge::Attached got;
+  try {
+    got = host_->attach_veth(bridge::AttachSpec{
+        .bridge = a.bridge, .netns_fd = fd, .ifname = a.ifname, .mac = a.mac, .host_ifname = {}});
+  } catch (const std::exception& e) {
+    ::close(fd);
+    return done(error_response(409, e.what()));
+  }
+  ::close(fd);
+  spdlog::info("control: uid {} attached {} ({}) to {} as {} in {}", peer.uid, got.host_ifname,
+               got.mac.to_string(), a.bridge, got.ifname,
+               a.netns ? "netns " + *a.netns : "pid " + std::to_string(*a.pid));
+  done(json_response(201, api::AttachResult{.bridge = a.bridge,
+                                            .host_ifname = got.host_ifname,
+                                            .ifname = got.ifname,
+                                            .mac = got.mac}));
+}
+
+void Daemon::on_request(const api::Detach& d, const Peer& peer, const Done& done) {
+  if (!link_index(d.bridge)) return done(error_response(404, "no bridge named " + d.bridge));
+  auto opened = open_netns(d.netns, d.pid);
+  if (auto* why = std::get_if<std::string>(&opened)) return done(error_response(404, *why));
+  const int fd = std::get<int>(opened);
+  try {
+    host_->detach_veth(d.bridge, fd, d.ifname);
+  } catch (const std::exception& e) {
+    ::close(fd);
+    return done(error_response(409, e.what()));
+  }
+  ::close(fd);
+  spdlog::info("control: uid {} detached {} in {} from {}", peer.uid, d.ifname,
+               d.netns ? "netns " + *d.netns : "pid " + std::to_string(*d.pid), d.bridge);
+  done(json_response(200, api::DetachResult{.bridge = d.bridge, .ifname = d.ifname}));
+}
+
+void Daemon::on_request(const api::GetFirewall&, const Peer&, const Done& done) {
+  api::FirewallInfo info;
+  info.enabled = firewall_.enabled();
+  if (firewall_.enabled()) {
+    try {
+      FirewallKeeper::Info now = firewall_.info();
+      info.wanted = std::move(now.wanted);
+      info.kernel = std::move(now.kernel);
+      info.in_sync = now.in_sync;
+    } catch (const std::exception& e) {
+      return done(error_response(500, std::string("cannot read the firewall: ") + e.what()));
+    }
+  }
   done(json_response(200, info));
 }
 

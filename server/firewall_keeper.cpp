@@ -1,0 +1,119 @@
+#include "server/firewall_keeper.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace berth::server {
+
+namespace {
+constexpr auto kCheckEvery = std::chrono::seconds(2);
+}
+
+FirewallKeeper::FirewallKeeper(boost::asio::io_context& io, StateFn state)
+    : state_(std::move(state)), timer_(io) {}
+
+void FirewallKeeper::enable(std::unique_ptr<bridge::Firewall> firewall) {
+  firewall_ = std::move(firewall);
+  applied_.reset();
+  apply(false);
+  arm_check();
+}
+
+void FirewallKeeper::disable() {
+  if (!firewall_) return;
+  timer_.cancel();
+  try {
+    firewall_->remove();
+  } catch (const std::exception& e) {
+    spdlog::error("firewall: cannot remove table inet berth: {}", e.what());
+  }
+  firewall_.reset();
+  applied_.reset();
+}
+
+void FirewallKeeper::apply(bool force) {
+  if (!firewall_) return;
+  bridge::FirewallState want = state_();
+  if (!force && applied_ && *applied_ == want) return;
+  try {
+    firewall_->apply(want);
+  } catch (const std::exception& e) {
+    error_ = e.what();
+    spdlog::error("firewall: table inet berth not applied: {}", e.what());
+    return;
+  }
+  error_.clear();
+  const bool changed_forwards = !applied_ || applied_->forwards != want.forwards;
+  applied_ = std::move(want);
+  spdlog::info("firewall: table inet berth applied ({} bridge(s), {} forward(s))",
+               applied_->bridges.size(), applied_->forwards.size());
+  if (changed_forwards) {
+    for (const bridge::PortForward& f : applied_->forwards) {
+      spdlog::debug("firewall: forward {} {}:{} -> {}:{} on {}",
+                    f.proto == bridge::Proto::tcp ? "tcp" : "udp",
+                    f.host_address ? f.host_address->to_string() : "*", f.host_port,
+                    f.target.to_string(), f.target_port, f.bridge);
+    }
+  }
+  const bool nat = std::any_of(applied_->bridges.begin(), applied_->bridges.end(),
+                               [](const bridge::FirewallBridge& b) { return b.nat; });
+  if (nat || !applied_->forwards.empty()) {
+    try {
+      if (firewall_->enable_ipv4_forwarding()) {
+        spdlog::info("firewall: IPv4 forwarding enabled (net.ipv4.ip_forward = 1) for NAT");
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("firewall: cannot enable IPv4 forwarding: {}", e.what());
+    }
+  }
+}
+
+// Another program may flush the ruleset or delete the table: put it back.
+void FirewallKeeper::arm_check() {
+  timer_.expires_after(kCheckEvery);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !firewall_) return;
+    bool ok = true;
+    try {
+      ok = firewall_->in_sync();
+    } catch (const std::exception& e) {
+      spdlog::warn("firewall: cannot list table inet berth: {}", e.what());
+    }
+    if (!ok) {
+      spdlog::warn(
+          "firewall: table inet berth was changed or removed by another program; "
+          "restoring it");
+      apply(true);
+    }
+    arm_check();
+  });
+}
+
+void FirewallKeeper::stop(bool keep_rules) {
+  if (!firewall_) return;
+  timer_.cancel();
+  if (keep_rules) {
+    spdlog::info("firewall: table inet berth kept (keep_rules = true)");
+    return;
+  }
+  try {
+    firewall_->remove();
+    spdlog::info("firewall: table inet berth removed");
+  } catch (const std::exception& e) {
+    spdlog::error("firewall: cannot remove table inet berth: {}", e.what());
+  }
+}
+
+FirewallKeeper::Info FirewallKeeper::info() {
+  Info i;
+  if (!firewall_) return i;
+  const bridge::FirewallState now = state_();
+  i.wanted = bridge::render_table(now);
+  i.kernel = firewall_->kernel_table();
+  i.in_sync = firewall_->in_sync() && applied_ && *applied_ == now;
+  return i;
+}
+
+}  // namespace berth::server

@@ -1,0 +1,60 @@
+// Keeps the nftables table `inet berth` what the daemon's state says: applies
+// it when the state changes, checks every 2 s that another program did not
+// flush or change it (and puts it back), and removes it on stop unless
+// told to keep it. The state itself (bridges, NAT, resolved port forwards)
+// comes from the daemon through a function, read at each apply.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bridge/firewall.hpp"
+
+namespace berth::server {
+
+class FirewallKeeper {
+ public:
+  using StateFn = std::function<bridge::FirewallState()>;
+
+  FirewallKeeper(boost::asio::io_context& io, StateFn state);
+
+  // Takes `firewall` (the real one: berthd's [firewall] is on), applies the
+  // state and starts the periodic check. Without a call, or after
+  // disable(), every call below is a no-op.
+  void enable(std::unique_ptr<bridge::Firewall> firewall);
+  // Removes the table and stops checking.
+  void disable();
+  bool enabled() const { return firewall_ != nullptr; }
+
+  // Applies the state when it differs from the last one applied (or
+  // always, with force). A failure is logged and kept for info().
+  void apply(bool force = false);
+  // On shutdown: removes the table unless keep_rules.
+  void stop(bool keep_rules);
+
+  struct Info {
+    std::string wanted;                 // rendered from the state now
+    std::optional<std::string> kernel;  // as the kernel lists it
+    bool in_sync = false;
+  };
+  // Throws bridge::FirewallError when the state cannot be rendered or the
+  // kernel cannot be read.
+  Info info();
+  const std::string& last_error() const { return error_; }
+
+ private:
+  void arm_check();
+
+  StateFn state_;
+  std::unique_ptr<bridge::Firewall> firewall_;
+  std::optional<bridge::FirewallState> applied_;
+  std::string error_;
+  boost::asio::steady_timer timer_;
+};
+
+}  // namespace berth::server
