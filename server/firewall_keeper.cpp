@@ -7,12 +7,9 @@
 
 namespace berth::server {
 
-namespace {
-constexpr auto kCheckEvery = std::chrono::seconds(2);
-}
-
-FirewallKeeper::FirewallKeeper(boost::asio::io_context& io, StateFn state)
-    : state_(std::move(state)), timer_(io) {}
+FirewallKeeper::FirewallKeeper(boost::asio::io_context& io, StateFn state,
+                               std::chrono::milliseconds check_every)
+    : state_(std::move(state)), check_every_(check_every), timer_(io) {}
 
 void FirewallKeeper::enable(std::unique_ptr<bridge::Firewall> firewall) {
   firewall_ = std::move(firewall);
@@ -72,7 +69,7 @@ void FirewallKeeper::apply(bool force) {
 
 // Another program may flush the ruleset or delete the table: put it back.
 void FirewallKeeper::arm_check() {
-  timer_.expires_after(kCheckEvery);
+  timer_.expires_after(check_every_);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !firewall_) return;
     bool ok = true;

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,7 +22,9 @@ class FirewallKeeper {
  public:
   using StateFn = std::function<bridge::FirewallState()>;
 
-  FirewallKeeper(boost::asio::io_context& io, StateFn state);
+  // `check_every`: how often the kernel's table is compared with ours.
+  FirewallKeeper(boost::asio::io_context& io, StateFn state,
+                 std::chrono::milliseconds check_every = std::chrono::seconds(2));
 
   // Takes `firewall` (the real one: berthd's [firewall] is on), applies the
   // state and starts the periodic check. Without a call, or after
@@ -51,6 +54,7 @@ class FirewallKeeper {
   void arm_check();
 
   StateFn state_;
+  std::chrono::milliseconds check_every_;
   std::unique_ptr<bridge::Firewall> firewall_;
   std::optional<bridge::FirewallState> applied_;
   std::string error_;

@@ -1,0 +1,114 @@
+#include "server/firewall_keeper.hpp"
+
+#include <gtest/gtest.h>
+
+namespace berth::server {
+namespace {
+
+// Records what the keeper asks; the test says when the kernel drifts.
+class RecordingFirewall : public bridge::Firewall {
+ public:
+  void apply(const bridge::FirewallState& state) override {
+    if (fail_next) {
+      fail_next = false;
+      throw bridge::FirewallError("nft: Could not process rule");
+    }
+    applied.push_back(state);
+    in_sync_ = true;
+  }
+  void remove() override { ++removes; }
+  std::optional<std::string> kernel_table() override { return "table inet berth {}"; }
+  bool in_sync() override { return in_sync_; }
+  bool enable_ipv4_forwarding() override {
+    ++forwarding_asked;
+    return true;
+  }
+
+  std::vector<bridge::FirewallState> applied;
+  int removes = 0;
+  int forwarding_asked = 0;
+  bool fail_next = false;
+  bool in_sync_ = false;
+};
+
+bridge::FirewallState state_with(bool nat) {
+  bridge::FirewallState s;
+  s.bridges.push_back(bridge::FirewallBridge{
+      .name = "br0", .address = *Ipv4Prefix::parse("198.18.0.1/24"), .nat = nat});
+  return s;
+}
+
+class FirewallKeeperTest : public ::testing::Test {
+ protected:
+  FirewallKeeperTest()
+      : keeper(
+            io, [this] { return state; }, std::chrono::milliseconds(1)) {
+    auto fw = std::make_unique<RecordingFirewall>();
+    firewall = fw.get();
+    owned = std::move(fw);
+  }
+
+  boost::asio::io_context io;
+  bridge::FirewallState state = state_with(false);
+  FirewallKeeper keeper;
+  RecordingFirewall* firewall = nullptr;
+  std::unique_ptr<RecordingFirewall> owned;
+};
+
+TEST_F(FirewallKeeperTest, AppliesOnlyWhenTheStateChanges) {
+  EXPECT_FALSE(keeper.enabled());
+  keeper.apply();  // not enabled: nothing to apply to
+  keeper.enable(std::move(owned));
+  ASSERT_EQ(firewall->applied.size(), 1u);
+  keeper.apply();
+  EXPECT_EQ(firewall->applied.size(), 1u);
+  state = state_with(true);
+  keeper.apply();
+  ASSERT_EQ(firewall->applied.size(), 2u);
+  EXPECT_TRUE(firewall->applied.back().bridges[0].nat);
+  EXPECT_EQ(firewall->forwarding_asked, 1) << "NAT needs IPv4 forwarding";
+  keeper.apply(/* force= */ true);
+  EXPECT_EQ(firewall->applied.size(), 3u);
+}
+
+TEST_F(FirewallKeeperTest, AFailureIsKeptAndTheNextApplyTriesAgain) {
+  firewall->fail_next = true;
+  keeper.enable(std::move(owned));
+  EXPECT_TRUE(firewall->applied.empty());
+  EXPECT_NE(keeper.last_error().find("Could not process rule"), std::string::npos);
+  keeper.apply();
+  EXPECT_EQ(firewall->applied.size(), 1u);
+  EXPECT_TRUE(keeper.last_error().empty());
+}
+
+TEST_F(FirewallKeeperTest, ATableChangedByAnotherProgramIsPutBack) {
+  keeper.enable(std::move(owned));
+  ASSERT_EQ(firewall->applied.size(), 1u);
+  firewall->in_sync_ = false;  // someone ran `nft flush ruleset`
+  for (int i = 0; i < 100 && firewall->applied.size() < 2; ++i) io.run_one();
+  EXPECT_EQ(firewall->applied.size(), 2u);
+  EXPECT_TRUE(firewall->in_sync_);
+}
+
+TEST_F(FirewallKeeperTest, StopRemovesTheTableUnlessKept) {
+  keeper.enable(std::move(owned));
+  keeper.stop(/* keep_rules= */ true);
+  EXPECT_EQ(firewall->removes, 0);
+  keeper.stop(/* keep_rules= */ false);
+  EXPECT_EQ(firewall->removes, 1);
+}
+
+TEST_F(FirewallKeeperTest, InfoComparesTheStateWithWhatWasApplied) {
+  keeper.enable(std::move(owned));
+  FirewallKeeper::Info info = keeper.info();
+  EXPECT_EQ(info.wanted, bridge::render_table(state));
+  EXPECT_TRUE(info.in_sync);
+  state = state_with(true);  // changed, not applied yet
+  EXPECT_FALSE(keeper.info().in_sync);
+  keeper.disable();
+  EXPECT_FALSE(keeper.enabled());
+  EXPECT_EQ(keeper.info().wanted, "");
+}
+
+}  // namespace
+}  // namespace berth::server

@@ -1,0 +1,121 @@
+#include "server/local_names.hpp"
+
+#include <gtest/gtest.h>
+
+#include "server/dns_server.hpp"
+
+namespace berth::server {
+namespace {
+
+Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
+
+constexpr int64_t kNow = 1'800'000'000;
+
+leases::Lease lease(const char* address, const char* hostname, uint8_t mac_tail,
+                    leases::LeaseState state = leases::LeaseState::bound) {
+  return leases::Lease{.bridge = "br0",
+                       .ip = ip(address),
+                       .mac = MacAddress({2, 0, 0, 0, 0, mac_tail}),
+                       .client_id = {},
+                       .hostname = hostname,
+                       .state = state,
+                       .expires_at = kNow + 600,
+                       .updated_at = kNow};
+}
+
+leases::Reservation reservation(const char* address, const char* name) {
+  leases::Reservation r;
+  r.bridge = "br0";
+  r.ip = ip(address);
+  r.name = name;
+  return r;
+}
+
+const dns::DnsBridge kBr0{"br0", *Ipv4Prefix::parse("198.18.0.1/24"), "lab"};
+
+class LocalNamesTest : public ::testing::Test {
+ protected:
+  LocalNamesTest()
+      : dns(config::DnsConfig{.workers = 1, .upstream_timeout_ms = 100},
+            std::vector<dns::DnsBridge>{}),
+        names(io, &dns, [this] { ++published; }) {
+    names.set_bridge(0, kBr0);
+  }
+  // Runs the scheduled builds, without waiting on anything else.
+  void settle() {
+    io.restart();
+    io.run();
+  }
+
+  boost::asio::io_context io;
+  DnsServer dns;  // not started: only its snapshot is used
+  LocalNames names;
+  int published = 0;
+};
+
+TEST_F(LocalNamesTest, LeasesAndReservationsBecomeNamesInTheSnapshot) {
+  names.set_reservations(0, {reservation("198.18.0.10", "web"), reservation("198.18.0.11", "")});
+  names.note_lease(0, lease("198.18.0.50", "db", 1), kNow);
+  names.note_lease(0, lease("198.18.0.51", "", 2), kNow);  // no hostname: no name
+  settle();
+  EXPECT_EQ(published, 1) << "a burst of changes makes one snapshot";
+  auto table = dns.table();
+  EXPECT_EQ(table->addresses("web.lab", 0), std::vector<Ipv4Address>{ip("198.18.0.10")});
+  EXPECT_EQ(table->addresses("db.lab", 0), std::vector<Ipv4Address>{ip("198.18.0.50")});
+  EXPECT_EQ(names.address_of("web", 0), ip("198.18.0.10"));
+  EXPECT_EQ(names.address_of("DB", 0), ip("198.18.0.50"));
+  EXPECT_EQ(names.address_of("nobody", 0), std::nullopt);
+  EXPECT_EQ(names.address_of("web", 5), std::nullopt);
+}
+
+TEST_F(LocalNamesTest, AReleasedOrExpiredLeaseLosesItsName) {
+  names.note_lease(0, lease("198.18.0.50", "db", 1), kNow);
+  settle();
+  ASSERT_EQ(names.address_of("db", 0), ip("198.18.0.50"));
+  names.note_lease(0, lease("198.18.0.50", "db", 1, leases::LeaseState::released), kNow);
+  settle();
+  EXPECT_EQ(names.address_of("db", 0), std::nullopt);
+  EXPECT_TRUE(dns.table()->addresses("db.lab", 0).empty());
+  // A bound lease past its expiry counts as expired.
+  names.note_lease(0, lease("198.18.0.52", "old", 3), kNow + 601);
+  settle();
+  EXPECT_EQ(names.address_of("old", 0), std::nullopt);
+}
+
+TEST_F(LocalNamesTest, UnchangedLeasesPublishNothing) {
+  names.note_lease(0, lease("198.18.0.50", "db", 1), kNow);
+  settle();
+  const int before = published;
+  names.note_lease(0, lease("198.18.0.50", "db", 1), kNow + 10);  // a renewal
+  settle();
+  EXPECT_EQ(published, before);
+}
+
+TEST_F(LocalNamesTest, ARemovedBridgeTakesItsNames) {
+  names.note_lease(0, lease("198.18.0.50", "db", 1), kNow);
+  settle();
+  names.remove_bridge(0);
+  settle();
+  EXPECT_EQ(names.address_of("db", 0), std::nullopt);
+  EXPECT_TRUE(dns.table()->addresses("db.lab", 0).empty());
+  // Leases of a bridge not served are not names.
+  names.note_lease(0, lease("198.18.0.50", "db", 1), kNow);
+  EXPECT_EQ(names.address_of("db", 0), std::nullopt);
+}
+
+TEST(LocalNamesWithoutDnsTest, StillTracksNamesForPortForwards) {
+  boost::asio::io_context io;
+  LocalNames names(io, nullptr, nullptr);
+  names.set_bridge(0, kBr0);
+  // Two clients claim one name: the lowest address holds it (no snapshot
+  // to settle the clash).
+  names.note_lease(0, lease("198.18.0.60", "app", 1), kNow);
+  names.note_lease(0, lease("198.18.0.40", "app", 2), kNow);
+  EXPECT_EQ(names.address_of("app", 0), ip("198.18.0.40"));
+  names.set_reservations(0, {reservation("198.18.0.10", "app")});
+  EXPECT_EQ(names.address_of("app", 0), ip("198.18.0.10")) << "a reservation's name wins";
+  EXPECT_EQ(names.name_count(), 0u);
+}
+
+}  // namespace
+}  // namespace berth::server
