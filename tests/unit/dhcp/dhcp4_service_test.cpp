@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "tests/unit/dhcp4_client.hpp"
+
 namespace berth::dhcp {
 namespace {
 
@@ -24,56 +26,8 @@ BridgeSettings settings() {
                         .mtu = std::nullopt};
 }
 
-struct Client {
-  MacAddress mac;
-  Bytes client_id;
-  uint32_t xid = 0x1000;
-
-  Message base(MessageType t) {
-    Message m;
-    m.xid = ++xid;
-    m.set_mac(mac);
-    m.set_type(t);
-    if (!client_id.empty()) m.options.set(opt::client_identifier, client_id);
-    m.options.set(opt::parameter_request_list,
-                  Bytes{opt::subnet_mask, opt::router, opt::dns_servers, opt::domain_name,
-                        opt::broadcast_address, opt::renewal_time, opt::rebinding_time});
-    return m;
-  }
-  Message discover() { return base(MessageType::discover); }
-  Message select(Ipv4Address offered, Ipv4Address server) {
-    Message m = base(MessageType::request);
-    m.options.set_ipv4(opt::requested_address, offered);
-    m.options.set_ipv4(opt::server_identifier, server);
-    return m;
-  }
-  Message renew(Ipv4Address have) {
-    Message m = base(MessageType::request);
-    m.ciaddr = have;
-    return m;
-  }
-  Message init_reboot(Ipv4Address want) {
-    Message m = base(MessageType::request);
-    m.options.set_ipv4(opt::requested_address, want);
-    return m;
-  }
-  Message release(Ipv4Address have, Ipv4Address server) {
-    Message m = base(MessageType::release);
-    m.ciaddr = have;
-    m.options.set_ipv4(opt::server_identifier, server);
-    return m;
-  }
-  Message decline(Ipv4Address bad, Ipv4Address server) {
-    Message m = base(MessageType::decline);
-    m.options.set_ipv4(opt::requested_address, bad);
-    m.options.set_ipv4(opt::server_identifier, server);
-    return m;
-  }
-};
-
-Client client(uint8_t n) {
-  return Client{.mac = MacAddress({0x02, 0, 0, 0, 0, n}), .client_id = {}};
-}
+using Client = test::Dhcp4Client;
+Client client(uint8_t n) { return test::dhcp4_client(n); }
 
 class Dhcp4ServiceTest : public ::testing::Test {
  protected:

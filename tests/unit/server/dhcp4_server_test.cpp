@@ -12,6 +12,7 @@
 
 #include "protocol/dhcp4/message.hpp"
 #include "protocol/frame.hpp"
+#include "tests/unit/dhcp4_client.hpp"
 
 namespace berth::server {
 namespace {
@@ -127,34 +128,8 @@ dhcp::BridgeSettings bridge_settings(const char* name, const char* address, cons
                               .mtu = std::nullopt};
 }
 
-struct Client {
-  MacAddress mac;
-  uint32_t xid = 0x5000;
-
-  Message base(MessageType t) {
-    Message m;
-    m.xid = ++xid;
-    m.set_mac(mac);
-    m.set_type(t);
-    m.options.set(opt::parameter_request_list,
-                  Bytes{opt::subnet_mask, opt::router, opt::dns_servers, opt::domain_name});
-    return m;
-  }
-  Message discover() { return base(MessageType::discover); }
-  Message select(Ipv4Address offered, Ipv4Address server) {
-    Message m = base(MessageType::request);
-    m.options.set_ipv4(opt::requested_address, offered);
-    m.options.set_ipv4(opt::server_identifier, server);
-    return m;
-  }
-  Message renew(Ipv4Address have) {
-    Message m = base(MessageType::request);
-    m.ciaddr = have;
-    return m;
-  }
-};
-
-Client client(uint8_t n) { return Client{.mac = MacAddress({0x02, 0, 0, 0, 0, n})}; }
+using Client = test::Dhcp4Client;
+Client client(uint8_t n) { return test::dhcp4_client(n); }
 
 Bytes encode(const Message& m) {
   Bytes buf(1500);
