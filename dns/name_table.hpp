@@ -99,6 +99,9 @@ class NameTable {
     dns::Name name;
     RrSet soa;
   };
+  class Builder;  // name_table_builder.cpp
+  friend class Builder;
+
   // Keys are names in lowercased wire form; a query's name is looked up
   // through a lowercased copy on the stack, without allocating.
   struct KeyHash {
