@@ -1,5 +1,7 @@
 // Bridges, links and addresses over rtnetlink (libnl-route-3). No shelling
 // out to ip(8): every change is one netlink request whose error we can name.
+// Bridges, links and uplinks are in netlink.cpp, veth pairs in veth.cpp,
+// what the host uses and the auto subnet in host_networks.cpp.
 #pragma once
 
 #include <cstdint>

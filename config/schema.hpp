@@ -1,6 +1,9 @@
 // The config schema (STYLE 8): one declarative table of keys per TOML
 // section. The reader, the unknown-key check, the type errors and the
 // reference documentation are all driven by these rows. Internal to config/.
+// The machinery is in schema.cpp; the tables are in schema_daemon.cpp
+// ([daemon], [firewall]), schema_bridge.cpp, schema_reservation.cpp,
+// schema_forward.cpp and schema_dns.cpp ([dns] and its records).
 #pragma once
 
 #include <cstdint>
@@ -66,6 +69,10 @@ class Value {
   Site site_;
   std::string_view type_;
 };
+
+// A host address given in the file ("nat_address", "host_address"): a single
+// unicast IPv4 address of the host.
+Ipv4Address host_address(const Value& v, std::string_view key);
 
 // What is known while a section's table is read. Cross-key checks (a pool
 // against the bridge address) run when the table is complete and need the

@@ -2,7 +2,7 @@
 """Event hook for the DHCP clients the integration harness runs.
 
 udhcpc (-s), dhclient (-sf) and dhcpcd (-c) each call a per-client wrapper
-that netlab.py writes, which runs:
+that netlab (clients.py) writes, which runs:
 
     dhcp_hook.py --out EVENTS.jsonl --kind udhcpc|dhclient|dhcpcd [--configure] -- ARGS...
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <unordered_set>
 
-#include "protocol/dns/message.hpp"
+#include "protocol/dns/name.hpp"
 
 namespace berth::dns {
 namespace {

@@ -1,0 +1,111 @@
+// [daemon] and [firewall]: the single tables of berthd-wide settings, read
+// key by key with no cross-key checks.
+#include "config/schema.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace berth::config::schema {
+namespace {
+
+// ---- [daemon] ---------------------------------------------------------------
+
+void apply_database(const Value& v, DaemonDraft& d) {
+  const std::string& path = v.string();
+  if (path.empty()) v.fail("database path is empty");
+  if (path.find('\0') != std::string::npos) v.fail("database path contains a NUL byte");
+  d.value.database = path;
+}
+
+constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+
+void apply_log_level(const Value& v, DaemonDraft& d) {
+  const std::string& level = v.string();
+  if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
+    v.fail("log level " + quoted(level) + " is not one of trace, debug, info, warn, error");
+  }
+  d.value.log_level = level;
+}
+
+void apply_durability(const Value& v, DaemonDraft& d) {
+  const std::string& mode = v.string();
+  if (mode == "fsync") {
+    d.value.durability = Durability::fsync;
+  } else if (mode == "process") {
+    d.value.durability = Durability::process;
+  } else {
+    v.fail("durability " + quoted(mode) + " is not one of fsync, process");
+  }
+}
+
+void apply_control_socket(const Value& v, DaemonDraft& d) {
+  const std::string& path = v.string();
+  if (path.empty() || path.front() != '/') v.fail("control_socket must be an absolute path");
+  if (path.size() >= 108) v.fail("control_socket is longer than 107 bytes (sun_path)");
+  d.value.control_socket = path;
+}
+
+void apply_control_group(const Value& v, DaemonDraft& d) {
+  const std::string& group = v.string();
+  if (group.find_first_of(" :/\n") != std::string::npos) {
+    v.fail("control_group " + quoted(group) + " is not a group name or number");
+  }
+  d.value.control_group = group;
+}
+
+constexpr std::array<KeyRow<DaemonDraft>, 5> kDaemonRows = {{
+    {"database", "string", "`\"/var/lib/berth/berth.db\"`", false, false,
+     "SQLite file holding leases and reservations; its directory is created if missing.",
+     apply_database},
+    {"log_level", "one of \"trace\", \"debug\", \"info\", \"warn\", \"error\"", "`\"info\"`", false,
+     true, "Least severe message that is logged.", apply_log_level},
+    {"durability", "one of \"fsync\", \"process\"", "`\"fsync\"`", false, false,
+     "\"fsync\": an acknowledged lease survives a host crash (SQLite synchronous=FULL). "
+     "\"process\": it survives a crash of berthd but not of the host (synchronous=NORMAL), "
+     "for more leases per second.",
+     apply_durability},
+    {"control_socket", "string", "`\"/run/berth/berthd.sock\"`", false, false,
+     "Unix socket of the control API (berthctl); created with mode 0660.", apply_control_socket},
+    {"control_group", "string", "`\"\"`", false, false,
+     "Group (name or number) that owns the control socket, so its members may use berthctl "
+     "without root. Empty: root's group.",
+     apply_control_group},
+}};
+
+const Section<DaemonDraft> kDaemonSection = {
+    "daemon",    "[daemon]",
+    false,       "Settings of berthd itself. The whole table is optional; every key has a default.",
+    kDaemonRows, nullptr};
+
+// ---- [firewall] -------------------------------------------------------------
+
+void apply_fw_enabled(const Value& v, FirewallDraft& d) { d.value.enabled = v.boolean(); }
+void apply_fw_keep_rules(const Value& v, FirewallDraft& d) { d.value.keep_rules = v.boolean(); }
+
+constexpr std::array<KeyRow<FirewallDraft>, 2> kFirewallRows = {{
+    {"enabled", "boolean", "`true`", false, true,
+     "Keep the nftables table `inet berth`: accept DHCP and DNS from each bridge, forward its "
+     "traffic, NAT, port forwards and isolation between bridges. When false berthd writes no "
+     "rules, and `nat` and [[bridge.forward]] are refused.",
+     apply_fw_enabled},
+    {"keep_rules", "boolean", "`false`", false, true,
+     "Leave the table in place when berthd stops, so clients keep their NAT and forwards "
+     "meanwhile; otherwise it is removed.",
+     apply_fw_keep_rules},
+}};
+
+const Section<FirewallDraft> kFirewallSection = {
+    "firewall",
+    "[firewall]",
+    false,
+    "Rules in the nftables table `inet berth`, which berthd owns and replaces whole in one "
+    "transaction; no other table is touched. The whole table is optional.",
+    kFirewallRows,
+    nullptr};
+
+}  // namespace
+
+const Section<DaemonDraft>& daemon_section() { return kDaemonSection; }
+const Section<FirewallDraft>& firewall_section() { return kFirewallSection; }
+
+}  // namespace berth::config::schema
