@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The integration harness (netlab.py) proven against dnsmasq.
+"""The integration harness (tests/integration/netlab/) proven against dnsmasq.
 
 dnsmasq serves a bridge in a lab namespace; busybox udhcpc, ISC dhclient and
 dhcpcd each get a lease with the right mask, router, DNS server and domain,
