@@ -269,67 +269,6 @@ Bytes get_hex(const json& j, std::string_view object, const char* key) {
 
 }  // namespace
 
-// --- enums -----------------------------------------------------------------
-
-std::string_view to_string(LeaseState s) {
-  switch (s) {
-    case LeaseState::bound:
-      return "bound";
-    case LeaseState::released:
-      return "released";
-    case LeaseState::expired:
-      return "expired";
-    case LeaseState::declined:
-      return "declined";
-  }
-  return "unknown";
-}
-
-std::optional<LeaseState> lease_state_from_string(std::string_view s) {
-  for (auto v :
-       {LeaseState::bound, LeaseState::released, LeaseState::expired, LeaseState::declined}) {
-    if (to_string(v) == s) return v;
-  }
-  return std::nullopt;
-}
-
-std::string_view to_string(MatchKind k) {
-  switch (k) {
-    case MatchKind::mac:
-      return "mac";
-    case MatchKind::client_id:
-      return "client-id";
-    case MatchKind::hostname:
-      return "hostname";
-  }
-  return "unknown";
-}
-
-std::optional<MatchKind> match_kind_from_string(std::string_view s) {
-  for (auto v : {MatchKind::mac, MatchKind::client_id, MatchKind::hostname}) {
-    if (to_string(v) == s) return v;
-  }
-  return std::nullopt;
-}
-
-std::string_view to_string(ReservationSource s) {
-  return s == ReservationSource::api ? "api" : "config";
-}
-
-std::optional<ReservationSource> reservation_source_from_string(std::string_view s) {
-  if (s == "api") return ReservationSource::api;
-  if (s == "config") return ReservationSource::config;
-  return std::nullopt;
-}
-
-std::string_view to_string(ForwardProto p) { return p == ForwardProto::tcp ? "tcp" : "udp"; }
-
-std::optional<ForwardProto> forward_proto_from_string(std::string_view s) {
-  if (s == "tcp") return ForwardProto::tcp;
-  if (s == "udp") return ForwardProto::udp;
-  return std::nullopt;
-}
-
 // --- validation --------------------------------------------------------------
 
 std::string quote_text(std::string_view s) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <type_traits>
 
 #include "api/response.hpp"
 
@@ -62,11 +63,19 @@ TEST(ApiTypes, EnumNames) {
        {LeaseState::bound, LeaseState::released, LeaseState::expired, LeaseState::declined}) {
     EXPECT_EQ(lease_state_from_string(to_string(s)), s);
   }
-  EXPECT_EQ(to_string(MatchKind::client_id), "client-id");
-  EXPECT_EQ(match_kind_from_string("client_id"), std::nullopt);
+  // The database's name; an older berthd's is still read.
+  EXPECT_EQ(to_string(MatchKind::client_id), "client_id");
+  EXPECT_EQ(match_kind_from_string("client-id"), MatchKind::client_id);
+  EXPECT_EQ(match_kind_from_string("client id"), std::nullopt);
+  EXPECT_EQ(match_kind_from_string("Client_ID"), std::nullopt);
   for (auto k : {MatchKind::mac, MatchKind::client_id, MatchKind::hostname}) {
     EXPECT_EQ(match_kind_from_string(to_string(k)), k);
   }
+  // api:: and leases:: share the enums and their one table.
+  static_assert(std::is_same_v<MatchKind, leases::MatchKind>);
+  static_assert(std::is_same_v<LeaseState, leases::LeaseState>);
+  EXPECT_EQ(to_string(static_cast<MatchKind>(7)), "unknown");
+  EXPECT_EQ(to_string(ReservationSource::api), "api");
   EXPECT_EQ(reservation_source_from_string("config"), ReservationSource::config);
   EXPECT_EQ(reservation_source_from_string("file"), std::nullopt);
   EXPECT_EQ(lease_state_from_string("BOUND"), std::nullopt);
@@ -124,7 +133,7 @@ TEST(ApiTypes, ReservationShapeCarriesOnlyItsKey) {
             json::parse(R"({"id": 7, "bridge": "lxcbr0", "match": "mac",
                 "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10", "name": "web", "source": "api"})"));
   EXPECT_EQ(json(sample_reservation(MatchKind::client_id)),
-            json::parse(R"({"id": 7, "bridge": "lxcbr0", "match": "client-id",
+            json::parse(R"({"id": 7, "bridge": "lxcbr0", "match": "client_id",
                 "client_id": "ff:00:00:00:01", "ip": "10.0.3.10", "name": "web",
                 "source": "api"})"));
   EXPECT_EQ(json(sample_reservation(MatchKind::hostname)),
@@ -141,6 +150,12 @@ TEST(ApiTypes, ReservationShapeCarriesOnlyItsKey) {
   const ReservationList list{.reservations = {sample_reservation(MatchKind::mac),
                                               sample_reservation(MatchKind::hostname)}};
   EXPECT_EQ(round_trip(list), list);
+  // An older berthd answered "client-id".
+  EXPECT_EQ(json::parse(R"({"id": 7, "bridge": "lxcbr0", "match": "client-id",
+                "client_id": "ff:00:00:00:01", "ip": "10.0.3.10", "name": "web",
+                "source": "api"})")
+                .get<ReservationInfo>(),
+            sample_reservation(MatchKind::client_id));
 }
 
 TEST(ApiTypes, ReservationChangeAndReload) {
