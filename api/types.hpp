@@ -9,6 +9,9 @@
 // - response bodies come from berthd: from_json() throws DecodeError on a
 //   missing field or a wrong type and ignores fields it does not know, so an
 //   older berthctl keeps working against a newer berthd.
+//
+// types_validation.cpp holds the validators, types_requests.cpp the request
+// bodies' JSON, types_responses.cpp the responses'.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -5,13 +5,15 @@
 
 #include <stdexcept>
 
+#include "tests/unit/api/api_test_util.hpp"
+
 namespace berth::api {
 namespace {
 
 using nlohmann::json;
 
-Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
-MacAddress mac(const char* s) { return *MacAddress::parse(s); }
+using test::ip;
+using test::mac;
 
 leases::Lease stored_lease(leases::LeaseState state) {
   return leases::Lease{.bridge = "lxcbr0",
