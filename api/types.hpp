@@ -9,6 +9,9 @@
 // - response bodies come from berthd: from_json() throws DecodeError on a
 //   missing field or a wrong type and ignores fields it does not know, so an
 //   older berthctl keeps working against a newer berthd.
+//
+// types_validation.cpp holds the validators, types_requests.cpp the request
+// bodies' JSON, types_responses.cpp the responses'.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,8 +24,11 @@
 #include <variant>
 #include <vector>
 
+#include "leases/lease.hpp"
+#include "leases/reservation.hpp"
 #include "protocol/address.hpp"
 #include "protocol/bytes.hpp"
+#include "protocol/enum_names.hpp"
 
 namespace berth::api {
 
@@ -43,19 +49,31 @@ class DecodeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class LeaseState { bound, released, expired, declined };
-std::string_view to_string(LeaseState s);
-std::optional<LeaseState> lease_state_from_string(std::string_view s);
+// A lease's state and how a reservation recognises its client are the
+// store's enums, names included, so the API and the database spell them
+// alike. In JSON: "bound", "released", "expired", "declined"; "mac",
+// "client_id", "hostname" (and "client-id" is read, as older berthd wrote).
+using leases::lease_state_from_string;
+using leases::LeaseState;
+using leases::match_kind_from_string;
+using leases::MatchKind;
+using leases::to_string;
 
-// How a reservation recognises its client. In JSON: "mac", "client-id",
-// "hostname".
-enum class MatchKind { mac, client_id, hostname };
-std::string_view to_string(MatchKind k);
-std::optional<MatchKind> match_kind_from_string(std::string_view s);
-
+// Where a reservation comes from: the API (stored in the database) or the
+// config file. In JSON: "api", "config".
 enum class ReservationSource { api, config };
-std::string_view to_string(ReservationSource s);
-std::optional<ReservationSource> reservation_source_from_string(std::string_view s);
+inline constexpr EnumNames<ReservationSource, 2> kReservationSourceNames{{{
+    {ReservationSource::api, "api"},
+    {ReservationSource::config, "config"},
+}}};
+static_assert(kReservationSourceNames.complete());
+
+constexpr std::string_view to_string(ReservationSource s) {
+  return kReservationSourceNames.name(s);
+}
+constexpr std::optional<ReservationSource> reservation_source_from_string(std::string_view s) {
+  return kReservationSourceNames.value(s);
+}
 
 struct LeaseCounts {
   uint64_t bound = 0;
@@ -188,8 +206,16 @@ struct ReservationList {
 
 // A port forward's protocol. In JSON: "tcp", "udp".
 enum class ForwardProto { tcp, udp };
-std::string_view to_string(ForwardProto p);
-std::optional<ForwardProto> forward_proto_from_string(std::string_view s);
+inline constexpr EnumNames<ForwardProto, 2> kForwardProtoNames{{{
+    {ForwardProto::tcp, "tcp"},
+    {ForwardProto::udp, "udp"},
+}}};
+static_assert(kForwardProtoNames.complete());
+
+constexpr std::string_view to_string(ForwardProto p) { return kForwardProtoNames.name(p); }
+constexpr std::optional<ForwardProto> forward_proto_from_string(std::string_view s) {
+  return kForwardProtoNames.value(s);
+}
 
 // Where a forward or a reservation comes from: the API (stored in the
 // database) or the config file.

@@ -30,7 +30,7 @@ std::vector<api::ReservationCreate> reservations_from_hosts(
   out.reserve(reservations.size());
   for (const leases::Reservation& r : reservations) {
     api::ReservationCreate c{.bridge = r.bridge,
-                             .match = api::MatchKind::mac,
+                             .match = r.match,
                              .mac = {},
                              .client_id = {},
                              .hostname = {},
@@ -38,16 +38,13 @@ std::vector<api::ReservationCreate> reservations_from_hosts(
                              .name = api::is_dns_label(r.name) ? r.name : "",
                              .force = force};
     switch (r.match) {
-      case leases::MatchKind::mac:
-        c.match = api::MatchKind::mac;
+      case api::MatchKind::mac:
         c.mac = r.mac;
         break;
-      case leases::MatchKind::client_id:
-        c.match = api::MatchKind::client_id;
+      case api::MatchKind::client_id:
         c.client_id = r.client_id;
         break;
-      case leases::MatchKind::hostname:
-        c.match = api::MatchKind::hostname;
+      case api::MatchKind::hostname:
         c.hostname = r.hostname_match;
         break;
     }

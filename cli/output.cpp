@@ -14,6 +14,12 @@ constexpr int64_t kNever = 253402300799;
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : printable(s); }
 
+// The MATCH column names a kind as berthctl's options do (--client-id); the
+// API's name, "client_id", is for scripts (--json).
+std::string match_column(api::MatchKind k) {
+  return k == api::MatchKind::client_id ? "client-id" : std::string(api::to_string(k));
+}
+
 }  // namespace
 
 std::string printable(std::string_view s) {
@@ -137,7 +143,7 @@ std::string render_reservations(const api::ReservationList& l) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : l.reservations) {
     rows.push_back({r.id == 0 ? "-" : std::to_string(r.id), printable(r.bridge),
-                    std::string(api::to_string(r.match)),
+                    match_column(r.match),
                     r.match == api::MatchKind::mac         ? r.mac.to_string()
                     : r.match == api::MatchKind::client_id ? to_hex_colon(r.client_id)
                                                            : printable(r.hostname),

@@ -445,16 +445,6 @@ void resolve_auto_address(BridgeConfig& bridge, Ipv4Prefix chosen) {
   schema::set_address(bridge, chosen, std::nullopt);
 }
 
-std::string_view to_string(ForwardConfig::Proto proto) {
-  switch (proto) {
-    case ForwardConfig::Proto::tcp:
-      return "tcp";
-    case ForwardConfig::Proto::udp:
-      return "udp";
-  }
-  return "tcp";
-}
-
 Config load_config_file(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
   if (!f) {

@@ -13,6 +13,7 @@
 
 #include "config/values.hpp"
 #include "protocol/address.hpp"
+#include "protocol/enum_names.hpp"
 
 namespace berth::config {
 
@@ -64,7 +65,16 @@ struct ForwardConfig {
   bool operator==(const ForwardConfig&) const = default;
 };
 
-std::string_view to_string(ForwardConfig::Proto proto);  // "tcp", "udp"
+// The names of the config file's `proto` key.
+inline constexpr EnumNames<ForwardConfig::Proto, 2> kForwardProtoNames{{{
+    {ForwardConfig::Proto::tcp, "tcp"},
+    {ForwardConfig::Proto::udp, "udp"},
+}}};
+static_assert(kForwardProtoNames.complete());
+
+constexpr std::string_view to_string(ForwardConfig::Proto proto) {
+  return kForwardProtoNames.name(proto);
+}
 
 struct BridgeConfig {
   std::string name;  // interface name, at most 15 bytes

@@ -8,6 +8,7 @@
 
 #include "protocol/address.hpp"
 #include "protocol/bytes.hpp"
+#include "protocol/enum_names.hpp"
 
 namespace berth::leases {
 
@@ -18,8 +19,19 @@ enum class LeaseState {
   declined,  // the client saw the address in use (DHCPDECLINE); quarantined until expires_at
 };
 
-std::string_view to_string(LeaseState s);
-std::optional<LeaseState> lease_state_from_string(std::string_view s);
+// The names of the database, the control API and the metrics.
+inline constexpr EnumNames<LeaseState, 4> kLeaseStateNames{{{
+    {LeaseState::bound, "bound"},
+    {LeaseState::released, "released"},
+    {LeaseState::expired, "expired"},
+    {LeaseState::declined, "declined"},
+}}};
+static_assert(kLeaseStateNames.complete());
+
+constexpr std::string_view to_string(LeaseState s) { return kLeaseStateNames.name(s); }
+constexpr std::optional<LeaseState> lease_state_from_string(std::string_view s) {
+  return kLeaseStateNames.value(s);
+}
 
 struct Lease {
   std::string bridge;

@@ -10,12 +10,30 @@
 
 #include "protocol/address.hpp"
 #include "protocol/bytes.hpp"
+#include "protocol/enum_names.hpp"
 
 namespace berth::leases {
 
 enum class MatchKind { mac, client_id, hostname };
-std::string_view to_string(MatchKind k);
-std::optional<MatchKind> match_kind_from_string(std::string_view s);
+
+// One spelling for every machine format: the database's match_kind (a CHECK
+// constraint), the control API's "match", and the JSON and TOML key
+// "client_id" beside it.
+inline constexpr EnumNames<MatchKind, 3> kMatchKindNames{{{
+    {MatchKind::mac, "mac"},
+    {MatchKind::client_id, "client_id"},
+    {MatchKind::hostname, "hostname"},
+}}};
+static_assert(kMatchKindNames.complete());
+
+constexpr std::string_view to_string(MatchKind k) { return kMatchKindNames.name(k); }
+
+// Also reads "client-id": berthd's control API said that until it took the
+// database's name, and a newer berthctl must read an older berthd's answers.
+constexpr std::optional<MatchKind> match_kind_from_string(std::string_view s) {
+  if (s == "client-id") return MatchKind::client_id;
+  return kMatchKindNames.value(s);
+}
 
 struct Reservation {
   int64_t id = 0;  // database row id; 0 until stored (config reservations keep 0)

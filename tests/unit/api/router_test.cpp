@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/response.hpp"
+#include "tests/unit/api/api_test_util.hpp"
 
 namespace berth::api {
 
@@ -14,8 +15,8 @@ void PrintTo(const ApiError& e, std::ostream* os) { *os << e.status << " " << e.
 
 namespace {
 
-Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
-MacAddress mac(const char* s) { return *MacAddress::parse(s); }
+using test::ip;
+using test::mac;
 
 Request ok(std::string_view method, std::string_view target, std::string_view body = {}) {
   auto r = parse_request(method, target, body);
