@@ -5,63 +5,12 @@
 
 #include <chrono>
 
+#include "api/convert.hpp"
 #include "api/response.hpp"
 #include "dhcp/reservations.hpp"
 #include "server/daemon.hpp"
 
 namespace berth::server {
-
-namespace {
-
-api::LeaseState api_state(leases::LeaseState s) {
-  switch (s) {
-    case leases::LeaseState::bound:
-      return api::LeaseState::bound;
-    case leases::LeaseState::released:
-      return api::LeaseState::released;
-    case leases::LeaseState::expired:
-      return api::LeaseState::expired;
-    case leases::LeaseState::declined:
-      return api::LeaseState::declined;
-  }
-  return api::LeaseState::expired;
-}
-
-api::LeaseInfo lease_info(const leases::Lease& l, int64_t now) {
-  return api::LeaseInfo{.bridge = l.bridge,
-                        .ip = l.ip,
-                        .mac = l.mac,
-                        .client_id = l.client_id,
-                        .hostname = l.hostname,
-                        .state = api_state(l.state_at(now)),
-                        .expires_at = l.expires_at,
-                        .updated_at = l.updated_at};
-}
-
-api::ReservationInfo reservation_info(const leases::Reservation& r) {
-  api::ReservationInfo i;
-  i.id = r.from_config ? 0 : r.id;
-  i.bridge = r.bridge;
-  switch (r.match) {
-    case leases::MatchKind::mac:
-      i.match = api::MatchKind::mac;
-      i.mac = r.mac;
-      break;
-    case leases::MatchKind::client_id:
-      i.match = api::MatchKind::client_id;
-      i.client_id = r.client_id;
-      break;
-    case leases::MatchKind::hostname:
-      i.match = api::MatchKind::hostname;
-      i.hostname = r.hostname_match;
-      break;
-  }
-  i.ip = r.ip;
-  i.name = r.name;
-  i.source = r.from_config ? api::ReservationSource::config : api::ReservationSource::api;
-  return i;
-}
-}  // namespace
 
 void Daemon::handle(const api::Request& req, const Peer& peer,
                     std::function<void(ApiResponse)> done) {
@@ -118,7 +67,7 @@ void Daemon::on_request(const api::ListLeases& r, const Peer&, const Done& done)
   for (const BridgeLink& l : bridges_) {
     if (r.bridge && l.name != *r.bridge) continue;
     for (const leases::Lease& lease : dhcp4_->engine().table(l.index).leases()) {
-      list.leases.push_back(lease_info(lease, now));
+      list.leases.push_back(api::lease_info(lease, now));
     }
   }
   std::sort(list.leases.begin(), list.leases.end(), [](const auto& a, const auto& b) {
@@ -135,7 +84,7 @@ void Daemon::on_request(const api::ListReservations& r, const Peer&, const Done&
   for (const BridgeLink& l : bridges_) {
     if (r.bridge && l.name != *r.bridge) continue;
     for (const leases::Reservation& res : dhcp4_->engine().table(l.index).reservations()) {
-      list.reservations.push_back(reservation_info(res));
+      list.reservations.push_back(api::reservation_info(res));
     }
   }
   done(json_response(200, list));
@@ -205,24 +154,7 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   const api::ReservationCreate& c = a.reservation;
   auto bridge = link_index(c.bridge);
   if (!bridge) return done(error_response(404, "no bridge named " + c.bridge));
-  leases::Reservation r;
-  r.bridge = c.bridge;
-  switch (c.match) {
-    case api::MatchKind::mac:
-      r.match = leases::MatchKind::mac;
-      r.mac = c.mac;
-      break;
-    case api::MatchKind::client_id:
-      r.match = leases::MatchKind::client_id;
-      r.client_id = c.client_id;
-      break;
-    case api::MatchKind::hostname:
-      r.match = leases::MatchKind::hostname;
-      r.hostname_match = c.hostname;
-      break;
-  }
-  r.ip = c.ip;
-  r.name = c.name;
+  leases::Reservation r = api::reservation_from(c);
   auto checked = check_reservation(*bridge, r, 0, c.force);
   if (auto* refused = std::get_if<ApiResponse>(&checked)) return done(std::move(*refused));
   auto gone = std::get<std::vector<leases::Lease>>(std::move(checked));
@@ -244,10 +176,10 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   dhcp4_->engine().add_reservation(*bridge, r);
   names_->set_reservations(*bridge, dhcp4_->engine().table(*bridge).reservations());
   forget_leases(*bridge, gone, [r, gone, done](bool ok) {
-    api::ReservationChange change{reservation_info(r), {}};
+    api::ReservationChange change{api::reservation_info(r), {}};
     const int64_t now = unix_now();
     if (ok) {
-      for (const auto& l : gone) change.forgotten_leases.push_back(lease_info(l, now));
+      for (const auto& l : gone) change.forgotten_leases.push_back(api::lease_info(l, now));
     } else {
       spdlog::error("reservation {}: the leases it replaces could not be forgotten", r.id);
     }
@@ -265,7 +197,7 @@ void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const
       std::erase_if(db_reservations_, [&](const auto& x) { return x.id == d.id; });
       reservations_version_ = reader_->reservations_version();
       apply_reservations(l.index);
-      return done(json_response(200, api::ReservationChange{reservation_info(copy), {}}));
+      return done(json_response(200, api::ReservationChange{api::reservation_info(copy), {}}));
     }
   }
   // Not served (ignored for a clash, or on no bridge): it may still be in
@@ -273,7 +205,7 @@ void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const
   for (const leases::Reservation& r : reader_->load_reservations()) {
     if (r.id == d.id && reader_->remove_reservation(d.id)) {
       reload_reservations();
-      return done(json_response(200, api::ReservationChange{reservation_info(r), {}}));
+      return done(json_response(200, api::ReservationChange{api::reservation_info(r), {}}));
     }
   }
   if (d.id <= 0) {
@@ -312,10 +244,10 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       const size_t bridge = link.index;
       apply_reservations(bridge);
       return forget_leases(bridge, gone, [r, gone, done](bool ok) {
-        api::ReservationChange change{reservation_info(r), {}};
+        api::ReservationChange change{api::reservation_info(r), {}};
         const int64_t now = unix_now();
         if (ok) {
-          for (const auto& l : gone) change.forgotten_leases.push_back(lease_info(l, now));
+          for (const auto& l : gone) change.forgotten_leases.push_back(api::lease_info(l, now));
         }
         done(json_response(200, change));
       });
@@ -338,7 +270,7 @@ void Daemon::on_request(const api::ForgetLease& f, const Peer& peer, const Done&
                copy.mac.to_string(), peer.uid);
   forget_leases(*bridge, {copy}, [copy, done](bool ok) {
     if (!ok) return done(error_response(500, "the lease could not be removed from the database"));
-    done(json_response(200, lease_info(copy, unix_now())));
+    done(json_response(200, api::lease_info(copy, unix_now())));
   });
 }
 

@@ -13,16 +13,13 @@
 
 #include "dhcp/reservations.hpp"
 
+#include "api/convert.hpp"
 #include "api/response.hpp"
 #include "server/daemon.hpp"
 
 namespace berth::server {
 
 namespace {
-
-api::ForwardProto api_proto(config::ForwardConfig::Proto p) {
-  return p == config::ForwardConfig::Proto::tcp ? api::ForwardProto::tcp : api::ForwardProto::udp;
-}
 
 // "tcp *:8080", "udp 192.0.2.1:53": the host side of a forward.
 std::string host_side(api::ForwardProto proto, const std::optional<Ipv4Address>& address,
@@ -36,30 +33,6 @@ std::string host_side(api::ForwardProto proto, const std::optional<Ipv4Address>&
 bool same_host_port(const api::ForwardInfo& a, const api::ForwardInfo& b) {
   return a.proto == b.proto && a.host_port == b.host_port &&
          (!a.host_address || !b.host_address || *a.host_address == *b.host_address);
-}
-
-api::ForwardInfo forward_info(const leases::StoredForward& f) {
-  return api::ForwardInfo{.id = f.id,
-                          .bridge = f.bridge,
-                          .proto = *api::forward_proto_from_string(f.proto),
-                          .host_address = f.host_address,
-                          .host_port = f.host_port,
-                          .to = f.to,
-                          .to_port = f.to_port,
-                          .target = std::nullopt,
-                          .source = api::ForwardSource::api};
-}
-
-api::ForwardInfo forward_info(const std::string& bridge, const config::ForwardConfig& f) {
-  return api::ForwardInfo{.id = 0,
-                          .bridge = bridge,
-                          .proto = api_proto(f.proto),
-                          .host_address = f.host_address,
-                          .host_port = f.host_port,
-                          .to = f.to,
-                          .to_port = f.to_port,
-                          .target = std::nullopt,
-                          .source = api::ForwardSource::config};
 }
 
 bridge::Proto proto_of(config::ForwardConfig::Proto p) {
@@ -153,11 +126,11 @@ void Daemon::on_request(const api::ListForwards& r, const Peer&, const Done& don
   for (const config::BridgeConfig& b : config_.bridges) {
     if (r.bridge && b.name != *r.bridge) continue;
     for (const config::ForwardConfig& f : b.forwards)
-      list.forwards.push_back(forward_info(b.name, f));
+      list.forwards.push_back(api::forward_info(b.name, f));
   }
   for (const leases::StoredForward& f : reader_->list_forwards()) {
     if (r.bridge && f.bridge != *r.bridge) continue;
-    list.forwards.push_back(forward_info(f));
+    list.forwards.push_back(api::forward_info(f));
   }
   // Where each goes now, as the firewall sees it.
   for (api::ForwardInfo& f : list.forwards) {
@@ -194,19 +167,11 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
     }
   }
 
-  const api::ForwardInfo wanted{.id = 0,
-                                .bridge = c.bridge,
-                                .proto = c.proto,
-                                .host_address = c.host_address,
-                                .host_port = c.host_port,
-                                .to = c.to,
-                                .to_port = c.to_port,
-                                .target = std::nullopt,
-                                .source = api::ForwardSource::api};
+  const api::ForwardInfo wanted = api::forward_info(api::stored_forward(c, 0));
   // The config file's forwards hold their ports too; the store checks its own.
   for (const config::BridgeConfig& b : config_.bridges) {
     for (const config::ForwardConfig& f : b.forwards) {
-      const api::ForwardInfo other = forward_info(b.name, f);
+      const api::ForwardInfo other = api::forward_info(b.name, f);
       if (same_host_port(other, wanted)) {
         return done(error_response(
             409, host_side(c.proto, c.host_address, c.host_port) +
@@ -217,14 +182,7 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
     }
   }
 
-  leases::StoredForward stored{.id = 0,
-                               .bridge = c.bridge,
-                               .proto = std::string(api::to_string(c.proto)),
-                               .host_address = c.host_address,
-                               .host_port = c.host_port,
-                               .to = c.to,
-                               .to_port = c.to_port,
-                               .created_at = unix_now()};
+  leases::StoredForward stored = api::stored_forward(c, unix_now());
   try {
     stored.id = reader_->add_forward(stored);
   } catch (const leases::StoreConflict& e) {
@@ -238,7 +196,7 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
                host_side(c.proto, c.host_address, c.host_port), c.to, c.to_port, c.bridge);
   refresh_firewall();
 
-  api::ForwardInfo info = forward_info(stored);
+  api::ForwardInfo info = api::forward_info(stored);
   info.target = forward_target(info.to, link->index);
   done(json_response(201, info));
 }
@@ -252,7 +210,7 @@ void Daemon::on_request(const api::DeleteForward& d, const Peer& peer, const Don
     return done(error_response(404, "no forward " + std::to_string(d.id) +
                                         " (forwards of the config file are changed in the file)"));
   }
-  const api::ForwardInfo info = forward_info(*found);
+  const api::ForwardInfo info = api::forward_info(*found);
   spdlog::info("forward {} removed by uid {}: {} -> {}:{} on {}", d.id, peer.uid,
                host_side(info.proto, info.host_address, info.host_port), info.to, info.to_port,
                info.bridge);
