@@ -274,8 +274,15 @@ std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
   // A live offer to this client, then its current or previous lease.
   if (auto offered = offered_to(client, now)) return offered;
   if (const Lease* l = find(client); l && usable(l->ip)) return l->ip;
-  // The address the client asked for, if nobody has a record of it.
-  if (requested && pool_.contains(*requested) && !pool_.test(*requested)) return requested;
+  // The address the client asked for, when it is not allocated (RFC 2131
+  // §4.3.1): a released or expired lease of another client is free to give,
+  // as dnsmasq does for a container re-created with a new MAC that asks for
+  // its old address. Bound, offered, quarantined and reserved addresses are
+  // held (held_by_other).
+  if (requested && usable(*requested)) return requested;
+  // Affinity orders only what follows, for clients that ask for nothing (or
+  // for what they cannot have): a released or expired address stays with its
+  // previous client while never-used addresses remain.
   // A stable spot for this MAC: a re-created container lands where it was.
   Ipv4Address hashed(pool_.first().value() + mac_hash(client.mac) % pool_.size());
   if (!pool_.test(hashed)) return hashed;

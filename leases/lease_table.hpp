@@ -105,11 +105,15 @@ class LeaseTable {
   const Reservation* reservation_at(Ipv4Address ip) const;
   const std::vector<Reservation>& reservations() const { return reservations_; }
 
-  // Picks an address for `client` (RFC 2131 §4.3.1): its reservation, unless
-  // another client still holds that address; its current or previous
-  // address; the address it asked for when free; a stable hash of its MAC into
-  // the pool; the lowest never-used address; else the longest-expired lease of
-  // another client. nullopt when the pool is exhausted.
+  // Picks an address for `client` (RFC 2131 §4.3.1), in this order: its
+  // reservation, unless another client still holds that address; its live
+  // offer; its current or previous address; the address it asked for when it
+  // is in the pool and not allocated (not bound to, offered to or reserved for
+  // another client, not quarantined), even if another client released it or
+  // let it expire; a stable hash of its MAC into the pool; the lowest
+  // never-used address; else the longest-expired lease of another client.
+  // Released and expired addresses stay with their previous client only
+  // against the last three steps. nullopt when the pool is exhausted.
   std::optional<Ipv4Address> allocate(const ClientKey& client, std::optional<Ipv4Address> requested,
                                       int64_t now) const;
 

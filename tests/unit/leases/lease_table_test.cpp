@@ -99,6 +99,112 @@ TEST(LeaseTable, RequestedAddressHonouredWhenUnused) {
   EXPECT_NE(t.allocate(client(1), ip("198.18.1.42"), 0), ip("198.18.1.42"));  // not in pool
 }
 
+// RFC 2131 §4.3.1: the requested address SHOULD be given when it is not
+// allocated. A released or expired lease of another client is not: a
+// container re-created with a new MAC asks for its old address (issue 11).
+TEST(LeaseTable, RequestedAddressReleasedByAnotherClientIsGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Lease a = bound("198.18.0.42", 1, 100);
+  a.state = LeaseState::released;
+  t.put(a);
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+}
+
+TEST(LeaseTable, RequestedAddressExpiredForAnotherClientIsGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  t.put(bound("198.18.0.42", 1, 100));
+  // Still bound at 99: held. Expired at 100 (state_at), with or without the
+  // expiry tick having seen it.
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 99), ip("198.18.0.42"));
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 100), ip("198.18.0.42"));
+  Lease expired = bound("198.18.0.42", 1, 100);
+  expired.state = LeaseState::expired;
+  t.put(expired);
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+}
+
+TEST(LeaseTable, RequestedAddressBoundToAnotherIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  t.put(bound("198.18.0.42", 1, 1000));
+  auto got = t.allocate(client(2), ip("198.18.0.42"), 200);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_NE(*got, ip("198.18.0.42"));
+  EXPECT_TRUE(t.pool().contains(*got));
+}
+
+TEST(LeaseTable, RequestedAddressOfferedToAnotherIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  t.put_offer(ip("198.18.0.42"), client(1), 230);
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  // The offer ran out (not yet swept by expire_offers): free again.
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 230), ip("198.18.0.42"));
+}
+
+TEST(LeaseTable, RequestedAddressInQuarantineIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Lease q = bound("198.18.0.42", 1, 800);
+  q.state = LeaseState::declined;
+  t.put(q);
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  EXPECT_NE(t.allocate(client(1), ip("198.18.0.42"), 200),
+            ip("198.18.0.42"));  // nor to the decliner
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 800), ip("198.18.0.42"));  // quarantine over
+}
+
+TEST(LeaseTable, RequestedAddressReservedForAnotherIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Reservation r;
+  r.bridge = "br0";
+  r.match = MatchKind::mac;
+  r.mac = mac(1);
+  r.ip = ip("198.18.0.42");
+  t.set_reservations({r});
+  // Even with a released lease of its own there (from before the reservation).
+  Lease mine = bound("198.18.0.42", 2, 100);
+  mine.state = LeaseState::released;
+  t.put(mine);
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  EXPECT_NE(t.allocate(client(3), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  EXPECT_EQ(t.allocate(client(1), ip("198.18.0.43"), 200), ip("198.18.0.42"));  // its reservation
+}
+
+TEST(LeaseTable, RequestedAddressOutsideThePoolIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Lease old = bound("198.18.0.5", 1, 100);  // from a wider pool of before
+  old.state = LeaseState::released;
+  t.put(old);
+  for (const char* outside : {"198.18.0.5", "198.18.0.9", "198.18.0.51", "198.19.0.42"}) {
+    auto got = t.allocate(client(2), ip(outside), 200);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_TRUE(t.pool().contains(*got)) << outside << " -> " << got->to_string();
+  }
+}
+
+TEST(LeaseTable, ClientAskingForNothingKeepsItsReleasedAddress) {
+  // Affinity: the pool's other clients, asking for nothing, do not take a
+  // released address while never-used ones remain, and its client gets it back.
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.13"));
+  Lease a = bound("198.18.0.11", 1, 100);
+  a.state = LeaseState::released;
+  t.put(a);
+  std::set<Ipv4Address> given;
+  for (uint8_t c = 2; c <= 4; ++c) {
+    auto got = t.allocate(client(c), std::nullopt, 200);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_NE(*got, ip("198.18.0.11"));
+    given.insert(*got);
+    t.put_offer(*got, client(c), 230);
+  }
+  EXPECT_EQ(given.size(), 3u);
+  EXPECT_EQ(t.allocate(client(1), std::nullopt, 200), ip("198.18.0.11"));
+  // Asking for another free address still gets the previous one (RFC 2131
+  // §4.3.1: the previous address comes before the requested one).
+  Lease e = bound("198.18.0.11", 1, 100);
+  t.put(e);
+  t.drop_offer(ip("198.18.0.10"));
+  EXPECT_EQ(t.allocate(client(1), ip("198.18.0.10"), 200), ip("198.18.0.11"));
+}
+
 TEST(LeaseTable, MacHashIsStableAcrossTables) {
   LeaseTable a("br0", ip("198.18.0.10"), ip("198.18.0.250"));
   LeaseTable b("br0", ip("198.18.0.10"), ip("198.18.0.250"));
