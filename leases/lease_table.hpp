@@ -86,7 +86,8 @@ class LeaseTable {
   std::optional<Lease> erase(Ipv4Address ip);
 
   const Lease* at(Ipv4Address ip) const;
-  // The client's lease on this bridge (the most recent, should it have several).
+  // The client's lease on this bridge (the most recent, should it have
+  // several). A declined record is a quarantine, never a client's lease.
   const Lease* find(const ClientKey& client) const;
   const Offer* offer_at(Ipv4Address ip, int64_t now) const;
   // The live offer made to `client`, if any.
@@ -96,9 +97,12 @@ class LeaseTable {
   bool held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const;
 
   // Replaces the bridge's reservations (already validated by the caller).
-  // Reserved addresses leave the dynamic pool.
+  // Reserved addresses leave the dynamic pool, and offers they contradict
+  // (of an address now reserved for another client, or to a client now
+  // reserved elsewhere) are withdrawn.
   void set_reservations(std::vector<Reservation> reservations);
-  // Adds one reservation (checked by the caller against those there): O(1).
+  // Adds one reservation (checked by the caller against those there): O(1)
+  // but for a look at the live offers, as set_reservations does.
   void add_reservation(Reservation r);
   // The reservation for `client`: by client identifier, else MAC, else hostname.
   const Reservation* reservation_for(const ClientKey& client) const;
@@ -137,6 +141,7 @@ class LeaseTable {
   void index(const Lease& l);
   void unindex(const Lease& l);
   void refresh_bit(Ipv4Address ip);
+  void drop_offers_against_reservations();
 
   std::string bridge_;
   AddressBitmap pool_;

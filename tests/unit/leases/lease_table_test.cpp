@@ -205,6 +205,31 @@ TEST(LeaseTable, ClientAskingForNothingKeepsItsReleasedAddress) {
   EXPECT_EQ(t.allocate(client(1), ip("198.18.0.10"), 200), ip("198.18.0.11"));
 }
 
+// RFC 2131 §4.3.3: a declined address is quarantined. The record names the
+// client that declined, but it is not that client's lease: the client's next
+// lease must not replace it as its "previous" one.
+TEST(LeaseTable, DeclinedRecordIsNotTheClientsLease) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  t.put(bound("198.18.0.12", 1, 1000));
+  ASSERT_NE(t.find(client(1)), nullptr);
+  Lease q = bound("198.18.0.12", 1, 800);
+  q.state = LeaseState::declined;
+  t.put(q);  // the client declined the address it was given
+  EXPECT_EQ(t.find(client(1)), nullptr);
+  EXPECT_TRUE(t.held_by_other(ip("198.18.0.12"), client(1), 100));
+  // An older record of the client stays its previous lease.
+  Lease old = bound("198.18.0.15", 1, 50);
+  old.state = LeaseState::released;
+  t.put(old);
+  ASSERT_NE(t.find(client(1)), nullptr);
+  EXPECT_EQ(t.find(client(1))->ip, ip("198.18.0.15"));
+  // Undoing the decline (a failed commit puts the bound lease back) indexes it again.
+  t.erase(ip("198.18.0.15"));
+  t.put(bound("198.18.0.12", 1, 1000));
+  ASSERT_NE(t.find(client(1)), nullptr);
+  EXPECT_EQ(t.find(client(1))->ip, ip("198.18.0.12"));
+}
+
 TEST(LeaseTable, MacHashIsStableAcrossTables) {
   LeaseTable a("br0", ip("198.18.0.10"), ip("198.18.0.250"));
   LeaseTable b("br0", ip("198.18.0.10"), ip("198.18.0.250"));
@@ -286,6 +311,40 @@ TEST(LeaseTableReservations, ReservedAddressLeavesThePoolAndGoesToItsClient) {
   // Removing the reservation gives the address back to the pool.
   t.set_reservations({});
   EXPECT_FALSE(t.pool().test(*Ipv4Address::parse("198.18.0.10")));
+}
+
+TEST(LeaseTableReservations, NewReservationWithdrawsOffersItContradicts) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  ClientKey one{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = {}};
+  ClientKey two{.mac = MacAddress({0x02, 0, 0, 0, 0, 2}), .client_id = {}, .hostname = {}};
+  ClientKey three{.mac = MacAddress({0x02, 0, 0, 0, 0, 3}), .client_id = {}, .hostname = {}};
+  const Ipv4Address a = *Ipv4Address::parse("198.18.0.12");
+  const Ipv4Address b = *Ipv4Address::parse("198.18.0.13");
+  const Ipv4Address c = *Ipv4Address::parse("198.18.0.14");
+  t.put_offer(a, one, 30);
+  t.put_offer(b, two, 30);
+  t.put_offer(c, three, 30);
+  // a is now reserved for client 2, and client 2 is reserved elsewhere.
+  t.add_reservation(reserve_mac("198.18.0.12", 2));
+  EXPECT_EQ(t.offer_at(a, 10), nullptr);
+  EXPECT_EQ(t.offer_at(b, 10), nullptr);
+  EXPECT_EQ(t.offered_to(three, 10), c);  // untouched
+  EXPECT_FALSE(t.pool().test(b));
+  // A client whose reserved address another client still holds keeps its
+  // offer of another address.
+  t.put(Lease{.bridge = "br0",
+              .ip = *Ipv4Address::parse("198.18.0.16"),
+              .mac = MacAddress({0x02, 0, 0, 0, 0, 9}),
+              .client_id = {},
+              .hostname = {},
+              .state = LeaseState::bound,
+              .expires_at = 1000,
+              .updated_at = 0});
+  t.set_reservations({reserve_mac("198.18.0.12", 2), reserve_mac("198.18.0.16", 3)});
+  EXPECT_EQ(t.offered_to(three, 10), c);
+  t.erase(*Ipv4Address::parse("198.18.0.16"));
+  t.set_reservations({reserve_mac("198.18.0.16", 3)});
+  EXPECT_EQ(t.offered_to(three, 10), std::nullopt);
 }
 
 TEST(LeaseTableReservations, ReservationOutsideThePoolIsHonoured) {
