@@ -187,7 +187,7 @@ void LeaseTable::drop_offers_against_reservations() {
       return false;
     }
     auto other = offers_.find(mine->ip);
-    return other == offers_.end() || other->second.client == client;
+    return other == offers_.end() || other->second.client.same_id(client);
   });
 }
 
@@ -285,7 +285,9 @@ const Offer* LeaseTable::offer_at(Ipv4Address ip, int64_t now) const {
 }
 
 bool LeaseTable::held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const {
-  if (const Offer* o = offer_at(ip, now); o && !(o->client == client)) return true;
+  // Offers go by id(), as offered_to() finds them: clones that share a
+  // client identifier share their offer.
+  if (const Offer* o = offer_at(ip, now); o && !o->client.same_id(client)) return true;
   if (const Reservation* r = reservation_at(ip); r && !client.matches(*r)) return true;
   const Lease* l = at(ip);
   if (!l) return false;
@@ -314,8 +316,11 @@ std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
   if (const Reservation* r = reservation_for(client); r && !held_by_other(r->ip, client, now)) {
     return r->ip;
   }
-  // A live offer to this client, then its current or previous lease.
-  if (auto offered = offered_to(client, now)) return offered;
+  // A live offer to this client, while the client may still have it: an
+  // offer of a reserved address made when the client sent the hostname the
+  // reservation matches is not for the same client without that hostname.
+  // Then its current or previous lease.
+  if (auto offered = offered_to(client, now); offered && usable(*offered)) return offered;
   if (const Lease* l = find(client); l && usable(l->ip)) return l->ip;
   // The address the client asked for, when it is not allocated (RFC 2131
   // §4.3.1): a released or expired lease of another client is free to give,

@@ -30,6 +30,10 @@ struct ClientKey {
   bool operator==(const ClientKey& o) const { return mac == o.mac && client_id == o.client_id; }
   // Identity bytes: the client identifier when present, else the MAC.
   Bytes id() const;
+  // The same id(): whose offer is whose (offers are keyed by id()).
+  bool same_id(const ClientKey& o) const {
+    return client_id.empty() ? o.client_id.empty() && mac == o.mac : client_id == o.client_id;
+  }
 };
 
 // Hashes byte strings (client identifiers): the per-client indexes are
@@ -111,8 +115,8 @@ class LeaseTable {
 
   // Picks an address for `client` (RFC 2131 §4.3.1), in this order: its
   // reservation, unless another client still holds that address; its live
-  // offer; its current or previous address; the address it asked for when it
-  // is in the pool and not allocated (not bound to, offered to or reserved for
+  // offer, if in the pool and not held by another; its current or previous address; the address it
+  // asked for when it is in the pool and not allocated (not bound to, offered to or reserved for
   // another client, not quarantined), even if another client released it or
   // let it expire; a stable hash of its MAC into the pool; the lowest
   // never-used address; else the longest-expired lease of another client.

@@ -347,6 +347,27 @@ TEST(LeaseTableReservations, NewReservationWithdrawsOffersItContradicts) {
   EXPECT_EQ(t.offered_to(three, 10), std::nullopt);
 }
 
+TEST(LeaseTableReservations, OfferOfAHostnameReservationNeedsTheHostname) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  Reservation web;
+  web.match = MatchKind::hostname;
+  web.hostname_match = "web";
+  web.ip = *Ipv4Address::parse("198.18.0.5");
+  t.set_reservations({web});
+  ClientKey named{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = "WEB"};
+  auto got = t.allocate(named, std::nullopt, 0);
+  ASSERT_EQ(got, web.ip);
+  t.put_offer(*got, named, 30);
+  // The same MAC without the hostname is not the reservation's client: the
+  // offer made to it as "web" is not renewed, a pool address is given.
+  ClientKey unnamed = named;
+  unnamed.hostname.clear();
+  auto again = t.allocate(unnamed, std::nullopt, 10);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(t.pool().contains(*again)) << again->to_string();
+  EXPECT_EQ(t.allocate(named, std::nullopt, 10), web.ip);
+}
+
 TEST(LeaseTableReservations, ReservationOutsideThePoolIsHonoured) {
   LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
   t.set_reservations({reserve_mac("198.18.0.5", 1)});
