@@ -76,7 +76,7 @@ void exercise(ByteView response, const ClientQuery& c) {
   using Clock = dns::DnsCache::Clock;
   const Clock::time_point now = Clock::time_point{} + std::chrono::hours(1);
   dns::DnsCache cache(4);
-  const server::CacheKey key = server::CacheKey::of(c.q);
+  const dns::CacheKey key = dns::CacheKey::of(c.q);
   const bool stored = cache.store(key, response, now);
 
   for (size_t limit : {size_t{40}, dns::kPlainUdpLimit, size_t{1232}, out_cache.size()}) {
@@ -85,7 +85,7 @@ void exercise(ByteView response, const ClientQuery& c) {
     if (limit >= dns::kPlainUdpLimit && cached.has_value() != stored) std::abort();
     if (cached) check_reply(ByteView(out_cache).first(*cached), limit, c);
 
-    auto forwarded = server::response_for_client(response, c.q, c.packet, out_forward, limit);
+    auto forwarded = dns::response_for_client(response, c.q, c.packet, out_forward, limit);
     if (forwarded) check_reply(ByteView(out_forward).first(*forwarded), limit, c);
     if (stored && cached &&
         (!forwarded || *forwarded != *cached ||
@@ -99,7 +99,7 @@ void exercise(ByteView response, const ClientQuery& c) {
     auto older = cache.answer(key, c.q, c.packet, out_cache, limit, now + std::chrono::seconds(1));
     if (older) check_reply(ByteView(out_cache).first(*older), limit, c);
   }
-  (void)server::answers_query(response, c.q.header.id, c.q.qname, c.q.qtype, c.q.qclass);
+  (void)dns::answers_query(response, c.q.header.id, c.q.qname, c.q.qtype, c.q.qclass);
 }
 
 }  // namespace
@@ -119,14 +119,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   const auto upstreams =
-      server::parse_resolv_conf(std::string_view(reinterpret_cast<const char*>(data), size));
-  if (upstreams.size() > server::kMaxResolvConfNameservers) std::abort();
+      dns::parse_resolv_conf(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (upstreams.size() > dns::kMaxResolvConfNameservers) std::abort();
   for (const config::Upstream& u : upstreams) {
     if (u.address.empty() || u.port != 53) std::abort();
   }
   const std::vector<config::DomainUpstreams> servers{{"example.com", upstreams}};
   const std::vector<config::Upstream> defaults;
-  const auto& picked = server::upstreams_for(fixed_queries()[0].q.qname, servers, defaults);
+  const auto& picked = dns::upstreams_for(fixed_queries()[0].q.qname, servers, defaults);
   if (&picked != &servers[0].upstreams) std::abort();
   return 0;
 }
