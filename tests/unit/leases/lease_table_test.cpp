@@ -249,6 +249,19 @@ TEST(LeaseTable, OffersHoldAddressesUntilTheyExpire) {
   EXPECT_EQ(t.counts(31).offered, 0u);
 }
 
+TEST(LeaseTable, ClonesSharingAClientIdShareTheirOffer) {
+  // Offers are found by id(): the client identifier when there is one.
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  ClientKey a{.mac = mac(1), .client_id = {1, 0xaa}};
+  ClientKey clone{.mac = mac(2), .client_id = {1, 0xaa}};
+  ClientKey other{.mac = mac(1), .client_id = {1, 0xbb}};
+  t.put_offer(ip("198.18.0.12"), a, 30);
+  EXPECT_EQ(t.offered_to(clone, 10), ip("198.18.0.12"));
+  EXPECT_FALSE(t.held_by_other(ip("198.18.0.12"), clone, 10));
+  EXPECT_EQ(t.allocate(clone, std::nullopt, 10), ip("198.18.0.12"));
+  EXPECT_TRUE(t.held_by_other(ip("198.18.0.12"), other, 10));  // same MAC, another id
+}
+
 TEST(LeaseTable, DeclinedAddressIsQuarantinedForEveryone) {
   LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.11"));
   Lease q = bound("198.18.0.10", 1, 600);
