@@ -99,8 +99,14 @@ LeaseTable::LeaseTable(std::string bridge, Ipv4Address pool_first, Ipv4Address p
     : bridge_(std::move(bridge)), pool_(pool_first, pool_last) {}
 
 void LeaseTable::index(const Lease& l) {
-  by_mac_[l.mac] = l.ip;
-  if (!l.client_id.empty()) by_client_id_[l.client_id] = l.ip;
+  // A declined record quarantines an address (RFC 2131 §4.3.3); it is not
+  // the lease of the client that declined it. Were it found as that client's
+  // lease, the client's next ACK would erase it as its previous lease and end
+  // the quarantine at once.
+  if (l.state != LeaseState::declined) {
+    by_mac_[l.mac] = l.ip;
+    if (!l.client_id.empty()) by_client_id_[l.client_id] = l.ip;
+  }
   by_expiry_.emplace(l.expires_at, l.ip.value());
   if (l.state == LeaseState::bound) bound_expiry_.emplace(l.expires_at, l.ip.value());
 }
@@ -147,6 +153,42 @@ void LeaseTable::set_reservations(std::vector<Reservation> reservations) {
     touched.push_back(r.ip);
   }
   for (Ipv4Address ip : touched) refresh_bit(ip);
+  drop_offers_against_reservations();
+}
+
+void LeaseTable::drop_offers_against_reservations() {
+  // An offer made before a reservation changed may now promise an address
+  // reserved for another client, or keep a client with a reservation away
+  // from it: the client's REQUEST would be ACKed from the offer. Withdrawn,
+  // the REQUEST is NAKed and the client's next DISCOVER gets the right one.
+  std::vector<Ipv4Address> stale;
+  auto sweep = [&](auto contradicts) {
+    stale.clear();
+    for (const auto& [ip, o] : offers_) {
+      if (contradicts(ip, o.client)) stale.push_back(ip);
+    }
+    for (Ipv4Address ip : stale) drop_offer(ip);
+  };
+  // First the offers of addresses reserved for someone else, so that their
+  // clients no longer hold what the second pass looks at.
+  sweep([&](Ipv4Address ip, const ClientKey& client) {
+    const Reservation* here = reservation_at(ip);
+    return here != nullptr && !client.matches(*here);
+  });
+  // Then the offers to clients reserved elsewhere, unless another client may
+  // still hold the reserved address (no clock here: any bound or declined
+  // record, any offer), which allocate() would then pass over too.
+  sweep([&](Ipv4Address ip, const ClientKey& client) {
+    const Reservation* mine = reservation_for(client);
+    if (mine == nullptr || mine->ip == ip) return false;
+    const Lease* l = at(mine->ip);
+    if (l != nullptr && !client.matches(*l) &&
+        (l->state == LeaseState::bound || l->state == LeaseState::declined)) {
+      return false;
+    }
+    auto other = offers_.find(mine->ip);
+    return other == offers_.end() || other->second.client.same_id(client);
+  });
 }
 
 void LeaseTable::add_reservation(Reservation r) {
@@ -166,6 +208,7 @@ void LeaseTable::add_reservation(Reservation r) {
       break;
   }
   refresh_bit(added.ip);
+  drop_offers_against_reservations();
 }
 
 const Reservation* LeaseTable::reservation_for(const ClientKey& client) const {
@@ -242,7 +285,9 @@ const Offer* LeaseTable::offer_at(Ipv4Address ip, int64_t now) const {
 }
 
 bool LeaseTable::held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const {
-  if (const Offer* o = offer_at(ip, now); o && !(o->client == client)) return true;
+  // Offers go by id(), as offered_to() finds them: clones that share a
+  // client identifier share their offer.
+  if (const Offer* o = offer_at(ip, now); o && !o->client.same_id(client)) return true;
   if (const Reservation* r = reservation_at(ip); r && !client.matches(*r)) return true;
   const Lease* l = at(ip);
   if (!l) return false;
@@ -271,11 +316,21 @@ std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
   if (const Reservation* r = reservation_for(client); r && !held_by_other(r->ip, client, now)) {
     return r->ip;
   }
-  // A live offer to this client, then its current or previous lease.
-  if (auto offered = offered_to(client, now)) return offered;
+  // A live offer to this client, while the client may still have it: an
+  // offer of a reserved address made when the client sent the hostname the
+  // reservation matches is not for the same client without that hostname.
+  // Then its current or previous lease.
+  if (auto offered = offered_to(client, now); offered && usable(*offered)) return offered;
   if (const Lease* l = find(client); l && usable(l->ip)) return l->ip;
-  // The address the client asked for, if nobody has a record of it.
-  if (requested && pool_.contains(*requested) && !pool_.test(*requested)) return requested;
+  // The address the client asked for, when it is not allocated (RFC 2131
+  // §4.3.1): a released or expired lease of another client is free to give,
+  // as dnsmasq does for a container re-created with a new MAC that asks for
+  // its old address. Bound, offered, quarantined and reserved addresses are
+  // held (held_by_other).
+  if (requested && usable(*requested)) return requested;
+  // Affinity orders only what follows, for clients that ask for nothing (or
+  // for what they cannot have): a released or expired address stays with its
+  // previous client while never-used addresses remain.
   // A stable spot for this MAC: a re-created container lands where it was.
   Ipv4Address hashed(pool_.first().value() + mac_hash(client.mac) % pool_.size());
   if (!pool_.test(hashed)) return hashed;

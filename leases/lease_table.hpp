@@ -30,6 +30,10 @@ struct ClientKey {
   bool operator==(const ClientKey& o) const { return mac == o.mac && client_id == o.client_id; }
   // Identity bytes: the client identifier when present, else the MAC.
   Bytes id() const;
+  // The same id(): whose offer is whose (offers are keyed by id()).
+  bool same_id(const ClientKey& o) const {
+    return client_id.empty() ? o.client_id.empty() && mac == o.mac : client_id == o.client_id;
+  }
 };
 
 // Hashes byte strings (client identifiers): the per-client indexes are
@@ -86,7 +90,8 @@ class LeaseTable {
   std::optional<Lease> erase(Ipv4Address ip);
 
   const Lease* at(Ipv4Address ip) const;
-  // The client's lease on this bridge (the most recent, should it have several).
+  // The client's lease on this bridge (the most recent, should it have
+  // several). A declined record is a quarantine, never a client's lease.
   const Lease* find(const ClientKey& client) const;
   const Offer* offer_at(Ipv4Address ip, int64_t now) const;
   // The live offer made to `client`, if any.
@@ -96,20 +101,27 @@ class LeaseTable {
   bool held_by_other(Ipv4Address ip, const ClientKey& client, int64_t now) const;
 
   // Replaces the bridge's reservations (already validated by the caller).
-  // Reserved addresses leave the dynamic pool.
+  // Reserved addresses leave the dynamic pool, and offers they contradict
+  // (of an address now reserved for another client, or to a client now
+  // reserved elsewhere) are withdrawn.
   void set_reservations(std::vector<Reservation> reservations);
-  // Adds one reservation (checked by the caller against those there): O(1).
+  // Adds one reservation (checked by the caller against those there): O(1)
+  // but for a look at the live offers, as set_reservations does.
   void add_reservation(Reservation r);
   // The reservation for `client`: by client identifier, else MAC, else hostname.
   const Reservation* reservation_for(const ClientKey& client) const;
   const Reservation* reservation_at(Ipv4Address ip) const;
   const std::vector<Reservation>& reservations() const { return reservations_; }
 
-  // Picks an address for `client` (RFC 2131 §4.3.1): its reservation, unless
-  // another client still holds that address; its current or previous
-  // address; the address it asked for when free; a stable hash of its MAC into
-  // the pool; the lowest never-used address; else the longest-expired lease of
-  // another client. nullopt when the pool is exhausted.
+  // Picks an address for `client` (RFC 2131 §4.3.1), in this order: its
+  // reservation, unless another client still holds that address; its live
+  // offer, if in the pool and not held by another; its current or previous address; the address it
+  // asked for when it is in the pool and not allocated (not bound to, offered to or reserved for
+  // another client, not quarantined), even if another client released it or
+  // let it expire; a stable hash of its MAC into the pool; the lowest
+  // never-used address; else the longest-expired lease of another client.
+  // Released and expired addresses stay with their previous client only
+  // against the last three steps. nullopt when the pool is exhausted.
   std::optional<Ipv4Address> allocate(const ClientKey& client, std::optional<Ipv4Address> requested,
                                       int64_t now) const;
 
@@ -133,6 +145,7 @@ class LeaseTable {
   void index(const Lease& l);
   void unindex(const Lease& l);
   void refresh_bit(Ipv4Address ip);
+  void drop_offers_against_reservations();
 
   std::string bridge_;
   AddressBitmap pool_;

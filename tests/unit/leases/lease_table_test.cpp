@@ -99,6 +99,137 @@ TEST(LeaseTable, RequestedAddressHonouredWhenUnused) {
   EXPECT_NE(t.allocate(client(1), ip("198.18.1.42"), 0), ip("198.18.1.42"));  // not in pool
 }
 
+// RFC 2131 §4.3.1: the requested address SHOULD be given when it is not
+// allocated. A released or expired lease of another client is not: a
+// container re-created with a new MAC asks for its old address (issue 11).
+TEST(LeaseTable, RequestedAddressReleasedByAnotherClientIsGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Lease a = bound("198.18.0.42", 1, 100);
+  a.state = LeaseState::released;
+  t.put(a);
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+}
+
+TEST(LeaseTable, RequestedAddressExpiredForAnotherClientIsGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  t.put(bound("198.18.0.42", 1, 100));
+  // Still bound at 99: held. Expired at 100 (state_at), with or without the
+  // expiry tick having seen it.
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 99), ip("198.18.0.42"));
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 100), ip("198.18.0.42"));
+  Lease expired = bound("198.18.0.42", 1, 100);
+  expired.state = LeaseState::expired;
+  t.put(expired);
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+}
+
+TEST(LeaseTable, RequestedAddressBoundToAnotherIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  t.put(bound("198.18.0.42", 1, 1000));
+  auto got = t.allocate(client(2), ip("198.18.0.42"), 200);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_NE(*got, ip("198.18.0.42"));
+  EXPECT_TRUE(t.pool().contains(*got));
+}
+
+TEST(LeaseTable, RequestedAddressOfferedToAnotherIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  t.put_offer(ip("198.18.0.42"), client(1), 230);
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  // The offer ran out (not yet swept by expire_offers): free again.
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 230), ip("198.18.0.42"));
+}
+
+TEST(LeaseTable, RequestedAddressInQuarantineIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Lease q = bound("198.18.0.42", 1, 800);
+  q.state = LeaseState::declined;
+  t.put(q);
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  EXPECT_NE(t.allocate(client(1), ip("198.18.0.42"), 200),
+            ip("198.18.0.42"));  // nor to the decliner
+  EXPECT_EQ(t.allocate(client(2), ip("198.18.0.42"), 800), ip("198.18.0.42"));  // quarantine over
+}
+
+TEST(LeaseTable, RequestedAddressReservedForAnotherIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Reservation r;
+  r.bridge = "br0";
+  r.match = MatchKind::mac;
+  r.mac = mac(1);
+  r.ip = ip("198.18.0.42");
+  t.set_reservations({r});
+  // Even with a released lease of its own there (from before the reservation).
+  Lease mine = bound("198.18.0.42", 2, 100);
+  mine.state = LeaseState::released;
+  t.put(mine);
+  EXPECT_NE(t.allocate(client(2), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  EXPECT_NE(t.allocate(client(3), ip("198.18.0.42"), 200), ip("198.18.0.42"));
+  EXPECT_EQ(t.allocate(client(1), ip("198.18.0.43"), 200), ip("198.18.0.42"));  // its reservation
+}
+
+TEST(LeaseTable, RequestedAddressOutsideThePoolIsNotGiven) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.50"));
+  Lease old = bound("198.18.0.5", 1, 100);  // from a wider pool of before
+  old.state = LeaseState::released;
+  t.put(old);
+  for (const char* outside : {"198.18.0.5", "198.18.0.9", "198.18.0.51", "198.19.0.42"}) {
+    auto got = t.allocate(client(2), ip(outside), 200);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_TRUE(t.pool().contains(*got)) << outside << " -> " << got->to_string();
+  }
+}
+
+TEST(LeaseTable, ClientAskingForNothingKeepsItsReleasedAddress) {
+  // Affinity: the pool's other clients, asking for nothing, do not take a
+  // released address while never-used ones remain, and its client gets it back.
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.13"));
+  Lease a = bound("198.18.0.11", 1, 100);
+  a.state = LeaseState::released;
+  t.put(a);
+  std::set<Ipv4Address> given;
+  for (uint8_t c = 2; c <= 4; ++c) {
+    auto got = t.allocate(client(c), std::nullopt, 200);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_NE(*got, ip("198.18.0.11"));
+    given.insert(*got);
+    t.put_offer(*got, client(c), 230);
+  }
+  EXPECT_EQ(given.size(), 3u);
+  EXPECT_EQ(t.allocate(client(1), std::nullopt, 200), ip("198.18.0.11"));
+  // Asking for another free address still gets the previous one (RFC 2131
+  // §4.3.1: the previous address comes before the requested one).
+  Lease e = bound("198.18.0.11", 1, 100);
+  t.put(e);
+  t.drop_offer(ip("198.18.0.10"));
+  EXPECT_EQ(t.allocate(client(1), ip("198.18.0.10"), 200), ip("198.18.0.11"));
+}
+
+// RFC 2131 §4.3.3: a declined address is quarantined. The record names the
+// client that declined, but it is not that client's lease: the client's next
+// lease must not replace it as its "previous" one.
+TEST(LeaseTable, DeclinedRecordIsNotTheClientsLease) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  t.put(bound("198.18.0.12", 1, 1000));
+  ASSERT_NE(t.find(client(1)), nullptr);
+  Lease q = bound("198.18.0.12", 1, 800);
+  q.state = LeaseState::declined;
+  t.put(q);  // the client declined the address it was given
+  EXPECT_EQ(t.find(client(1)), nullptr);
+  EXPECT_TRUE(t.held_by_other(ip("198.18.0.12"), client(1), 100));
+  // An older record of the client stays its previous lease.
+  Lease old = bound("198.18.0.15", 1, 50);
+  old.state = LeaseState::released;
+  t.put(old);
+  ASSERT_NE(t.find(client(1)), nullptr);
+  EXPECT_EQ(t.find(client(1))->ip, ip("198.18.0.15"));
+  // Undoing the decline (a failed commit puts the bound lease back) indexes it again.
+  t.erase(ip("198.18.0.15"));
+  t.put(bound("198.18.0.12", 1, 1000));
+  ASSERT_NE(t.find(client(1)), nullptr);
+  EXPECT_EQ(t.find(client(1))->ip, ip("198.18.0.12"));
+}
+
 TEST(LeaseTable, MacHashIsStableAcrossTables) {
   LeaseTable a("br0", ip("198.18.0.10"), ip("198.18.0.250"));
   LeaseTable b("br0", ip("198.18.0.10"), ip("198.18.0.250"));
@@ -116,6 +247,19 @@ TEST(LeaseTable, OffersHoldAddressesUntilTheyExpire) {
   EXPECT_EQ(t.expire_offers(31), 1u);
   EXPECT_EQ(t.allocate(client(2), std::nullopt, 31), ip("198.18.0.10"));
   EXPECT_EQ(t.counts(31).offered, 0u);
+}
+
+TEST(LeaseTable, ClonesSharingAClientIdShareTheirOffer) {
+  // Offers are found by id(): the client identifier when there is one.
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  ClientKey a{.mac = mac(1), .client_id = {1, 0xaa}};
+  ClientKey clone{.mac = mac(2), .client_id = {1, 0xaa}};
+  ClientKey other{.mac = mac(1), .client_id = {1, 0xbb}};
+  t.put_offer(ip("198.18.0.12"), a, 30);
+  EXPECT_EQ(t.offered_to(clone, 10), ip("198.18.0.12"));
+  EXPECT_FALSE(t.held_by_other(ip("198.18.0.12"), clone, 10));
+  EXPECT_EQ(t.allocate(clone, std::nullopt, 10), ip("198.18.0.12"));
+  EXPECT_TRUE(t.held_by_other(ip("198.18.0.12"), other, 10));  // same MAC, another id
 }
 
 TEST(LeaseTable, DeclinedAddressIsQuarantinedForEveryone) {
@@ -180,6 +324,61 @@ TEST(LeaseTableReservations, ReservedAddressLeavesThePoolAndGoesToItsClient) {
   // Removing the reservation gives the address back to the pool.
   t.set_reservations({});
   EXPECT_FALSE(t.pool().test(*Ipv4Address::parse("198.18.0.10")));
+}
+
+TEST(LeaseTableReservations, NewReservationWithdrawsOffersItContradicts) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  ClientKey one{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = {}};
+  ClientKey two{.mac = MacAddress({0x02, 0, 0, 0, 0, 2}), .client_id = {}, .hostname = {}};
+  ClientKey three{.mac = MacAddress({0x02, 0, 0, 0, 0, 3}), .client_id = {}, .hostname = {}};
+  const Ipv4Address a = *Ipv4Address::parse("198.18.0.12");
+  const Ipv4Address b = *Ipv4Address::parse("198.18.0.13");
+  const Ipv4Address c = *Ipv4Address::parse("198.18.0.14");
+  t.put_offer(a, one, 30);
+  t.put_offer(b, two, 30);
+  t.put_offer(c, three, 30);
+  // a is now reserved for client 2, and client 2 is reserved elsewhere.
+  t.add_reservation(reserve_mac("198.18.0.12", 2));
+  EXPECT_EQ(t.offer_at(a, 10), nullptr);
+  EXPECT_EQ(t.offer_at(b, 10), nullptr);
+  EXPECT_EQ(t.offered_to(three, 10), c);  // untouched
+  EXPECT_FALSE(t.pool().test(b));
+  // A client whose reserved address another client still holds keeps its
+  // offer of another address.
+  t.put(Lease{.bridge = "br0",
+              .ip = *Ipv4Address::parse("198.18.0.16"),
+              .mac = MacAddress({0x02, 0, 0, 0, 0, 9}),
+              .client_id = {},
+              .hostname = {},
+              .state = LeaseState::bound,
+              .expires_at = 1000,
+              .updated_at = 0});
+  t.set_reservations({reserve_mac("198.18.0.12", 2), reserve_mac("198.18.0.16", 3)});
+  EXPECT_EQ(t.offered_to(three, 10), c);
+  t.erase(*Ipv4Address::parse("198.18.0.16"));
+  t.set_reservations({reserve_mac("198.18.0.16", 3)});
+  EXPECT_EQ(t.offered_to(three, 10), std::nullopt);
+}
+
+TEST(LeaseTableReservations, OfferOfAHostnameReservationNeedsTheHostname) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  Reservation web;
+  web.match = MatchKind::hostname;
+  web.hostname_match = "web";
+  web.ip = *Ipv4Address::parse("198.18.0.5");
+  t.set_reservations({web});
+  ClientKey named{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = "WEB"};
+  auto got = t.allocate(named, std::nullopt, 0);
+  ASSERT_EQ(got, web.ip);
+  t.put_offer(*got, named, 30);
+  // The same MAC without the hostname is not the reservation's client: the
+  // offer made to it as "web" is not renewed, a pool address is given.
+  ClientKey unnamed = named;
+  unnamed.hostname.clear();
+  auto again = t.allocate(unnamed, std::nullopt, 10);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(t.pool().contains(*again)) << again->to_string();
+  EXPECT_EQ(t.allocate(named, std::nullopt, 10), web.ip);
 }
 
 TEST(LeaseTableReservations, ReservationOutsideThePoolIsHonoured) {
