@@ -371,9 +371,18 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
       return Decision{.drop_reason = "other_server"};
     }
     if (!requested) return nak(b, msg, "no requested address in SELECTING");
-    if (b.table.offered_to(key, now) == requested) return ack(b, msg, *requested, now);
-    // The offer timed out: still fine if the address is free for this client.
+    // The offer stands only while the client is still who it was offered to:
+    // a REQUEST that now matches a reservation elsewhere (a hostname sent in
+    // one message but not the other), or no longer matches the reservation
+    // the address was offered for, is NAKed and comes back through DISCOVER.
     const leases::Reservation* r = b.table.reservation_for(key);
+    const bool reserved_elsewhere =
+        r && r->ip != *requested && !b.table.held_by_other(r->ip, key, now);
+    if (b.table.offered_to(key, now) == requested &&
+        !b.table.held_by_other(*requested, key, now) && !reserved_elsewhere) {
+      return ack(b, msg, *requested, now);
+    }
+    // The offer timed out: still fine if the address is free for this client.
     bool reserved_here = r && r->ip == *requested;
     if ((reserved_here || (!r && b.table.pool().contains(*requested))) &&
         !b.table.held_by_other(*requested, key, now)) {

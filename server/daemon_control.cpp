@@ -8,6 +8,8 @@
 #include "api/convert.hpp"
 #include "api/response.hpp"
 #include "dhcp/reservations.hpp"
+#include "leases/importers.hpp"
+#include "leases/time.hpp"
 #include "server/daemon.hpp"
 
 namespace berth::server {
@@ -123,7 +125,9 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
       if (!force) {
         return error_response(409, r.ip.to_string() + " is leased to " + l.mac.to_string() +
                                        (l.hostname.empty() ? "" : " (" + l.hostname + ")") +
-                                       " until " + std::to_string(l.expires_at) +
+                                       (l.expires_at >= leases::kInfiniteExpiry
+                                            ? std::string(" with no end")
+                                            : " until " + leases::format_utc(l.expires_at)) +
                                        "; use force to forget that lease");
       }
       forget.push_back(l);

@@ -132,6 +132,8 @@ class Berthctl(unittest.TestCase):
                            la.ip, check=False)
             self.assertEqual(r.returncode, 1)
             self.assertIn("is leased to " + a.mac, r.stderr + r.stdout)
+            # The lease's end as a date in UTC, not an epoch number.
+            self.assertRegex(r.stderr + r.stdout, r" until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC;")
             r = server.ctl("reservation", "add", "--bridge", "br0", "--mac", b.mac, "--ip",
                            "198.19.0.9", check=False)
             self.assertEqual(r.returncode, 1)

@@ -375,6 +375,54 @@ TEST_F(Dhcp4ServiceTest, ReservedAddressIsNeverGivenToAnotherClient) {
   EXPECT_EQ(r.reply->message.type(), MessageType::nak);
 }
 
+// Found by fuzz_dhcp4_service: a hostname reservation matches only the
+// messages that carry the hostname, so an offer must not outlive a REQUEST
+// that no longer (or only now) matches it.
+TEST_F(Dhcp4ServiceTest, OfferIsNotAckedToAClientThatNoLongerMatchesItsReservation) {
+  Client c = client(3);
+  leases::Reservation r;
+  r.bridge = "br0";
+  r.match = leases::MatchKind::hostname;
+  r.hostname_match = "db";
+  r.ip = ip("198.18.0.6");
+  svc.set_reservations(br, {r});
+  Message d = c.discover();
+  d.options.set_text(opt::hostname, "db");
+  Decision offer = svc.handle(br, d, now);
+  ASSERT_TRUE(offer.reply);
+  ASSERT_EQ(offer.reply->message.yiaddr, r.ip);
+  // The REQUEST leaves the hostname out: the reserved address is not its.
+  Decision ack = svc.handle(br, c.select(r.ip, server), now);
+  ASSERT_TRUE(ack.reply);
+  EXPECT_EQ(ack.reply->message.type(), MessageType::nak);
+  EXPECT_TRUE(ack.commit.empty());
+}
+
+TEST_F(Dhcp4ServiceTest, OfferIsNotAckedToAClientThatNowMatchesAReservationElsewhere) {
+  Client c = client(4);
+  leases::Reservation r;
+  r.bridge = "br0";
+  r.match = leases::MatchKind::hostname;
+  r.hostname_match = "db";
+  r.ip = ip("198.18.0.6");
+  svc.set_reservations(br, {r});
+  Decision offer = svc.handle(br, c.discover(), now);  // no hostname: a pool address
+  ASSERT_TRUE(offer.reply);
+  const Ipv4Address dynamic = offer.reply->message.yiaddr;
+  ASSERT_NE(dynamic, r.ip);
+  Message req = c.select(dynamic, server);
+  req.options.set_text(opt::hostname, "db");
+  Decision nak = svc.handle(br, req, now);
+  ASSERT_TRUE(nak.reply);
+  EXPECT_EQ(nak.reply->message.type(), MessageType::nak);
+  // Back through DISCOVER with its hostname, it gets the reserved address.
+  Message d = c.discover();
+  d.options.set_text(opt::hostname, "db");
+  Decision again = svc.handle(br, d, now);
+  ASSERT_TRUE(again.reply);
+  EXPECT_EQ(again.reply->message.yiaddr, r.ip);
+}
+
 TEST_F(Dhcp4ServiceTest, NonAuthoritativeServerIsSilentAboutStrangers) {
   Dhcp4Service quiet;
   BridgeSettings s = settings();
