@@ -113,7 +113,7 @@ struct BridgeInfo {
 // One entry of GET /v1/leases.
 struct LeaseInfo {
   std::string bridge;
-  Ipv4Address ip;
+  IpAddress ip;  // IPv4, or IPv6 for a DHCPv6 binding
   MacAddress mac;
   Bytes client_id;  // empty when the client sent none; JSON: hex with ':' ("" when none)
   std::string hostname;

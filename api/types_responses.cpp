@@ -89,6 +89,14 @@ Ipv4Address get_ip(const json& j, std::string_view object, const char* key) {
   return *ip;
 }
 
+// An address of either family (leases).
+IpAddress get_ip_any(const json& j, std::string_view object, const char* key) {
+  const std::string s = get_string(j, object, key);
+  auto ip = IpAddress::parse(s);
+  if (!ip) bad_value(object, key, s);
+  return *ip;
+}
+
 MacAddress get_mac(const json& j, std::string_view object, const char* key) {
   const std::string s = get_string(j, object, key);
   auto mac = MacAddress::parse(s);
@@ -278,7 +286,7 @@ void from_json(const json& j, BridgeInfo& b) {
 void from_json(const json& j, LeaseInfo& l) {
   constexpr std::string_view kObject = "a lease";
   l.bridge = get_string(j, kObject, "bridge");
-  l.ip = get_ip(j, kObject, "ip");
+  l.ip = get_ip_any(j, kObject, "ip");
   l.mac = get_mac(j, kObject, "mac");
   l.client_id = get_hex(j, kObject, "client_id");
   l.hostname = get_string(j, kObject, "hostname");

@@ -17,7 +17,7 @@ std::vector<api::ReservationCreate> reservations_from_leases(
                                          .mac = l.mac,
                                          .client_id = {},
                                          .hostname = {},
-                                         .ip = l.ip,
+                                         .ip = l.ip.v4(),  // the importers read IPv4 files
                                          .name = api::is_dns_label(l.hostname) ? l.hostname : "",
                                          .force = force});
   }

@@ -93,7 +93,9 @@ size_t Dhcp4Service::add_bridge(BridgeSettings settings, const std::vector<Lease
       Bridge{.settings = settings,
              .table = leases::LeaseTable(settings.name, settings.pool_first, settings.pool_last)});
   for (const Lease& l : stored) {
-    if (l.bridge == settings.name && settings.address.contains(l.ip)) b->table.put(l);
+    if (l.bridge == settings.name && l.ip.is_v4() && settings.address.contains(l.ip.v4())) {
+      b->table.put(l);
+    }
   }
   bridges_.push_back(std::move(b));
   return bridges_.size() - 1;
@@ -202,7 +204,7 @@ Decision Dhcp4Service::handle(size_t bridge, const Message& msg, int64_t now) {
 }
 
 void Dhcp4Service::apply(Bridge& b, Decision& d, LeaseChange change) {
-  Ipv4Address ip = change.lease.ip;
+  const Ipv4Address ip = change.lease.ip.v4();
   std::optional<Lease> before;
   if (change.kind == LeaseChange::Kind::erase) {
     before = b.table.erase(ip);

@@ -171,7 +171,7 @@ class ImportBatch {
   }
 
   ImportResult result_;
-  std::unordered_map<Ipv4Address, std::string> ips_;
+  std::unordered_map<IpAddress, std::string> ips_;
   std::unordered_map<MacAddress, std::string> macs_;
   std::map<Bytes, std::string> client_ids_;
   std::map<std::string, std::string> hostnames_;  // lower-case

@@ -33,15 +33,20 @@ constexpr std::optional<LeaseState> lease_state_from_string(std::string_view s) 
   return kLeaseStateNames.value(s);
 }
 
+// A DHCPv4 lease, or a DHCPv6 binding of one address (IA_NA): the family
+// of `ip` says which. For DHCPv6, `client_id` holds the client's DUID, and
+// the DUID with `iaid` names the binding; `mac` is the client's link-layer
+// address when known (RFC 6939), else zero.
 struct Lease {
   std::string bridge;
-  Ipv4Address ip;
+  IpAddress ip;
   MacAddress mac;
-  Bytes client_id;  // option 61 as sent, empty when the client sent none
+  Bytes client_id;  // DHCPv4: option 61 as sent, empty when the client sent none
   std::string hostname;
   LeaseState state = LeaseState::bound;
   int64_t expires_at = 0;  // UTC seconds
   int64_t updated_at = 0;  // UTC seconds
+  uint32_t iaid = 0;       // DHCPv6 identity association; 0 for DHCPv4
 
   // State as of `now`: a bound lease past its expiry is expired.
   LeaseState state_at(int64_t now) const {

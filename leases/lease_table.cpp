@@ -99,28 +99,29 @@ LeaseTable::LeaseTable(std::string bridge, Ipv4Address pool_first, Ipv4Address p
     : bridge_(std::move(bridge)), pool_(pool_first, pool_last) {}
 
 void LeaseTable::index(const Lease& l) {
+  const Ipv4Address ip = l.ip.v4();
   // A declined record quarantines an address (RFC 2131 §4.3.3); it is not
   // the lease of the client that declined it. Were it found as that client's
   // lease, the client's next ACK would erase it as its previous lease and end
   // the quarantine at once.
   if (l.state != LeaseState::declined) {
-    by_mac_[l.mac] = l.ip;
-    if (!l.client_id.empty()) by_client_id_[l.client_id] = l.ip;
+    by_mac_[l.mac] = ip;
+    if (!l.client_id.empty()) by_client_id_[l.client_id] = ip;
   }
-  by_expiry_.emplace(l.expires_at, l.ip.value());
-  if (l.state == LeaseState::bound) bound_expiry_.emplace(l.expires_at, l.ip.value());
+  by_expiry_.emplace(l.expires_at, ip.value());
+  if (l.state == LeaseState::bound) bound_expiry_.emplace(l.expires_at, ip.value());
 }
 
 void LeaseTable::unindex(const Lease& l) {
-  if (auto it = by_mac_.find(l.mac); it != by_mac_.end() && it->second == l.ip) by_mac_.erase(it);
+  const Ipv4Address ip = l.ip.v4();
+  if (auto it = by_mac_.find(l.mac); it != by_mac_.end() && it->second == ip) by_mac_.erase(it);
   if (!l.client_id.empty()) {
-    if (auto it = by_client_id_.find(l.client_id);
-        it != by_client_id_.end() && it->second == l.ip) {
+    if (auto it = by_client_id_.find(l.client_id); it != by_client_id_.end() && it->second == ip) {
       by_client_id_.erase(it);
     }
   }
-  by_expiry_.erase({l.expires_at, l.ip.value()});
-  bound_expiry_.erase({l.expires_at, l.ip.value()});
+  by_expiry_.erase({l.expires_at, ip.value()});
+  bound_expiry_.erase({l.expires_at, ip.value()});
 }
 
 void LeaseTable::refresh_bit(Ipv4Address ip) {
@@ -236,13 +237,13 @@ const Reservation* LeaseTable::reservation_at(Ipv4Address ip) const {
 }
 
 std::optional<Lease> LeaseTable::put(Lease lease) {
+  const Ipv4Address ip = lease.ip.v4();
   std::optional<Lease> previous;
-  if (auto it = by_ip_.find(lease.ip); it != by_ip_.end()) {
+  if (auto it = by_ip_.find(ip); it != by_ip_.end()) {
     unindex(it->second);
     previous = std::move(it->second);
     by_ip_.erase(it);
   }
-  Ipv4Address ip = lease.ip;
   index(lease);
   by_ip_.emplace(ip, std::move(lease));
   refresh_bit(ip);
@@ -321,7 +322,7 @@ std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
   // reservation matches is not for the same client without that hostname.
   // Then its current or previous lease.
   if (auto offered = offered_to(client, now); offered && usable(*offered)) return offered;
-  if (const Lease* l = find(client); l && usable(l->ip)) return l->ip;
+  if (const Lease* l = find(client); l && usable(l->ip.v4())) return l->ip.v4();
   // The address the client asked for, when it is not allocated (RFC 2131
   // §4.3.1): a released or expired lease of another client is free to give,
   // as dnsmasq does for a container re-created with a new MAC that asks for

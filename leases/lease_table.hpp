@@ -84,7 +84,8 @@ class LeaseTable {
   const AddressBitmap& pool() const { return pool_; }
 
   // Records a lease read from the store (or just committed); replaces what
-  // was at its address. Returns what it replaced.
+  // was at its address. Returns what it replaced. The table is DHCPv4's:
+  // the lease's address must be IPv4 (the caller filters by family).
   std::optional<Lease> put(Lease lease);
   // Forgets the lease at `ip`. Returns it.
   std::optional<Lease> erase(Ipv4Address ip);

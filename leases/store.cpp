@@ -12,7 +12,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -88,6 +88,17 @@ constexpr std::array<const char*, 3> kMigrations = {
       chosen_at  INTEGER NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // 4: room for IPv6 leases (DHCPv6 IA_NA bindings). Every lease and
+    // quarantined address says its family, and a DHCPv6 binding its IAID (the
+    // DUID goes in client_id, as the client's identifier). The rows already
+    // there are IPv4, IAID 0. A binding is found by client and IAID.
+    R"sql(
+    ALTER TABLE leases ADD COLUMN family INTEGER NOT NULL DEFAULT 4 CHECK (family IN (4, 6));
+    ALTER TABLE leases ADD COLUMN iaid INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE quarantine ADD COLUMN family INTEGER NOT NULL DEFAULT 4 CHECK (family IN (4, 6));
+    ALTER TABLE quarantine ADD COLUMN iaid INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX leases_by_binding ON leases (bridge, client_id, iaid) WHERE family = 6;
+    )sql",
 };
 
 std::string column_text(sqlite3_stmt* st, int col) {
@@ -119,6 +130,7 @@ LeaseStore::LeaseStore(const std::string& path, Durability durability, int migra
     exec(durability == Durability::fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
     migrate(migrate_to < 0 ? latest_schema_version() : migrate_to);
+    version_ = schema_version();
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -198,6 +210,8 @@ void LeaseStore::migrate(int target) {
 
 namespace {
 
+// Rows of (bridge, ip, mac, client_id, hostname, state, expires_at,
+// updated_at, family, iaid).
 std::vector<Lease> read_rows(sqlite3* db, const std::string& path, const char* sql,
                              const std::string* bridge) {
   Statement s;
@@ -210,15 +224,19 @@ std::vector<Lease> read_rows(sqlite3* db, const std::string& path, const char* s
   while ((rc = sqlite3_step(s.st)) == SQLITE_ROW) {
     Lease l;
     l.bridge = column_text(s.st, 0);
-    auto ip = Ipv4Address::parse(column_text(s.st, 1));
+    auto ip = IpAddress::parse(column_text(s.st, 1));
     auto mac = MacAddress::parse(column_text(s.st, 2));
     auto cid = parse_hex_colon(column_text(s.st, 3));
     auto state = lease_state_from_string(column_text(s.st, 5));
-    if (!ip || !mac || !cid || !state) {
+    const int64_t family = sqlite3_column_int64(s.st, 8);
+    const int64_t iaid = sqlite3_column_int64(s.st, 9);
+    if (!ip || !mac || !cid || !state || family != (ip->is_v4() ? 4 : 6) || iaid < 0 ||
+        iaid > UINT32_MAX) {
       throw StoreError(path + ": unreadable lease row for " + l.bridge + " " +
                        column_text(s.st, 1));
     }
     l.ip = *ip;
+    l.iaid = static_cast<uint32_t>(iaid);
     l.mac = *mac;
     l.client_id = std::move(*cid);
     l.hostname = column_text(s.st, 4);
@@ -235,30 +253,38 @@ std::vector<Lease> read_rows(sqlite3* db, const std::string& path, const char* s
 
 namespace {
 constexpr const char* kSelectLeases =
-    "SELECT bridge, ip, mac, client_id, hostname, state, expires_at, updated_at FROM leases";
+    "SELECT bridge, ip, mac, client_id, hostname, state, expires_at, updated_at, family, iaid "
+    "FROM leases";
 // Quarantined addresses read as leases in state declined.
 constexpr const char* kSelectQuarantine =
-    "SELECT bridge, ip, mac, client_id, '', 'declined', until, declined_at FROM quarantine";
+    "SELECT bridge, ip, mac, client_id, '', 'declined', until, declined_at, family, iaid "
+    "FROM quarantine";
+// Before version 4 every row is IPv4, IAID 0.
+constexpr const char* kSelectLeasesV3 =
+    "SELECT bridge, ip, mac, client_id, hostname, state, expires_at, updated_at, 4, 0 "
+    "FROM leases";
+constexpr const char* kSelectQuarantineV3 =
+    "SELECT bridge, ip, mac, client_id, '', 'declined', until, declined_at, 4, 0 FROM quarantine";
 }  // namespace
 
-std::vector<Lease> LeaseStore::load_all() const {
-  std::vector<Lease> out = read_rows(db_, path_, kSelectLeases, nullptr);
-  if (schema_version() >= 2) {
-    std::vector<Lease> q = read_rows(db_, path_, kSelectQuarantine, nullptr);
+std::vector<Lease> LeaseStore::load(const std::string* bridge) const {
+  const std::string where = bridge ? " WHERE bridge = ?" : "";
+  const bool v4 = version_ >= 4;
+  std::vector<Lease> out = read_rows(
+      db_, path_, (std::string(v4 ? kSelectLeases : kSelectLeasesV3) + where).c_str(), bridge);
+  if (version_ >= 2) {
+    std::vector<Lease> q = read_rows(
+        db_, path_, (std::string(v4 ? kSelectQuarantine : kSelectQuarantineV3) + where).c_str(),
+        bridge);
     out.insert(out.end(), q.begin(), q.end());
   }
   return out;
 }
 
+std::vector<Lease> LeaseStore::load_all() const { return load(nullptr); }
+
 std::vector<Lease> LeaseStore::load_bridge(const std::string& bridge) const {
-  std::string leases = std::string(kSelectLeases) + " WHERE bridge = ?";
-  std::vector<Lease> out = read_rows(db_, path_, leases.c_str(), &bridge);
-  if (schema_version() >= 2) {
-    std::string q = std::string(kSelectQuarantine) + " WHERE bridge = ?";
-    std::vector<Lease> more = read_rows(db_, path_, q.c_str(), &bridge);
-    out.insert(out.end(), more.begin(), more.end());
-  }
-  return out;
+  return load(&bridge);
 }
 
 namespace {
@@ -275,19 +301,32 @@ constexpr const char* kDeleteLease = "DELETE FROM leases WHERE bridge = ? AND ip
 constexpr const char* kDeleteQuarantine = "DELETE FROM quarantine WHERE bridge = ? AND ip = ?";
 constexpr const char* kUpsertLease =
     "INSERT OR REPLACE INTO leases (bridge, ip, mac, client_id, hostname, state, expires_at, "
-    "updated_at) VALUES (?,?,?,?,?,?,?,?)";
+    "updated_at, family, iaid) VALUES (?,?,?,?,?,?,?,?,?,?)";
 constexpr const char* kUpsertQuarantine =
+    "INSERT OR REPLACE INTO quarantine (bridge, ip, mac, client_id, until, declined_at, family, "
+    "iaid) VALUES (?,?,?,?,?,?,?,?)";
+// Before version 4 (the tests of the migrations write old schemas).
+constexpr const char* kUpsertLeaseV3 =
+    "INSERT OR REPLACE INTO leases (bridge, ip, mac, client_id, hostname, state, expires_at, "
+    "updated_at) VALUES (?,?,?,?,?,?,?,?)";
+constexpr const char* kUpsertQuarantineV3 =
     "INSERT OR REPLACE INTO quarantine (bridge, ip, mac, client_id, until, declined_at) "
     "VALUES (?,?,?,?,?,?)";
 
 }  // namespace
 
 void LeaseStore::write(std::span<const LeaseChange> changes) {
+  const bool v4 = version_ >= 4;
   exec("BEGIN IMMEDIATE");
   try {
     for (const LeaseChange& c : changes) {
       const Lease& l = c.lease;
       const std::string ip = l.ip.to_string();
+      const int64_t family = l.ip.is_v4() ? 4 : 6;
+      if (!v4 && (family != 4 || l.iaid != 0)) {
+        throw StoreError(path_ + ": schema version " + std::to_string(version_) +
+                         " holds only IPv4 leases");
+      }
       const bool quarantined =
           c.kind == LeaseChange::Kind::upsert && l.state == LeaseState::declined;
       // An address is either leased or quarantined, never both: clear the
@@ -302,16 +341,20 @@ void LeaseStore::write(std::span<const LeaseChange> changes) {
       if (c.kind == LeaseChange::Kind::erase || !quarantined) remove_from(kDeleteQuarantine);
       if (c.kind == LeaseChange::Kind::erase) continue;
       if (quarantined) {
-        sqlite3_stmt* st = statement(kUpsertQuarantine);
+        sqlite3_stmt* st = statement(v4 ? kUpsertQuarantine : kUpsertQuarantineV3);
         bind_value(st, 1, l.bridge);
         bind_value(st, 2, ip);
         bind_value(st, 3, l.mac.to_string());
         bind_value(st, 4, to_hex_colon(l.client_id));
         bind_value(st, 5, l.expires_at);
         bind_value(st, 6, l.updated_at);
+        if (v4) {
+          bind_value(st, 7, family);
+          bind_value(st, 8, int64_t{l.iaid});
+        }
         step_done(st);
       } else {
-        sqlite3_stmt* st = statement(kUpsertLease);
+        sqlite3_stmt* st = statement(v4 ? kUpsertLease : kUpsertLeaseV3);
         bind_value(st, 1, l.bridge);
         bind_value(st, 2, ip);
         bind_value(st, 3, l.mac.to_string());
@@ -320,6 +363,10 @@ void LeaseStore::write(std::span<const LeaseChange> changes) {
         bind_value(st, 6, to_string(l.state));
         bind_value(st, 7, l.expires_at);
         bind_value(st, 8, l.updated_at);
+        if (v4) {
+          bind_value(st, 9, family);
+          bind_value(st, 10, int64_t{l.iaid});
+        }
         step_done(st);
       }
     }
@@ -351,7 +398,7 @@ std::string match_value(const Reservation& r) {
 
 std::vector<Reservation> LeaseStore::load_reservations() const {
   std::vector<Reservation> out;
-  if (schema_version() < 2) return out;
+  if (version_ < 2) return out;
   sqlite3_stmt* st =
       statement("SELECT id, bridge, match_kind, match_value, ip, name FROM reservations");
   int rc;
@@ -399,7 +446,7 @@ std::vector<Reservation> LeaseStore::load_reservations() const {
 }
 
 int64_t LeaseStore::reservations_version() const {
-  if (schema_version() < 2) return 0;
+  if (version_ < 2) return 0;
   sqlite3_stmt* st = statement("SELECT value FROM counters WHERE name = 'reservations_version'");
   int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
   sqlite3_reset(st);
@@ -495,7 +542,7 @@ void bind_null(sqlite3_stmt* st, int i) { sqlite3_bind_null(st, i); }
 
 std::vector<StoredForward> LeaseStore::list_forwards() const {
   std::vector<StoredForward> out;
-  if (schema_version() < 3) return out;
+  if (version_ < 3) return out;
   sqlite3_stmt* st = statement(
       "SELECT id, bridge, proto, host_address, host_port, target, target_port, created_at "
       "FROM forwards ORDER BY id");
@@ -584,7 +631,7 @@ bool LeaseStore::delete_forward(int64_t id) {
 }
 
 std::optional<Ipv4Prefix> LeaseStore::bridge_address(const std::string& bridge) const {
-  if (schema_version() < 3) return std::nullopt;
+  if (version_ < 3) return std::nullopt;
   sqlite3_stmt* st = statement("SELECT address FROM bridge_addresses WHERE bridge = ?");
   bind_value(st, 1, bridge);
   const int rc = sqlite3_step(st);

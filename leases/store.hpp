@@ -71,6 +71,7 @@ class LeaseStore {
 
   // Applies every change (insert-or-replace by bridge+ip, or delete) in one
   // transaction. All or nothing: throws StoreError and rolls back on failure.
+  // Leases of either family (an IPv6 lease needs schema version 4).
   void write(std::span<const LeaseChange> changes);
 
   std::vector<Reservation> load_reservations() const;
@@ -111,9 +112,11 @@ class LeaseStore {
  private:
   void exec(const char* sql) const;
   void migrate(int target);
+  std::vector<Lease> load(const std::string* bridge) const;
 
   std::string path_;
   sqlite3* db_ = nullptr;
+  int version_ = 0;  // the schema's, once migrated
   // Prepared once, reset on each use; keyed by the SQL literal's address.
   sqlite3_stmt* statement(const char* sql) const;
   void step_done(sqlite3_stmt* st) const;

@@ -147,7 +147,7 @@ void Daemon::forget_leases(size_t bridge, const std::vector<leases::Lease>& gone
   if (gone.empty()) return then(true);
   dhcp::Decision decision;
   for (const leases::Lease& l : gone) {
-    dhcp::Decision d = dhcp4_->engine().forget(bridge, l.ip);
+    dhcp::Decision d = dhcp4_->engine().forget(bridge, l.ip.v4());
     for (auto& c : d.commit) decision.commit.push_back(std::move(c));
     for (auto& u : d.undo) decision.undo.push_back(std::move(u));
   }

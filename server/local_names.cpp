@@ -48,8 +48,8 @@ void LocalNames::set_reservations(size_t index,
 }
 
 void LocalNames::note_lease(size_t index, const leases::Lease& lease, int64_t now) {
-  if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
-  const auto key = std::pair(index, lease.ip.value());
+  if (index >= bridges_.size() || !bridges_[index].dns.serving || !lease.ip.is_v4()) return;
+  const auto key = std::pair(index, lease.ip.v4().value());
   const bool named = lease.state_at(now) == leases::LeaseState::bound && !lease.hostname.empty();
   auto it = leased_.find(key);
   if (named) {

@@ -164,7 +164,7 @@ class FakeBerthd : public server::ControlBackend {
           .host_port = c.host_port,
           .to = c.to,
           .to_port = c.to_port,
-          .target = c.to == "c57" ? std::optional(lease.ip) : Ipv4Address::parse(c.to),
+          .target = c.to == "c57" ? std::optional(lease.ip.v4()) : Ipv4Address::parse(c.to),
           .source = api::ForwardSource::api};
       forwards.push_back(f);
       return reply(201, f);

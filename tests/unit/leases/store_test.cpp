@@ -37,6 +37,32 @@ Lease sample(const char* ip, uint8_t m) {
                .updated_at = 1699990000};
 }
 
+// A DHCPv6 binding: the DUID as client_id, an IAID.
+Lease sample6(const char* ip, uint8_t m, uint32_t iaid) {
+  return Lease{.bridge = "br0",
+               .ip = *IpAddress::parse(ip),
+               .mac = MacAddress({0x02, 0, 0, 0, 0, m}),
+               .client_id = {0x00, 0x01, 0x00, 0x01, 0x2c, 0x9e, 0x10, 0x00, m},
+               .hostname = "v6-" + std::to_string(m),
+               .state = LeaseState::bound,
+               .expires_at = 1700000000 + m,
+               .updated_at = 1699990000,
+               .iaid = iaid};
+}
+
+// Runs one SQL statement that returns one integer.
+int64_t query_int(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  int64_t v = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
 TEST_F(TempDb, WritesAndReadsBackAfterReopen) {
   {
     LeaseStore s(path_, Durability::fsync);
@@ -225,8 +251,9 @@ TEST_F(TempDb, EveryMigrationStepOpensFromEachOlderVersion) {
     }
     LeaseStore now(path_, Durability::process);
     EXPECT_EQ(now.schema_version(), LeaseStore::latest_schema_version()) << "from " << from;
-    now.write(std::vector{LeaseChange::upsert(sample("198.18.0.10", 1))});
-    EXPECT_EQ(now.load_all().size(), 1u);
+    now.write(std::vector{LeaseChange::upsert(sample("198.18.0.10", 1)),
+                          LeaseChange::upsert(sample6("fd00::10", 2, 7))});
+    EXPECT_EQ(now.load_all().size(), 2u) << "from " << from;
     // Every table of the newest schema is there and usable.
     EXPECT_GT(now.add_reservation(by_mac("198.18.0.50", 1, "web"), 100).id, 0) << "from " << from;
     StoredForward f{.id = 0,
@@ -255,7 +282,7 @@ TEST_F(TempDb, MigratesFromVersionTwoKeepingReservationsAndLeases) {
     EXPECT_EQ(v2.bridge_address("br0"), std::nullopt);
   }
   LeaseStore s(path_, Durability::process);
-  EXPECT_EQ(s.schema_version(), 3);
+  EXPECT_EQ(s.schema_version(), LeaseStore::latest_schema_version());
   EXPECT_EQ(s.load_all().size(), 1u);
   ASSERT_EQ(s.load_reservations().size(), 1u);
   EXPECT_EQ(s.load_reservations()[0].name, "web");
@@ -470,6 +497,78 @@ TEST_F(TempDb, BridgeAddressesAreKeptAndReplaced) {
             SQLITE_OK);
   sqlite3_close(db);
   EXPECT_THROW(s.bridge_address("berth0"), StoreError);
+}
+
+TEST_F(TempDb, Ipv6LeasesAndQuarantineRoundTrip) {
+  Lease v6 = sample6("fd00::1:10", 3, 0xdeadbeef);
+  Lease declined = sample6("fd00::1:11", 4, 1);
+  declined.state = LeaseState::declined;
+  declined.hostname.clear();  // the quarantine keeps no name
+  {
+    LeaseStore s(path_, Durability::process);
+    s.write(std::vector{LeaseChange::upsert(v6), LeaseChange::upsert(declined),
+                        LeaseChange::upsert(sample("198.18.0.10", 5))});
+  }
+  LeaseStore s(path_, Durability::process);
+  auto all = s.load_all();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_NE(std::find(all.begin(), all.end(), v6), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), declined), all.end());
+  EXPECT_EQ(query_int(path_, "SELECT family FROM leases WHERE ip = 'fd00::1:10'"), 6);
+  EXPECT_EQ(query_int(path_, "SELECT iaid FROM leases WHERE ip = 'fd00::1:10'"), 0xdeadbeef);
+  EXPECT_EQ(query_int(path_, "SELECT family FROM quarantine WHERE ip = 'fd00::1:11'"), 6);
+  EXPECT_EQ(query_int(path_, "SELECT family FROM leases WHERE ip = '198.18.0.10'"), 4);
+  // Erased by its address, as IPv4 leases are.
+  s.write(std::vector{LeaseChange::erase(v6)});
+  EXPECT_EQ(s.load_all().size(), 2u);
+}
+
+TEST_F(TempDb, MigratesFromVersionThreeKeepingLeasesAsIpv4) {
+  Lease declined = sample("198.18.0.11", 2);
+  declined.state = LeaseState::declined;
+  declined.hostname.clear();
+  {
+    LeaseStore v3(path_, Durability::process, /*migrate_to=*/3);
+    ASSERT_EQ(v3.schema_version(), 3);
+    v3.write(
+        std::vector{LeaseChange::upsert(sample("198.18.0.10", 1)), LeaseChange::upsert(declined)});
+    // Version 3 has no room for IPv6: refused whole, nothing written.
+    EXPECT_THROW(v3.write(std::vector{LeaseChange::upsert(sample("198.18.0.12", 3)),
+                                      LeaseChange::upsert(sample6("fd00::12", 3, 1))}),
+                 StoreError);
+    EXPECT_EQ(v3.load_all().size(), 2u);
+  }
+  LeaseStore s(path_, Durability::process);
+  EXPECT_EQ(s.schema_version(), 4);
+  auto all = s.load_all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_NE(std::find(all.begin(), all.end(), sample("198.18.0.10", 1)), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), declined), all.end());
+  EXPECT_EQ(query_int(path_, "SELECT count(*) FROM leases WHERE family = 4 AND iaid = 0"), 1);
+  EXPECT_EQ(query_int(path_, "SELECT count(*) FROM quarantine WHERE family = 4 AND iaid = 0"), 1);
+}
+
+TEST_F(TempDb, ALeaseRowWhoseFamilyContradictsItsAddressIsAnError) {
+  { LeaseStore s(path_, Durability::process); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO leases (bridge, ip, mac, client_id, hostname, state, "
+                         "expires_at, updated_at, family, iaid) VALUES ('br0', 'fd00::9', "
+                         "'02:00:00:00:00:09', '', '', 'bound', 2000, 1000, 4, 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  // The CHECK refuses any other family.
+  EXPECT_NE(sqlite3_exec(db, "UPDATE leases SET family = 5", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  LeaseStore s(path_, Durability::process);
+  try {
+    s.load_all();
+    FAIL() << "an IPv6 address with family 4 was read";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("unreadable lease row for br0 fd00::9"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
