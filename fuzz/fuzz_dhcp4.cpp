@@ -18,7 +18,10 @@ void check_option_text(berth::OptionSpace space, uint16_t code, berth::ByteView 
   auto again = berth::parse_option_value(space, code, text);
   if (!again) return;  // e.g. a name that only the hex fallback could print
   if (!berth::valid_option_value(space, code, *again)) std::abort();
-  // A client FQDN's name is trimmed when parsed, so " web" comes back "web".
+  // A value of the wrong length prints as hex, which a number type may read
+  // as decimal ("03" for a one-byte lease time); and a client FQDN's name
+  // is trimmed when parsed, so " web" comes back "web".
+  if (!berth::valid_option_value(space, code, value)) return;
   const berth::OptionDef* def = berth::find_option(space, code);
   if (def != nullptr && def->type == berth::OptionType::fqdn) return;
   if (berth::format_option_value(space, code, *again) != text) std::abort();

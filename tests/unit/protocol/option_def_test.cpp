@@ -161,14 +161,15 @@ TEST(OptionTable, EveryRowWellFormed) {
 
 TEST(OptionTable, EveryTypeIsUsed) {
   // So the round trips below cover every type.
-  for (const auto& [t, name] : kOptionTypeNames.entries) {
+  for (const auto& entry : kOptionTypeNames.entries) {
+    const OptionType t = entry.first;  // clang 14 cannot capture a structured binding
     bool used = false;
     for (OptionSpace space : kSpaces) {
       auto table = option_table(space);
       used |=
           std::any_of(table.begin(), table.end(), [t](const OptionDef& d) { return d.type == t; });
     }
-    EXPECT_TRUE(used) << name;
+    EXPECT_TRUE(used) << entry.second;
   }
 }
 
