@@ -8,7 +8,8 @@
 //   std::optional<Color> color_from_string(std::string_view s) { return kColorNames.value(s); }
 //
 // A table lists every enumerator exactly once; `complete()` checks that in a
-// static_assert for enums whose enumerators are 0..N-1.
+// static_assert for enums whose enumerators are 0..N-1, `complete(first)`
+// for first..first+N-1 (wire values that start at 1, say).
 #pragma once
 
 #include <array>
@@ -40,11 +41,12 @@ struct EnumNames {
     return std::nullopt;
   }
 
-  // Whether entry i names enumerator i, for every i: the table covers an
-  // enum of N enumerators numbered 0..N-1, each once, in order.
-  constexpr bool complete() const {
+  // Whether entry i names enumerator first + i, for every i: the table
+  // covers an enum of N enumerators numbered first..first+N-1, each once,
+  // in order.
+  constexpr bool complete(size_t first = 0) const {
     for (size_t i = 0; i < N; ++i) {
-      if (static_cast<size_t>(entries[i].first) != i) return false;
+      if (static_cast<size_t>(entries[i].first) != first + i) return false;
     }
     return true;
   }

@@ -111,28 +111,6 @@ void write_area(const Area& area, ByteWriter& w) {
 
 }  // namespace
 
-std::string_view to_string(MessageType t) {
-  switch (t) {
-    case MessageType::discover:
-      return "DHCPDISCOVER";
-    case MessageType::offer:
-      return "DHCPOFFER";
-    case MessageType::request:
-      return "DHCPREQUEST";
-    case MessageType::decline:
-      return "DHCPDECLINE";
-    case MessageType::ack:
-      return "DHCPACK";
-    case MessageType::nak:
-      return "DHCPNAK";
-    case MessageType::release:
-      return "DHCPRELEASE";
-    case MessageType::inform:
-      return "DHCPINFORM";
-  }
-  return "unknown";
-}
-
 std::optional<MessageType> Message::type() const {
   auto v = options.get_u8(opt::message_type);
   if (!v || *v < 1 || *v > 8) return std::nullopt;

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "protocol/address.hpp"
 #include "protocol/bytes.hpp"
 #include "protocol/dhcp4/options.hpp"
+#include "protocol/enum_names.hpp"
 #include "protocol/result.hpp"
 
 namespace berth::dhcp4 {
@@ -36,7 +38,20 @@ enum class MessageType : uint8_t {
   release = 7,
   inform = 8,
 };
-std::string_view to_string(MessageType t);
+
+// As dnsmasq logs them.
+inline constexpr EnumNames<MessageType, 8> kMessageTypeNames{{{
+    {MessageType::discover, "DHCPDISCOVER"},
+    {MessageType::offer, "DHCPOFFER"},
+    {MessageType::request, "DHCPREQUEST"},
+    {MessageType::decline, "DHCPDECLINE"},
+    {MessageType::ack, "DHCPACK"},
+    {MessageType::nak, "DHCPNAK"},
+    {MessageType::release, "DHCPRELEASE"},
+    {MessageType::inform, "DHCPINFORM"},
+}}};
+static_assert(kMessageTypeNames.complete(1));
+constexpr std::string_view to_string(MessageType t) { return kMessageTypeNames.name(t); }
 
 struct Message {
   Op op = Op::request;

@@ -1,6 +1,6 @@
-// DHCPv4 options (RFC 2132 and later), driven by one definition table
-// (STYLE 4): one row per code gives its name, wire type and length limits;
-// decoding, validation, encoding, TOML names and printing all read it.
+// The options of one DHCPv4 message, and the client FQDN option (RFC 4702).
+// Their definitions (names, types, lengths, text forms) are the dhcp4 space
+// of protocol/option_def.hpp.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 
 #include "protocol/address.hpp"
 #include "protocol/bytes.hpp"
+#include "protocol/option_def.hpp"
 #include "protocol/result.hpp"
 
 namespace berth::dhcp4 {
@@ -47,52 +48,10 @@ inline constexpr uint8_t classless_static_route = 121;
 inline constexpr uint8_t end = 255;
 }  // namespace opt
 
-// Wire type of an option's value.
-enum class OptionType {
-  empty,        // no data (rapid commit)
-  u8,           // one byte
-  u16,          // two bytes, network order
-  u32,          // four bytes, network order
-  boolean,      // one byte, 0 or 1
-  ipv4,         // one address
-  ipv4_list,    // one or more addresses
-  ipv4_pairs,   // pairs of addresses (policy filter, static route)
-  u8_list,      // one or more bytes (parameter request list)
-  u16_list,     // one or more u16 (path MTU plateau table)
-  text,         // NVT ASCII, no NUL required
-  binary,       // opaque bytes (client identifier, relay agent info)
-  fqdn,         // client FQDN (RFC 4702): flags, rcode1, rcode2, name
-  domain_list,  // RFC 1035 names, compressed per RFC 3397 (domain search)
-};
-
-std::string_view to_string(OptionType t);
-
-struct OptionDef {
-  uint8_t code;
-  std::string_view name;  // kebab-case as dnsmasq and Kea name it, e.g. "domain-name"
-  OptionType type;
-  uint8_t min_length;  // smallest valid value length in bytes
-  uint8_t max_length;  // largest valid value length (255 = no limit below the wire's)
-};
-
-// The whole table, sorted by code.
-std::span<const OptionDef> option_table();
-const OptionDef* find_option(uint8_t code);
-const OptionDef* find_option(std::string_view name);
-
-// Checks a value's length (and, for fixed-size list types, its granularity)
-// against the table. Unknown codes are always valid (opaque).
-bool valid_option_value(uint8_t code, ByteView value);
-
-// Text form of a value, as berth prints it and as TOML option values are
-// written: "10.0.3.1", "10.0.3.1,10.0.3.2", "3600", "true", "berth",
-// "01:02:03" for binary. parse_option_value is its inverse.
-std::string format_option_value(uint8_t code, ByteView value);
-Result<Bytes> parse_option_value(uint8_t code, std::string_view text);
-
-// The options of one message. At most one entry per code: on parse, repeated
-// instances of a code are concatenated (RFC 3396). Insertion order is kept,
-// which is the order they are encoded in (after message type, first).
+// The options of one message, by DHCPv4 wire code (8 bits). At most one
+// entry per code: on parse, repeated instances of a code are concatenated
+// (RFC 3396). Insertion order is kept, which is the order they are encoded
+// in (after message type, first).
 class OptionList {
  public:
   void set(uint8_t code, Bytes value);

@@ -120,7 +120,8 @@ TEST_P(Dhcp4Capture, FieldsAreWhatTheClientSent) {
   if (c.client_id) {
     ASSERT_TRUE(m->options.has(opt::client_identifier));
     EXPECT_EQ(to_hex_colon(*m->options.get(opt::client_identifier)), *c.client_id);
-    EXPECT_EQ(format_option_value(opt::client_identifier, *m->options.get(opt::client_identifier)),
+    EXPECT_EQ(format_option_value(OptionSpace::dhcp4, opt::client_identifier,
+                                  *m->options.get(opt::client_identifier)),
               *c.client_id);
   } else {
     EXPECT_FALSE(m->options.has(opt::client_identifier));
@@ -140,7 +141,7 @@ TEST_P(Dhcp4Capture, FieldsAreWhatTheClientSent) {
   EXPECT_EQ(m->options.get_text(opt::vendor_class), c.vendor_class);
   EXPECT_EQ(m->options.has(opt::rapid_commit), c.rapid_commit);
   for (const auto& [code, value] : m->options.entries()) {
-    EXPECT_TRUE(valid_option_value(code, value)) << int(code);
+    EXPECT_TRUE(valid_option_value(OptionSpace::dhcp4, code, value)) << int(code);
   }
 }
 

@@ -18,6 +18,17 @@ static_assert(kFruits.complete());
 static_assert(!EnumNames<Fruit, 2>{{{{Fruit::pear, "pear"}, {Fruit::apple, "apple"}}}}.complete());
 static_assert(!EnumNames<Fruit, 2>{{{{Fruit::apple, "apple"}, {Fruit::plum, "plum"}}}}.complete());
 
+// Enumerators numbered from 1, as wire values often are.
+enum class Level { low = 1, mid = 2, high = 3 };
+constexpr EnumNames<Level, 3> kLevels{{{
+    {Level::low, "low"},
+    {Level::mid, "mid"},
+    {Level::high, "high"},
+}}};
+static_assert(kLevels.complete(1));
+static_assert(!kLevels.complete());
+static_assert(!EnumNames<Level, 2>{{{{Level::low, "low"}, {Level::high, "high"}}}}.complete(1));
+
 TEST(EnumNamesTest, BothDirectionsReadTheOneTable) {
   for (const auto& [value, name] : kFruits.entries) {
     EXPECT_EQ(kFruits.name(value), name);
