@@ -25,6 +25,7 @@
 
 #include "dhcp/dhcp4_service.hpp"
 #include "dhcp/reservations.hpp"
+#include "fuzz/fuzz_input.hpp"
 #include "protocol/dhcp4/message.hpp"
 
 namespace {
@@ -39,32 +40,9 @@ using leases::Lease;
 using leases::LeaseState;
 namespace opt = dhcp4::opt;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-
-// Reads the input from the front; past its end every byte is 0.
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  ByteView take(size_t len) {
-    len = std::min(len, n);
-    ByteView out(p, len);
-    p += len;
-    n -= len;
-    return out;
-  }
-};
-
-Ipv4Address addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
-  return Ipv4Address(uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d);
-}
+using fuzz::addr;
+using fuzz::check;
+using fuzz::Reader;
 
 struct FuzzClient {
   MacAddress mac;

@@ -23,37 +23,16 @@
 #include <vector>
 
 #include "dns/name_table.hpp"
+#include "fuzz/fuzz_input.hpp"
 #include "protocol/dns/message.hpp"
 
 namespace {
 
 using namespace berth;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  ByteView take(size_t len) {
-    len = std::min(len, n);
-    ByteView out(p, len);
-    p += len;
-    n -= len;
-    return out;
-  }
-};
-
-Ipv4Address addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
-  return Ipv4Address(uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d);
-}
+using fuzz::addr;
+using fuzz::check;
+using fuzz::Reader;
 
 // Subnets that overlap (a /16 over two /24s, a /25 inside a /24) and one
 // that is not octet-aligned.
