@@ -159,9 +159,9 @@ Fuzz::Fuzz(Reader& in) {
     check(svc.add_bridge(settings[b], stored) == b);
     for (const Lease& l : svc.table(b).leases()) {
       if (l.state == LeaseState::bound && l.expires_at > now) {
-        model[b].believers[l.ip].push_back({ClientKey{l.mac, l.client_id, {}}, l.expires_at});
+        model[b].believers[l.ip.v4()].push_back({ClientKey{l.mac, l.client_id, {}}, l.expires_at});
       } else if (l.state == LeaseState::declined) {
-        model[b].quarantine[l.ip] = l.expires_at;
+        model[b].quarantine[l.ip.v4()] = l.expires_at;
       }
     }
     check_table(b, false);
@@ -340,14 +340,14 @@ void Fuzz::told(size_t b, const Decision& d, std::optional<size_t> who, const Cl
     const Lease& l = c.lease;
     if (key == nullptr) {
       // Forgotten by the administrator: nobody's, and no longer quarantined.
-      bm.believers.erase(l.ip);
-      bm.quarantine.erase(l.ip);
+      bm.believers.erase(l.ip.v4());
+      bm.quarantine.erase(l.ip.v4());
     } else if (l.state == LeaseState::declined && c.kind == leases::LeaseChange::Kind::upsert) {
-      bm.believers.erase(l.ip);  // in use by someone on the link, not by a client of ours
-      bm.quarantine[l.ip] = l.expires_at;
+      bm.believers.erase(l.ip.v4());  // in use by someone on the link, not by a client of ours
+      bm.quarantine[l.ip.v4()] = l.expires_at;
     } else if (c.kind == leases::LeaseChange::Kind::erase || l.state == LeaseState::released) {
       // Given back, or left for another address: not this client's any more.
-      std::erase_if(bm.believers[l.ip],
+      std::erase_if(bm.believers[l.ip.v4()],
                     [&](const Believer& x) { return same_client(x.key, *key); });
     }
   }
@@ -483,8 +483,9 @@ void Fuzz::check_table(size_t b, bool offers_swept) const {
   const auto counts = t.counts(now);
   check(counts.bound + counts.released + counts.expired + counts.declined == all.size());
   for (const Lease& l : all) {
-    const Lease* at = t.at(l.ip);
-    check(at != nullptr && *at == l && l.bridge == s.name && s.address.contains(l.ip));
+    check(l.ip.is_v4());
+    const Lease* at = t.at(l.ip.v4());
+    check(at != nullptr && *at == l && l.bridge == s.name && s.address.contains(l.ip.v4()));
   }
   // One bound lease per client: by identifier when it has one, else by MAC.
   for (size_t i = 0; i < all.size(); ++i) {
@@ -499,7 +500,7 @@ void Fuzz::check_table(size_t b, bool offers_swept) const {
   // A client's lease, as find() gives it, is its own and in the table.
   for (const FuzzClient& c : clients()) {
     const ClientKey key{c.mac, s.ignore_client_id ? Bytes{} : c.client_id, {}};
-    if (const Lease* l = t.find(key)) check(t.at(l->ip) == l && key.matches(*l));
+    if (const Lease* l = t.find(key)) check(t.at(l->ip.v4()) == l && key.matches(*l));
   }
   // Offers: counted right, and only where the address is not bound to another.
   size_t offers = 0;
