@@ -380,8 +380,8 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
     const leases::Reservation* r = b.table.reservation_for(key);
     const bool reserved_elsewhere =
         r && r->ip != *requested && !b.table.held_by_other(r->ip, key, now);
-    if (b.table.offered_to(key, now) == requested &&
-        !b.table.held_by_other(*requested, key, now) && !reserved_elsewhere) {
+    if (b.table.offered_to(key, now) == requested && !b.table.held_by_other(*requested, key, now) &&
+        !reserved_elsewhere) {
       return ack(b, msg, *requested, now);
     }
     // The offer timed out: still fine if the address is free for this client.
