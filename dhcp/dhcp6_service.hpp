@@ -131,9 +131,20 @@ class Dhcp6Service {
   };
   struct Context;  // one message being answered
 
+  Dhcp6Decision dispatch(Bridge& b, Context& c);
   Dhcp6Decision information_request(Bridge& b, Context& c);
+  Dhcp6Decision solicit(Bridge& b, Context& c);
+  Dhcp6Decision request(Bridge& b, Context& c);
+  Dhcp6Decision renew(Bridge& b, Context& c);  // RENEW and REBIND
+  Dhcp6Decision release(Bridge& b, Context& c);
+  Dhcp6Decision decline(Bridge& b, Context& c);
+  Dhcp6Decision confirm(Bridge& b, Context& c);
 
   void apply(Bridge& b, Dhcp6Decision& d, leases::LeaseChange change);
+  // Binds `ip` to the client's IA `iaid`, replacing the IA's previous
+  // address; returns that address when it differs.
+  std::optional<Ipv6Address> bind(Bridge& b, Dhcp6Decision& d, const Context& c, uint32_t iaid,
+                                  const Ipv6Address& ip);
   dhcp6::Message reply_to(const Context& c, dhcp6::MessageType type) const;
   // Adds the bridge's DNS options when asked for, and makes the reply.
   void finish(const Bridge& b, const Context& c, dhcp6::Message reply, Dhcp6Decision& d,

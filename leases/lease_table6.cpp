@@ -64,7 +64,7 @@ std::optional<Lease> LeaseTable6::put(Lease lease) {
   return before;
 }
 
-std::optional<Lease> LeaseTable6::erase(const Ipv6Address& ip) {
+std::optional<Lease> LeaseTable6::erase(Ipv6Address ip) {
   auto it = by_ip_.find(ip);
   if (it == by_ip_.end()) return std::nullopt;
   Lease l = std::move(it->second);
@@ -201,7 +201,7 @@ std::optional<Ipv6Address> LeaseTable6::offered_to(const BindingKey& key, int64_
   return it->second;
 }
 
-void LeaseTable6::drop_offer(const Ipv6Address& ip) {
+void LeaseTable6::drop_offer(Ipv6Address ip) {
   auto it = offers_.find(ip);
   if (it == offers_.end()) return;
   offer_expiry_.erase({it->second.expires_at, ip});

@@ -70,7 +70,7 @@ class LeaseTable6 {
   // Records a lease (from the store, or just decided); replaces what was
   // at its address and returns it. The lease's address must be IPv6.
   std::optional<Lease> put(Lease lease);
-  std::optional<Lease> erase(const Ipv6Address& ip);
+  std::optional<Lease> erase(Ipv6Address ip);  // by value, as drop_offer
 
   const Lease* at(const Ipv6Address& ip) const;
   // The binding's lease, in any state but declined (a quarantine is no
@@ -105,7 +105,8 @@ class LeaseTable6 {
 
   void put_offer(const Ipv6Address& ip, const BindingKey& key, int64_t expires_at);
   std::optional<Ipv6Address> offered_to(const BindingKey& key, int64_t now) const;
-  void drop_offer(const Ipv6Address& ip);
+  // By value: callers pass addresses that live in the indexes it erases from.
+  void drop_offer(Ipv6Address ip);
   void drop_offers_of(const BindingKey& key);
   // Forgets offers that timed out; returns how many.
   size_t expire_offers(int64_t now);
