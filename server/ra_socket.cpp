@@ -66,7 +66,7 @@ IcmpRaSocket::IcmpRaSocket(boost::asio::io_context& io, int ifindex, const std::
   }
 }
 
-IcmpRaSocket::~IcmpRaSocket() = default;
+IcmpRaSocket::~IcmpRaSocket() { *open_ = false; }
 
 void IcmpRaSocket::start(Handler handler) {
   handler_ = std::move(handler);
@@ -74,15 +74,15 @@ void IcmpRaSocket::start(Handler handler) {
 }
 
 void IcmpRaSocket::stop() {
-  stopped_ = true;
+  *open_ = false;
   boost::system::error_code ignored;
   sd_.close(ignored);
 }
 
 void IcmpRaSocket::arm() {
   sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                 [this](const boost::system::error_code& ec) {
-                   if (ec == boost::asio::error::operation_aborted || stopped_) return;
+                 [this, open = open_](const boost::system::error_code& ec) {
+                   if (ec == boost::asio::error::operation_aborted || !*open) return;
                    if (ec) {
                      spdlog::error("ICMPv6 socket on {}: {}", ifname_, ec.message());
                      return;
@@ -147,15 +147,22 @@ dhcp::RaTime SteadyRaTimer::now() const {
       std::chrono::steady_clock::now().time_since_epoch());
 }
 
+SteadyRaTimer::~SteadyRaTimer() { ++*generation_; }
+
 void SteadyRaTimer::wait_until(dhcp::RaTime at, std::function<void()> fire) {
+  const uint64_t mine = ++*generation_;
   timer_.expires_at(std::chrono::steady_clock::time_point(
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(at)));
-  timer_.async_wait([fire = std::move(fire)](const boost::system::error_code& ec) {
-    if (!ec) fire();
+  timer_.async_wait([fire = std::move(fire), generation = generation_,
+                     mine](const boost::system::error_code& ec) {
+    if (!ec && *generation == mine) fire();
   });
 }
 
-void SteadyRaTimer::cancel() { timer_.cancel(); }
+void SteadyRaTimer::cancel() {
+  ++*generation_;
+  timer_.cancel();
+}
 
 std::unique_ptr<RaSocket> SystemRaNetwork::open(int ifindex, const std::string& ifname) {
   return std::make_unique<IcmpRaSocket>(io_, ifindex, ifname);

@@ -12,6 +12,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,18 +44,24 @@ class IcmpRaSocket : public RaSocket {
   Handler handler_;
   std::vector<uint8_t> buffer_;
   uint64_t receive_errors_ = 0;
-  bool stopped_ = false;
+  // False once stopped or destroyed; a completion Asio had already queued
+  // checks it (through its own copy) before it touches the socket.
+  std::shared_ptr<bool> open_ = std::make_shared<bool>(true);
 };
 
 class SteadyRaTimer : public RaTimer {
  public:
   explicit SteadyRaTimer(boost::asio::io_context& io) : timer_(io) {}
+  ~SteadyRaTimer() override;
   dhcp::RaTime now() const override;
   void wait_until(dhcp::RaTime at, std::function<void()> fire) override;
   void cancel() override;
 
  private:
   boost::asio::steady_timer timer_;
+  // Bumped by every wait, cancel and the destructor: a completion already
+  // queued for an earlier wait sees a newer number and does not fire.
+  std::shared_ptr<uint64_t> generation_ = std::make_shared<uint64_t>(0);
 };
 
 }  // namespace berth::server
