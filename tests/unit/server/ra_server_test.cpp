@@ -59,20 +59,40 @@ class FakeTimer : public RaTimer {
   FakeClock& clock_;
 };
 
+struct SentRa {
+  RaTime at;
+  ndp::RouterAdvertisement ra;
+};
+
+// What the sockets did, kept by the network: the server frees a socket
+// when it stops.
+struct SocketLog {
+  std::vector<SentRa> sent;
+  int stops = 0;
+  int alive = 0;
+};
+
 class FakeSocket : public RaSocket {
  public:
-  struct Sent {
-    RaTime at;
-    ndp::RouterAdvertisement ra;
-  };
-  FakeSocket(FakeClock& clock, std::vector<Sent>& sent) : clock_(clock), sent_(sent) {}
+  FakeSocket(FakeClock& clock, SocketLog& log, FakeSocket*& self)
+      : clock_(clock), log_(log), self_(self) {
+    ++log_.alive;
+    self_ = this;
+  }
+  ~FakeSocket() override {
+    --log_.alive;
+    self_ = nullptr;
+  }
   void start(Handler handler) override { handler_ = std::move(handler); }
-  void stop() override { stopped = true; }
+  void stop() override {
+    stopped = true;
+    ++log_.stops;
+  }
   bool send_all_nodes(ByteView message) override {
     if (refuse_sends) return false;
     auto ra = ndp::parse_router_advertisement(message);
     EXPECT_TRUE(ra.ok()) << "the server sent a malformed RA";
-    if (ra.ok()) sent_.push_back(Sent{clock_.now, *ra});
+    if (ra.ok()) log_.sent.push_back(SentRa{clock_.now, *ra});
     return true;
   }
   void deliver(ByteView message, const Ipv6Address& source, uint8_t hop_limit) {
@@ -86,7 +106,8 @@ class FakeSocket : public RaSocket {
 
  private:
   FakeClock& clock_;
-  std::vector<Sent>& sent_;
+  SocketLog& log_;
+  FakeSocket*& self_;
   Handler handler_;
 };
 
@@ -95,15 +116,14 @@ class FakeNetwork : public RaNetwork {
   std::unique_ptr<RaSocket> open(int ifindex, const std::string& ifname) override {
     if (refuse) throw std::runtime_error("cannot open ICMPv6 socket for " + ifname);
     opened_ifindex = ifindex;
-    auto s = std::make_unique<FakeSocket>(clock, sent);
-    socket = s.get();
-    return s;
+    return std::make_unique<FakeSocket>(clock, log, socket);
   }
   std::unique_ptr<RaTimer> timer() override { return std::make_unique<FakeTimer>(clock); }
 
   FakeClock clock;
-  std::vector<FakeSocket::Sent> sent;  // survives the socket
-  FakeSocket* socket = nullptr;        // owned by the server
+  SocketLog log;
+  std::vector<SentRa>& sent = log.sent;
+  FakeSocket* socket = nullptr;  // the open one, owned by the server
   int opened_ifindex = 0;
   bool refuse = false;
 };
@@ -207,7 +227,6 @@ TEST_F(RaServerTest, StopSendsTheFinalRaAndNothingAfter) {
   start();
   net.clock.advance(seconds(20));
   const size_t before = net.sent.size();
-  FakeSocket* socket = net.socket;
   server.stop();
   ASSERT_EQ(net.sent.size(), before + 1);
   const ndp::RouterAdvertisement& last = net.sent.back().ra;
@@ -215,7 +234,8 @@ TEST_F(RaServerTest, StopSendsTheFinalRaAndNothingAfter) {
   EXPECT_EQ(last.prefixes[0].valid_lifetime, settings().valid_lifetime);
   EXPECT_EQ(last.rdnss[0].lifetime, 0u);
   EXPECT_FALSE(server.running());
-  EXPECT_TRUE(socket->stopped);
+  EXPECT_EQ(net.log.stops, 1);
+  EXPECT_EQ(net.log.alive, 0) << "the socket was not freed";
   EXPECT_FALSE(net.clock.wait) << "the timer is still armed";
   EXPECT_EQ(server.counters().sent[static_cast<size_t>(dhcp::RaKind::final)], 1u);
   server.stop();  // again: nothing more
