@@ -118,7 +118,7 @@ std::optional<Ipv4Address> LocalNames::address_of(std::string_view label, size_t
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return std::nullopt;
   const Bridge& b = bridges_[index];
   for (const dns::NamedAddress& r : b.reserved) {
-    if (dhcp::equal_ci(r.label, label)) return r.ip;
+    if (r.ip.is_v4() && dhcp::equal_ci(r.label, label)) return r.ip.v4();
   }
   // The current holder of a dynamic name: the DNS snapshot settles clashes.
   if (dns_ != nullptr) {
