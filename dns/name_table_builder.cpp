@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <unordered_set>
 
 #include "dns/name_table.hpp"
@@ -456,12 +457,19 @@ class NameTable::Builder {
     std::sort(apexes_.begin(), apexes_.end(), [](const auto& a, const auto& b) {
       return std::less<const Node*>{}(a.first, b.first);
     });
-    t_.wire_.reserve(wire_size());  // exactly what is written below
-    // At most an A or a CNAME set per node, a PTR per address, a TXT or SRV
-    // set per static record and an SOA per apex.
-    t_.sets_.reserve(t_.nodes_.size() + ptr_recs_.size() + extras_.size() + apexes_.size());
+    const size_t expected = wire_size();
+    t_.wire_.reserve(expected);  // exactly what is written below
+    // At most an A set per node, an AAAA set per IPv6 address, a CNAME and
+    // two address sets per alias, a PTR per address, a TXT or SRV set per
+    // static record and an SOA per apex.
+    const auto v6 = std::count_if(a_recs_.begin(), a_recs_.end(),
+                                  [](const AddressRec& r) { return r.second.is_v6(); });
+    t_.sets_.reserve(t_.nodes_.size() + static_cast<size_t>(v6) + 2 * aliases_.size() +
+                     ptr_recs_.size() + extras_.size() + apexes_.size());
     write_ptrs();
     write_nodes();
+    assert(t_.wire_.size() == expected);  // else a reallocation per build went unnoticed
+    (void)expected;
   }
 
   static size_t record_size(const IpAddress& ip) {
