@@ -48,15 +48,84 @@ std::optional<Ipv4Address> address_of_reverse_name(const dns::Name& name) {
   return Ipv4Address(v);
 }
 
+dns::Name reverse_name(const Ipv6Address& ip) {
+  KeyBuffer buf;
+  auto n = dns::Name::from_wire(bytes_of(reverse6_key(ip, buf)));
+  return n ? *n : dns::Name();
+}
+
+std::optional<Ipv6Address> address_of_reverse_name6(const dns::Name& name) {
+  if (name.label_count() != kNibbles + 2) return std::nullopt;
+  auto root = dns::Name::from_text("ip6.arpa");
+  if (!root || !name.is_subdomain_ci(*root)) return std::nullopt;
+  auto n = nibbles_of(name, kNibbles);
+  if (!n) return std::nullopt;
+  return n->high;
+}
+
 size_t NameTable::KeyHash::operator()(std::string_view key) const noexcept {
   return std::hash<std::string_view>{}(key);
 }
 
-bool NameTable::serves(Ipv4Address source) const {
-  for (size_t i = 0; i < subnets_.size(); ++i) {
-    if (serving_[i] && subnets_[i].contains(source)) return true;
+bool NameTable::serves(const IpAddress& source) const {
+  if (source.is_v4()) {
+    for (size_t i = 0; i < subnets_.size(); ++i) {
+      if (serving_[i] && subnets_[i].contains(source.v4())) return true;
+    }
+    return false;
+  }
+  // An IPv4-mapped source (::ffff:a.b.c.d) never reaches us: the IPv6
+  // sockets are IPV6_V6ONLY. Link-local sources are refused (see the header).
+  if (source.v6().is_link_local()) return false;
+  for (size_t i = 0; i < prefixes6_.size(); ++i) {
+    if (serving_[i] && prefixes6_[i] && prefixes6_[i]->contains(source.v6())) return true;
   }
   return false;
+}
+
+// The deepest of our zones that holds `qname`, or -1.
+int NameTable::zone_of(const dns::Name& qname) const {
+  int zone = -1;
+  size_t best = 0;
+  for (size_t z = 0; z < zones_.size(); ++z) {
+    if (qname.is_subdomain_ci(zones_[z].name) && zones_[z].name.label_count() > best) {
+      best = zones_[z].name.label_count();
+      zone = static_cast<int>(z);
+    }
+  }
+  return zone;
+}
+
+// A name under ip6.arpa that is not a node. A whole address's name is ours
+// for an address in a served prefix, as under in-addr.arpa. A shorter name
+// in one of our zones is an empty non-terminal when some PTR lies below it
+// (kept implicit: a /64 would need 15 of them per address), else NXDOMAIN.
+const NameTable::Node* NameTable::find_reverse6(const dns::Name& qname, int* zone) const {
+  static const Node kEmptyNonTerminal{};
+  const auto nibbles = nibbles_of(qname, qname.label_count() - 2);
+  if (nibbles && nibbles->count == kNibbles) {
+    const Ipv6Address& ip = nibbles->high;
+    auto it = std::partition_point(ptrs6_.begin(), ptrs6_.end(),
+                                   [&](const Ptr6& p) { return p.ip < ip; });
+    if (it != ptrs6_.end() && it->ip == ip) {
+      *zone = it->node.zone;
+      return &it->node;
+    }
+    for (size_t i = 0; i < prefixes6_.size(); ++i) {
+      if (serving_[i] && prefixes6_[i] && prefixes6_[i]->contains(ip)) {
+        *zone = bridge_reverse6_zone_[i];
+        return nullptr;
+      }
+    }
+    return nullptr;
+  }
+  *zone = zone_of(qname);
+  if (*zone < 0 || !nibbles) return nullptr;
+  auto it = std::partition_point(ptrs6_.begin(), ptrs6_.end(),
+                                 [&](const Ptr6& p) { return p.ip < nibbles->high; });
+  const auto past = past_nibbles(*nibbles);
+  if (it != ptrs6_.end() && (!past || it->ip < *past)) return &kEmptyNonTerminal;
+  return nullptr;
 }
 
 const NameTable::Node* NameTable::find(const dns::Name& qname, size_t bridge, int* zone) const {
@@ -100,13 +169,8 @@ const NameTable::Node* NameTable::find(const dns::Name& qname, size_t bridge, in
     }
     return nullptr;
   }
-  size_t best = 0;
-  for (size_t z = 0; z < zones_.size(); ++z) {
-    if (qname.is_subdomain_ci(zones_[z].name) && zones_[z].name.label_count() > best) {
-      best = zones_[z].name.label_count();
-      *zone = static_cast<int>(z);
-    }
-  }
+  if (qname.is_subdomain_ci(reverse6_root_)) return find_reverse6(qname, zone);
+  *zone = zone_of(qname);
   return nullptr;
 }
 
@@ -129,10 +193,13 @@ std::optional<size_t> NameTable::answer(const dns::Query& q, ByteView packet, si
   }
   const RrSet* answers = nullptr;
   if (node->is_cname && q.qtype != dns::type::CNAME) {
-    answers = rrset(*node, dns::type::CNAME);
+    // The CNAME, followed by the target's records of the type asked for.
+    if (q.qtype == dns::type::A || q.qtype == dns::type::AAAA) answers = rrset(*node, q.qtype);
+    if (answers == nullptr) answers = rrset(*node, dns::type::CNAME);
   } else {
     switch (q.qtype) {
       case dns::type::A:
+      case dns::type::AAAA:
       case dns::type::TXT:
       case dns::type::SRV:
       case dns::type::PTR:
@@ -142,8 +209,8 @@ std::optional<size_t> NameTable::answer(const dns::Query& q, ByteView packet, si
         break;
       case dns::type::ANY:
         // RFC 8482: one RRset is a complete answer to ANY.
-        for (uint16_t type :
-             {dns::type::A, dns::type::PTR, dns::type::TXT, dns::type::SRV, dns::type::SOA}) {
+        for (uint16_t type : {dns::type::A, dns::type::AAAA, dns::type::PTR, dns::type::TXT,
+                              dns::type::SRV, dns::type::SOA}) {
           if ((answers = rrset(*node, type)) != nullptr) break;
         }
         break;
@@ -218,17 +285,36 @@ std::optional<size_t> NameTable::write(const dns::Query& q, ByteView packet, uin
   return at;
 }
 
-std::vector<Ipv4Address> NameTable::addresses(std::string_view name, size_t bridge) const {
+const NameTable::RrSet* NameTable::address_set(std::string_view name, size_t bridge,
+                                               uint16_t type) const {
   auto n = name_of(name);
-  if (!n) return {};
+  if (!n) return nullptr;
   int zone = -1;
   const Node* node = find(*n, bridge, &zone);
-  const RrSet* a = node ? rrset(*node, dns::type::A) : nullptr;
+  // An alias's A and AAAA sets start with its CNAME: not addresses of its own.
+  if (node == nullptr || node->is_cname) return nullptr;
+  return rrset(*node, type);
+}
+
+std::vector<Ipv4Address> NameTable::addresses(std::string_view name, size_t bridge) const {
+  const RrSet* a = address_set(name, bridge, dns::type::A);
   if (a == nullptr) return {};
   std::vector<Ipv4Address> out;
   out.reserve(a->count);
   for (size_t at = a->offset + kARecordSize - 4; at < a->offset + a->size; at += kARecordSize) {
     out.push_back(Ipv4Address::from_bytes(ByteView(wire_.data() + at, 4)));
+  }
+  return out;
+}
+
+std::vector<Ipv6Address> NameTable::addresses6(std::string_view name, size_t bridge) const {
+  const RrSet* a = address_set(name, bridge, dns::type::AAAA);
+  if (a == nullptr) return {};
+  std::vector<Ipv6Address> out;
+  out.reserve(a->count);
+  for (size_t at = a->offset + kAaaaRecordSize - 16; at < a->offset + a->size;
+       at += kAaaaRecordSize) {
+    out.push_back(Ipv6Address::from_bytes(ByteView(wire_.data() + at, 16)));
   }
   return out;
 }

@@ -1,15 +1,18 @@
 // NameTable::build: from the names the bridges' clients hold, the bridges and
 // the static records to one snapshot, in steps:
-//   1. zones: each bridge's domain and the reverse zone of its subnet (SOA);
+//   1. zones: each bridge's domain and the reverse zones of its subnet and
+//      of its IPv6 prefix (SOA);
 //   2. names: the bridges' own first, then reservations, then leases (the
-//      previous holder of a name keeps it), then static A records;
-//   3. addresses merged per name, one PTR per address;
+//      previous holder of a name keeps it; each family settled on its own),
+//      then static A records;
+//   3. addresses (A and AAAA) merged per name, one PTR per address;
 //   4. static TXT, SRV and CNAME records (an alias owns nothing else);
 //   5. each name placed in its zone, with the empty non-terminals;
 //   6. every RRset written into the table's one buffer.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <unordered_set>
 
 #include "dns/name_table.hpp"
@@ -30,6 +33,7 @@ class NameTable::Builder {
 
   std::shared_ptr<const NameTable> run() {
     t_.reverse_root_ = *name_of("in-addr.arpa");
+    t_.reverse6_root_ = *name_of("ip6.arpa");
     make_zones();
     const size_t expected = spec_.names.size() + spec_.statics.hosts.size();
     t_.nodes_.reserve(expected + 4 * spec_.bridges.size());
@@ -50,12 +54,12 @@ class NameTable::Builder {
   // A claim on the PTR of an address. Per address the first claim wins
   // unless a later one replaces it.
   struct PtrClaim {
-    uint32_t ip;
+    IpAddress ip;
     const std::string* target;  // a node's key: already the lowercased wire form
     bool replace;
   };
   struct PtrRec {
-    uint32_t ip;
+    IpAddress ip;
     const std::string* target;
     int zone = -1;
   };
@@ -67,17 +71,18 @@ class NameTable::Builder {
   struct Alias {
     Node* node;
     dns::Name target;
-    Node* target_node;  // whose A records follow the CNAME; null: none
+    Node* target_node;  // whose A and AAAA records follow the CNAME; null: none
   };
   // A client that wants a name on a bridge.
   struct Candidate {
     const NamedAddress* name;
-    std::string key;  // "bridge/label"
-    int rank;         // 0 reservation, 1 previous holder, 2 other lease
+    std::string key;   // "bridge/label/family": each family's clashes are apart
+    size_t label_end;  // key.substr(0, label_end) is "bridge/label"
+    int rank;          // 0 reservation, 1 previous holder, 2 other lease
   };
+  using AddressRec = std::pair<Node*, IpAddress>;
 
-  static bool by_node(const std::pair<Node*, Ipv4Address>& x,
-                      const std::pair<Node*, Ipv4Address>& y) {
+  static bool by_node(const AddressRec& x, const AddressRec& y) {
     return std::less<const Node*>{}(x.first, y.first);
   }
 
@@ -90,12 +95,12 @@ class NameTable::Builder {
     return *t_.nodes_.try_emplace(std::string(key_of(name.wire(), buf))).first;
   }
 
-  // Every name: its A addresses (in order, no duplicates) and a claim on the
-  // PTR of each.
-  void add_a(const dns::Name& name, Ipv4Address ip, bool ptr) {
+  // Every name: its A and AAAA addresses (in order, no duplicates) and a
+  // claim on the PTR of each.
+  void add_a(const dns::Name& name, const IpAddress& ip, bool ptr) {
     auto& [key, node] = node_of(name);
     a_recs_.emplace_back(&node, ip);
-    if (ptr) ptr_claims_.push_back({ip.value(), &key, false});
+    if (ptr) ptr_claims_.push_back({ip, &key, false});
   }
 
   // The zone called `name`, made with its SOA (first in wire_, with its
@@ -123,14 +128,16 @@ class NameTable::Builder {
     return static_cast<int>(t_.zones_.size() - 1);
   }
 
-  // 1. Each bridge's domain, and the octet-aligned reverse zone holding its
-  // subnet.
+  // 1. Each bridge's domain, the octet-aligned reverse zone holding its
+  // subnet and the nibble-aligned one holding its IPv6 prefix.
   void make_zones() {
     for (const DnsBridge& b : spec_.bridges) {
+      t_.prefixes6_.push_back(b.serving ? b.ipv6 : std::nullopt);
       if (!b.serving) {
         domains_.emplace_back();
         t_.bridge_zone_.push_back(-1);
         t_.bridge_reverse_zone_.push_back(-1);
+        t_.bridge_reverse6_zone_.push_back(-1);
         t_.subnets_.emplace_back();
         t_.serving_.push_back(false);
         continue;
@@ -145,26 +152,40 @@ class NameTable::Builder {
       for (size_t i = 0; i < b.address.length / 8; ++i) rz = fmt::format("{}.{}", o[i], rz);
       t_.bridge_reverse_zone_.push_back(zone_index(*name_of(rz)));
       t_.subnets_.push_back(Ipv4Prefix{net, b.address.length});
+      int zone6 = -1;
+      if (b.ipv6) {
+        KeyBuffer buf;
+        const auto z = dns::Name::from_wire(bytes_of(
+            reverse6_key(b.ipv6->network(), buf, std::min<size_t>(b.ipv6->length / 4, kNibbles))));
+        if (z) zone6 = zone_index(*z);
+      }
+      t_.bridge_reverse6_zone_.push_back(zone6);
     }
   }
 
-  // 2a. The bridges' own names (_gateway, the host's name) win over everything.
+  // 2a. The bridges' own names (_gateway, the host's name) win over
+  // everything, in both families: A, and AAAA when the bridge has IPv6.
   void add_bridge_names() {
     for (size_t i = 0; i < spec_.bridges.size(); ++i) {
       if (t_.bridge_zone_[i] < 0) continue;
       const dns::Name& domain = domains_[i];
-      const Ipv4Address self = spec_.bridges[i].address.address;
+      std::vector<IpAddress> selves = {spec_.bridges[i].address.address};
+      if (const auto& v6 = spec_.bridges[i].ipv6) selves.emplace_back(v6->address);
       std::vector<std::string> own = {"_gateway"};
       if (!spec_.host_name.empty()) own.push_back(lower(spec_.host_name));
       for (const std::string& label : own) {
         if (auto full = domain.prepend(label)) {
-          add_a(*full, self, label != "_gateway" || spec_.host_name.empty());
+          for (const IpAddress& self : selves) {
+            add_a(*full, self, label != "_gateway" || spec_.host_name.empty());
+          }
           bridge_names_.insert(fmt::format("{}/{}", i, label));
         }
       }
       if (spec_.host_name.empty()) {
         if (auto gw = domain.prepend("_gateway")) {
-          ptr_claims_.push_back({self.value(), &node_of(*gw).first, true});
+          for (const IpAddress& self : selves) {
+            ptr_claims_.push_back({self, &node_of(*gw).first, true});
+          }
         }
       }
     }
@@ -179,7 +200,9 @@ class NameTable::Builder {
       if (n.bridge >= spec_.bridges.size() || !spec_.bridges[n.bridge].serving || n.label.empty()) {
         continue;
       }
-      Candidate c{&n, fmt::format("{}/{}", n.bridge, lower(n.label)), 2};
+      Candidate c{&n, fmt::format("{}/{}", n.bridge, lower(n.label)), 0, 2};
+      c.label_end = c.key.size();
+      c.key += n.ip.is_v4() ? "/4" : "/6";
       if (n.reserved) {
         c.rank = 0;
       } else if (previous_ != nullptr) {
@@ -221,7 +244,8 @@ class NameTable::Builder {
       const NamedAddress& n = *order[i].name;
       const std::string label = lower(n.label);
       const std::string& bridge = spec_.bridges[n.bridge].name;
-      const bool by_bridge = bridge_names_.count(order[i].key) != 0;
+      const bool by_bridge =
+          bridge_names_.count(std::string_view(order[i].key).substr(0, order[i].label_end)) != 0;
       const NamedAddress& holder = *order[first_of[i]].name;
       if (by_bridge || took[first_of[i]]) {
         if (by_bridge || holder.ip != n.ip) {
@@ -296,8 +320,7 @@ class NameTable::Builder {
   }
 
   auto addresses_of(Node* node) const {
-    return std::equal_range(a_recs_.begin(), a_recs_.end(), std::pair(node, Ipv4Address()),
-                            by_node);
+    return std::equal_range(a_recs_.begin(), a_recs_.end(), AddressRec(node, IpAddress()), by_node);
   }
 
   // 3b. The PTR of each address.
@@ -316,11 +339,17 @@ class NameTable::Builder {
     }
   }
 
+  // The address a reverse name (in-addr.arpa or ip6.arpa) stands for.
+  static std::optional<IpAddress> address_of_reverse(const dns::Name& name) {
+    if (const auto v4 = address_of_reverse_name(name)) return IpAddress(*v4);
+    if (const auto v6 = address_of_reverse_name6(name)) return IpAddress(*v6);
+    return std::nullopt;
+  }
+
   bool has_ptr(const dns::Name& name) const {
-    const auto ip = address_of_reverse_name(name);
-    return ip &&
-           std::binary_search(ptr_recs_.begin(), ptr_recs_.end(), PtrRec{ip->value(), nullptr},
-                              [](const PtrRec& a, const PtrRec& b) { return a.ip < b.ip; });
+    const auto ip = address_of_reverse(name);
+    return ip && std::binary_search(ptr_recs_.begin(), ptr_recs_.end(), PtrRec{*ip, nullptr},
+                                    [](const PtrRec& a, const PtrRec& b) { return a.ip < b.ip; });
   }
 
   // 4. CNAMEs: an alias may not own other data (RFC 1034 3.6.2).
@@ -372,17 +401,16 @@ class NameTable::Builder {
 
   // Nodes named for an address: a PTR there joins the node's other records.
   void note_reverse(std::string_view key, Node& node) {
-    if (!is_under(key, kReverseRoot)) return;
+    if (!is_under(key, kReverseRoot) && !is_under(key, kReverse6Root)) return;
     const auto name = dns::Name::from_wire(bytes_of(key));
     if (!name) return;
-    if (const auto ip = address_of_reverse_name(*name)) {
-      reverse_nodes_.emplace_back(ip->value(), &node);
-    }
+    if (const auto ip = address_of_reverse(*name)) reverse_nodes_.emplace_back(*ip, &node);
   }
 
   // 5. Zone of each name (for NODATA), zone apexes (SOA), and empty
   // non-terminals ("_tcp.web.berth" when "_http._tcp.web.berth" exists) so
-  // that they answer NODATA, not NXDOMAIN.
+  // that they answer NODATA, not NXDOMAIN. Those above an IPv6 address's
+  // PTR are not made: NameTable::find_reverse6 finds them in ptrs6_.
   void place_in_zones() {
     for (const Zone& z : t_.zones_) {
       KeyBuffer buf;
@@ -396,9 +424,13 @@ class NameTable::Builder {
     }
     for (PtrRec& p : ptr_recs_) {
       KeyBuffer buf;
-      const std::string_view key = reverse_key(Ipv4Address(p.ip), buf);
-      p.zone = zone_of(key);
-      add_ents(key, p.zone);
+      if (p.ip.is_v4()) {
+        const std::string_view key = reverse_key(p.ip.v4(), buf);
+        p.zone = zone_of(key);
+        add_ents(key, p.zone);
+      } else {
+        p.zone = zone_of(reverse6_key(p.ip.v6(), buf));
+      }
     }
     for (size_t z = 0; z < t_.zones_.size(); ++z) {
       const auto [it, made] = t_.nodes_.try_emplace(zone_keys_[z]);
@@ -425,23 +457,42 @@ class NameTable::Builder {
     std::sort(apexes_.begin(), apexes_.end(), [](const auto& a, const auto& b) {
       return std::less<const Node*>{}(a.first, b.first);
     });
-    t_.wire_.reserve(wire_size());  // exactly what is written below
-    // At most an A or a CNAME set per node, a PTR per address, a TXT or SRV
-    // set per static record and an SOA per apex.
-    t_.sets_.reserve(t_.nodes_.size() + ptr_recs_.size() + extras_.size() + apexes_.size());
+    const size_t expected = wire_size();
+    t_.wire_.reserve(expected);  // exactly what is written below
+    // At most an A set per node, an AAAA set per IPv6 address, a CNAME and
+    // two address sets per alias, a PTR per address, a TXT or SRV set per
+    // static record and an SOA per apex.
+    const auto v6 = std::count_if(a_recs_.begin(), a_recs_.end(),
+                                  [](const AddressRec& r) { return r.second.is_v6(); });
+    t_.sets_.reserve(t_.nodes_.size() + static_cast<size_t>(v6) + 2 * aliases_.size() +
+                     ptr_recs_.size() + extras_.size() + apexes_.size());
     write_ptrs();
     write_nodes();
+    assert(t_.wire_.size() == expected);  // else a reallocation per build went unnoticed
+    (void)expected;
   }
 
+  static size_t record_size(const IpAddress& ip) {
+    return ip.is_v4() ? kARecordSize : kAaaaRecordSize;
+  }
+  static size_t rdata_size(const IpAddress& ip) { return ip.is_v4() ? 4 : 16; }
+
   size_t wire_size() const {
-    size_t bytes = t_.wire_.size() + a_recs_.size() * kARecordSize;
+    size_t bytes = t_.wire_.size();
+    for (const AddressRec& r : a_recs_) bytes += record_size(r.second);
     for (const PtrRec& p : ptr_recs_) bytes += 2 + kRecordFixed + p.target->size();
     for (const Extra& e : extras_) bytes += 2 + kRecordFixed + e.rdata.size();
     for (const Alias& a : aliases_) {
-      bytes += 2 + kRecordFixed + a.target.wire_size();
+      const size_t cname = 2 + kRecordFixed + a.target.wire_size();
+      bytes += cname;
       if (a.target_node != nullptr) {
         const auto [lo, hi] = addresses_of(a.target_node);
-        bytes += static_cast<size_t>(hi - lo) * (a.target.wire_size() + kRecordFixed + 4);
+        bool v4 = false, v6 = false;
+        for (auto it = lo; it != hi; ++it) {
+          (it->second.is_v4() ? v4 : v6) = true;
+          bytes += a.target.wire_size() + kRecordFixed + rdata_size(it->second);
+        }
+        bytes += (v4 ? cname : 0) + (v6 ? cname : 0);  // the CNAME heads each address set
       }
     }
     for (const auto& [node, z] : apexes_) bytes += 2 + kRecordFixed + soa_rdata_[z].size();
@@ -468,16 +519,25 @@ class NameTable::Builder {
   void write_ptrs() {
     std::sort(reverse_nodes_.begin(), reverse_nodes_.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    t_.ptrs_.reserve(ptr_recs_.size());
+    const size_t v6_from =
+        static_cast<size_t>(std::partition_point(ptr_recs_.begin(), ptr_recs_.end(),
+                                                 [](const PtrRec& p) { return p.ip.is_v4(); }) -
+                            ptr_recs_.begin());
+    t_.ptrs_.reserve(v6_from);
+    t_.ptrs6_.reserve(ptr_recs_.size() - v6_from);
     for (size_t at = 0; const PtrRec& p : ptr_recs_) {
       while (at < reverse_nodes_.size() && reverse_nodes_[at].first < p.ip) ++at;
       if (at < reverse_nodes_.size() && reverse_nodes_[at].first == p.ip) {
         node_ptrs_.emplace_back(reverse_nodes_[at].second, p.target);
         continue;
       }
-      t_.ptrs_.push_back(
-          {p.ip,
-           Node{.first = static_cast<uint32_t>(t_.sets_.size()), .zone = p.zone, .set_count = 1}});
+      const Node node{
+          .first = static_cast<uint32_t>(t_.sets_.size()), .zone = p.zone, .set_count = 1};
+      if (p.ip.is_v4()) {
+        t_.ptrs_.push_back({p.ip.v4().value(), node});
+      } else {
+        t_.ptrs6_.push_back({p.ip.v6(), node});
+      }
       add_ptr(*p.target);
     }
     std::sort(node_ptrs_.begin(), node_ptrs_.end(), [](const auto& a, const auto& b) {
@@ -509,11 +569,7 @@ class NameTable::Builder {
       Node& node = *n;
       node.first = static_cast<uint32_t>(t_.sets_.size());
       const auto [a_lo, a_hi] = next_of(a_recs_, a_at, &node, pair_node);
-      open(dns::type::A);
-      for (auto it = a_lo; it != a_hi; ++it, ++set_.count) {
-        add_record(t_.wire_, {}, dns::type::A, ttl_, it->second.to_bytes());
-      }
-      close();
+      write_addresses(a_lo, a_hi, {});
       if (const auto [lo, hi] = next_of(node_ptrs_, ptr_at, &node, pair_node); lo != hi) {
         add_ptr(*lo->second);
       }
@@ -541,18 +597,42 @@ class NameTable::Builder {
     }
   }
 
-  // The CNAME, followed by the target's A records when we hold them.
+  // A name's A set, then its AAAA set (each only when not empty), from
+  // its addresses [lo, hi). `alias`: the CNAME rdata that heads each set of
+  // an alias, whose records are then owned by the target; empty: a name's own.
+  template <class It>
+  void write_addresses(It lo, It hi, ByteView alias, ByteView owner = {}) {
+    for (uint16_t type : {dns::type::A, dns::type::AAAA}) {
+      open(type);
+      for (auto it = lo; it != hi; ++it) {
+        const IpAddress& ip = it->second;
+        if (ip.is_v4() != (type == dns::type::A)) continue;
+        if (set_.count == 0 && !alias.empty()) {
+          add_record(t_.wire_, {}, dns::type::CNAME, ttl_, alias);
+          ++set_.count;
+        }
+        if (ip.is_v4()) {
+          add_record(t_.wire_, owner, type, ttl_, ip.v4().to_bytes());
+        } else {
+          add_record(t_.wire_, owner, type, ttl_, ip.v6().to_bytes());
+        }
+        ++set_.count;
+      }
+      close();
+    }
+  }
+
+  // The CNAME alone, then the CNAME followed by the target's A records and
+  // by its AAAA records, when we hold them.
   void write_cname(const Alias& a) {
     open(dns::type::CNAME);
     add_record(t_.wire_, {}, dns::type::CNAME, ttl_, a.target.wire());
     set_.count = 1;
+    close();
     if (a.target_node != nullptr) {
       const auto [first, last] = addresses_of(a.target_node);
-      for (auto it = first; it != last; ++it, ++set_.count) {
-        add_record(t_.wire_, a.target.wire(), dns::type::A, ttl_, it->second.to_bytes());
-      }
+      write_addresses(first, last, a.target.wire(), a.target.wire());
     }
-    close();
   }
 
   const NameTableSpec& spec_;
@@ -562,10 +642,10 @@ class NameTable::Builder {
   NameTable& t_;
   const uint32_t ttl_;
 
-  std::vector<std::vector<uint8_t>> soa_rdata_;   // of each zone
-  std::vector<dns::Name> domains_;                // of each bridge
-  std::unordered_set<std::string> bridge_names_;  // "bridge/label"
-  std::vector<std::pair<Node*, Ipv4Address>> a_recs_;
+  std::vector<std::vector<uint8_t>> soa_rdata_;                             // of each zone
+  std::vector<dns::Name> domains_;                                          // of each bridge
+  std::unordered_set<std::string, KeyHash, std::equal_to<>> bridge_names_;  // "bridge/label"
+  std::vector<AddressRec> a_recs_;
   std::vector<PtrClaim> ptr_claims_;
   std::vector<PtrRec> ptr_recs_;
   std::vector<Extra> extras_;
@@ -573,7 +653,7 @@ class NameTable::Builder {
   std::vector<std::string> zone_keys_;
   std::vector<size_t> zone_depth_;
   std::unordered_map<std::string, int, KeyHash, std::equal_to<>> ents_;
-  std::vector<std::pair<uint32_t, Node*>> reverse_nodes_;
+  std::vector<std::pair<IpAddress, Node*>> reverse_nodes_;
   std::vector<std::pair<Node*, size_t>> apexes_;
   std::vector<std::pair<Node*, const std::string*>> node_ptrs_;
   RrSet set_;  // the one being written

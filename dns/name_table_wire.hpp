@@ -20,9 +20,12 @@ namespace berth::dns::table_wire {
 inline constexpr uint8_t kQuestionPointer[2] = {0xC0, 0x0C};
 // An A record whose owner is a pointer: owner, type, class, TTL, length, address.
 inline constexpr size_t kARecordSize = 2 + 10 + 4;
+inline constexpr size_t kAaaaRecordSize = 2 + 10 + 16;
 inline constexpr size_t kRecordFixed = 10;  // type, class, TTL, rdata length
-// "in-addr.arpa." in wire form.
+// "in-addr.arpa." and "ip6.arpa." in wire form.
 inline constexpr std::string_view kReverseRoot("\7in-addr\4arpa\0", 14);
+inline constexpr std::string_view kReverse6Root("\3ip6\4arpa\0", 10);
+inline constexpr size_t kNibbles = 32;  // labels of an IPv6 reverse name
 
 inline std::string lower(std::string_view s) {
   std::string out(s);
@@ -113,6 +116,67 @@ inline std::string_view reverse_key(Ipv4Address ip, KeyBuffer& buf) {
   }
   at = std::copy(kReverseRoot.begin(), kReverseRoot.end(), at);
   return {buf.data(), static_cast<size_t>(at - buf.data())};
+}
+
+// The key of the ip6.arpa name of the first `nibbles` nibbles of `ip`
+// (RFC 3596 §2.5: lowest nibble first, lower-case hex): all 32 for an
+// address's PTR, fewer for a zone.
+inline std::string_view reverse6_key(const Ipv6Address& ip, KeyBuffer& buf,
+                                     size_t nibbles = kNibbles) {
+  constexpr std::string_view kHex = "0123456789abcdef";
+  const auto& b = ip.to_bytes();
+  char* at = buf.data();
+  for (size_t i = nibbles; i-- > 0;) {
+    const uint8_t byte = b[i / 2];
+    *at++ = 1;
+    *at++ = kHex[i % 2 == 0 ? byte >> 4 : byte & 0xf];
+  }
+  at = std::copy(kReverse6Root.begin(), kReverse6Root.end(), at);
+  return {buf.data(), static_cast<size_t>(at - buf.data())};
+}
+
+// The nibbles of an ip6.arpa name (`labels` of them, each one hex digit of
+// either case, highest last), as the high nibbles of an address. nullopt
+// when a label is not one hex digit or there are more than 32.
+struct Nibbles {
+  Ipv6Address high;  // the nibbles given, the rest zero
+  size_t count = 0;
+};
+inline std::optional<Nibbles> nibbles_of(const dns::Name& name, size_t labels) {
+  if (labels > kNibbles) return std::nullopt;
+  std::array<uint8_t, 16> b{};
+  for (size_t i = 0; i < labels; ++i) {
+    const std::string_view label = name.label(labels - 1 - i);
+    if (label.size() != 1) return std::nullopt;
+    const char c = static_cast<char>(dns::ascii_lower(static_cast<uint8_t>(label[0])));
+    uint8_t v = 0;
+    if (c >= '0' && c <= '9') {
+      v = static_cast<uint8_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = static_cast<uint8_t>(c - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    b[i / 2] = static_cast<uint8_t>(b[i / 2] | (i % 2 == 0 ? v << 4 : v));
+  }
+  return Nibbles{Ipv6Address(b), labels};
+}
+
+// The first address past every address whose first `count` nibbles are
+// those of `high`; nullopt when there is none (all nibbles f).
+inline std::optional<Ipv6Address> past_nibbles(const Nibbles& n) {
+  if (n.count == 0) return std::nullopt;
+  std::array<uint8_t, 16> b = n.high.to_bytes();
+  // Add one at nibble count-1, carrying upwards.
+  for (size_t i = n.count; i-- > 0;) {
+    const size_t byte = i / 2;
+    const uint8_t v = i % 2 == 0 ? b[byte] >> 4 : b[byte] & 0xf;
+    const uint8_t next = static_cast<uint8_t>((v + 1) & 0xf);
+    b[byte] = i % 2 == 0 ? static_cast<uint8_t>((b[byte] & 0x0f) | next << 4)
+                         : static_cast<uint8_t>((b[byte] & 0xf0) | next);
+    if (next != 0) return Ipv6Address(b);
+  }
+  return std::nullopt;
 }
 
 }  // namespace berth::dns::table_wire

@@ -1,18 +1,21 @@
 // libFuzzer target: the local DNS name table (dns::NameTable). The input
-// makes a NameTableSpec (bridges with overlapping subnets and nested
-// domains, names from leases and reservations whose labels clash with each
-// other and with the bridge's own names, static hosts, CNAMEs, SRVs and
-// TXTs), builds it, builds it again from a changed spec with the first as
-// `previous`, and asks both tables queries made from the input (and the
-// input's own bytes as a query). Every reply must parse, carry the query's
-// ID and question bytes, fit the limit, and its A answers must be what
-// addresses() says; the table's clash notes must name real clashes.
+// makes a NameTableSpec (bridges with overlapping subnets and IPv6 prefixes
+// and nested domains, names of both families from leases and reservations
+// whose labels clash with each other and with the bridge's own names,
+// static hosts, CNAMEs, SRVs and TXTs), builds it, builds it again from a
+// changed spec with the first as `previous`, and asks both tables queries
+// made from the input (and the input's own bytes as a query). Every reply
+// must parse, carry the query's ID and question bytes, fit the limit, and
+// its A and AAAA answers must be what addresses() and addresses6() say; the
+// table's clash notes must name real clashes; the previous holder of a
+// dynamic name keeps it in each family; sources are served as the prefixes
+// say.
 //
 // Input: a header (bridge count, then per bridge its subnet, domain and
-// serving flag; the host name; the TTL), names (count, then three bytes
-// each), static records (count, then three bytes each), changes for the
-// second build, then queries (five bytes each, or a length and raw bytes).
-// Missing bytes read as 0.
+// serving flag, and its IPv6 prefix; the host name; the TTL), names (count,
+// then three bytes each), static records (count, then three bytes each),
+// changes for the second build, then queries (five bytes each, or a length
+// and raw bytes). Missing bytes read as 0.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -49,6 +52,30 @@ const char* const kDomains[] = {"lab", "LAB",   "a.lab",        "berth",
 const char* const kLabels[] = {"web", "WEB", "db",    "host",  "_gateway", "lab",
                                "a",   "5",   "xn--d", "berth", "z",        "in-addr"};
 const char* const kHostNames[] = {"", "host", "web", "HOST"};
+// IPv6 prefixes: a /64, the /60 around it, a /65 inside it (not on a
+// nibble), a neighbour /62, a /48 over all of them, a single address.
+const char* const kPrefixes6[] = {"fd42:1:2:3::1/64", "fd42:1:2:3::1/60", "fd42:1:2:3:8000::1/65",
+                                  "fd42:1:2:4::1/62", "fd42:1::1/48",     "fd42:1:2:3::5/128"};
+
+Ipv6Prefix prefix6(size_t i) { return *Ipv6Prefix::parse(kPrefixes6[i % std::size(kPrefixes6)]); }
+
+// An address of `p` whose last 16 bits are `host` where the prefix leaves
+// them free.
+Ipv6Address in_prefix(const Ipv6Prefix& p, uint16_t host) {
+  std::array<uint8_t, 16> b = p.network().to_bytes();
+  for (size_t bit = 112; bit < 128; ++bit) {
+    if (bit < p.length) continue;
+    if (((host >> (127 - bit)) & 1) != 0) b[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+  }
+  return Ipv6Address(b);
+}
+
+bool same_label(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char p, char q) {
+           return dns::ascii_lower(static_cast<uint8_t>(p)) ==
+                  dns::ascii_lower(static_cast<uint8_t>(q));
+         });
+}
 // Static record names: absolute, reverse, below a lease name, an apex, and
 // names outside any zone.
 const char* const kStaticNames[] = {"web.lab",
@@ -73,11 +100,13 @@ void read_spec(Reader& in, dns::NameTableSpec& spec) {
   const size_t bridges = 1 + in.byte() % 3;
   for (size_t i = 0; i < bridges; ++i) {
     const uint8_t b = in.byte();
+    const uint8_t v6 = in.byte();
     spec.bridges.push_back(dns::DnsBridge{
         .name = "br" + std::to_string(i),
         .address = kSubnets[b % std::size(kSubnets)],
         .domain = kDomains[(b >> 3) % std::size(kDomains)],
         .serving = (b & 0x80) == 0,
+        .ipv6 = (v6 & 0x80) != 0 ? std::nullopt : std::optional(prefix6(v6)),
     });
   }
   spec.host_name = kHostNames[in.byte() % std::size(kHostNames)];
@@ -88,12 +117,19 @@ void read_spec(Reader& in, dns::NameTableSpec& spec) {
   for (size_t i = 0; i < names; ++i) {
     const uint8_t a = in.byte(), b = in.byte(), c = in.byte();
     const size_t bridge = a % (bridges + 1);  // one past the end: no such bridge
-    const Ipv4Prefix net = spec.bridges[bridge % bridges].address;
-    const uint32_t host = (static_cast<uint32_t>(b & 0xf0) << 4 | c) & ~net.mask().value();
+    const dns::DnsBridge& on = spec.bridges[bridge % bridges];
+    const uint16_t bits = static_cast<uint16_t>((b & 0xf0) << 4 | c);
+    IpAddress ip;
+    if ((a & 0x20) != 0) {
+      // IPv6, in the bridge's prefix (another when it has none).
+      ip = in_prefix(on.ipv6 ? *on.ipv6 : prefix6(c), bits);
+    } else {
+      ip = Ipv4Address(on.address.network().value() | (bits & ~on.address.mask().value()));
+    }
     spec.names.push_back(dns::NamedAddress{
         .bridge = bridge,
         .label = kLabels[b % std::size(kLabels)],
-        .ip = Ipv4Address(net.network().value() | host),
+        .ip = ip,
         .reserved = (a & 0x80) != 0,
     });
     if ((a & 0x40) != 0) spec.names.back().label.clear();  // a client that sent no name
@@ -129,38 +165,70 @@ dns::NameTableSpec changed(const dns::NameTableSpec& spec, Reader& in) {
   if ((how & 1) != 0) std::reverse(next.names.begin(), next.names.end());
   if ((how & 2) != 0 && !next.names.empty()) next.names.erase(next.names.begin());
   for (dns::NamedAddress& n : next.names) {
-    if ((in.byte() & 3) == 0) n.ip = Ipv4Address(n.ip.value() ^ 1);
+    if ((in.byte() & 3) != 0) continue;
+    if (n.ip.is_v4()) {
+      n.ip = Ipv4Address(n.ip.v4().value() ^ 1);
+    } else {
+      std::array<uint8_t, 16> b = n.ip.v6().to_bytes();
+      b[15] ^= 1;
+      n.ip = Ipv6Address(b);
+    }
   }
   if ((how & 4) != 0 && !next.bridges.empty()) next.bridges.back().serving = false;
   next.serial = spec.serial + 1;
   return next;
 }
 
+// A name's addresses of the family of `like`.
+std::vector<IpAddress> addresses_like(const dns::NameTable& t, const std::string& name,
+                                      size_t bridge, const IpAddress& like) {
+  std::vector<IpAddress> out;
+  if (like.is_v4()) {
+    for (Ipv4Address a : t.addresses(name, bridge)) out.emplace_back(a);
+  } else {
+    for (const Ipv6Address& a : t.addresses6(name, bridge)) out.emplace_back(a);
+  }
+  return out;
+}
+
 // The names the clashes of dynamic clients are settled for: between two
-// leases for one name on one bridge, the one that held it before keeps it.
+// leases for one name on one bridge, the one that held it before keeps it,
+// in each family apart.
 void check_previous_holder_kept(const Built& first, const Built& second) {
   for (const dns::NamedAddress& n : second.spec.names) {
     if (n.reserved || n.label.empty() || n.bridge >= second.spec.bridges.size()) continue;
     if (!second.spec.bridges[n.bridge].serving) continue;
     const std::string name = n.label;
-    const auto before = first.table->addresses(name, n.bridge);
+    const auto before = addresses_like(*first.table, name, n.bridge, n.ip);
     if (before.size() != 1 || before[0] != n.ip) continue;
-    // n held the name in the first table (as its only address). It keeps it
-    // unless a reservation, the bridge's own name or a static record has it.
+    // n held the name in the first table (as its only address of its
+    // family). It keeps it unless a reservation of that family, the
+    // bridge's own name or a static record has it.
     const bool outranked = std::any_of(
         second.spec.names.begin(), second.spec.names.end(), [&](const dns::NamedAddress& o) {
-          return o.reserved && o.bridge == n.bridge && o.ip != n.ip &&
-                 dns::Name::from_text(o.label) && o.label.size() == n.label.size() &&
-                 std::equal(o.label.begin(), o.label.end(), n.label.begin(), [](char p, char q) {
-                   return dns::ascii_lower(static_cast<uint8_t>(p)) ==
-                          dns::ascii_lower(static_cast<uint8_t>(q));
-                 });
+          return o.reserved && o.bridge == n.bridge && o.ip.family() == n.ip.family() &&
+                 o.ip != n.ip && dns::Name::from_text(o.label) && same_label(o.label, n.label);
         });
     if (outranked) continue;
-    const auto after = second.table->addresses(name, n.bridge);
+    const auto after = addresses_like(*second.table, name, n.bridge, n.ip);
     if (after.empty()) continue;  // the bridge's own name or a CNAME took it
     check(std::find(after.begin(), after.end(), n.ip) != after.end());
   }
+}
+
+// serves(): a served bridge's own addresses and sources in its subnet or
+// prefix are served; link-local sources and addresses of bridges not served
+// (and in no served one's range) are not.
+void check_serves(const dns::NameTable& t, const dns::NameTableSpec& spec) {
+  check(!t.serves(*Ipv6Address::parse("fe80::1")));
+  check(!t.serves(Ipv6Address::loopback()));
+  for (const dns::DnsBridge& b : spec.bridges) {
+    if (!b.serving) continue;
+    check(t.serves(b.address.address));
+    if (b.ipv6) check(t.serves(b.ipv6->address) && t.serves(in_prefix(*b.ipv6, 0xffff)));
+  }
+  const Ipv6Address far = *Ipv6Address::parse("fd99::1");
+  check(!t.serves(far));
 }
 
 std::array<uint8_t, 65535> out;
@@ -178,7 +246,9 @@ void check_reply(const dns::NameTable& t, const dns::Query& q, ByteView packet, 
     // OPT (the server's limit is never below 512 bytes, which always fit):
     // addresses() knows nothing of a name that is not ours either.
     const bool room = q.question_end + (q.edns ? 11 : 0) <= limit;
-    if (room && q.qclass == dns::klass::IN && as_text) check(t.addresses(text, bridge).empty());
+    if (room && q.qclass == dns::klass::IN && as_text) {
+      check(t.addresses(text, bridge).empty() && t.addresses6(text, bridge).empty());
+    }
     return;
   }
   check(*n <= limit && *n >= q.question_end);
@@ -196,19 +266,36 @@ void check_reply(const dns::NameTable& t, const dns::Query& q, ByteView packet, 
   for (const dns::Record& r : m->answers) check(r.klass == dns::klass::IN);
   if (m->header.rcode == dns::rcode::NXDOMAIN) check(m->answers.empty());
 
-  // addresses() says what an A query gets, for a name written as text.
-  if (q.qtype != dns::type::A || q.qclass != dns::klass::IN || m->header.tc || !as_text) return;
-  std::vector<Ipv4Address> answered;
+  // An answer holds records of the type asked, or a CNAME and then the
+  // target's records of that type; never the other address family.
+  for (const dns::Record& r : m->answers) {
+    if (q.qtype == dns::type::A) check(r.type != dns::type::AAAA);
+    if (q.qtype == dns::type::AAAA) check(r.type != dns::type::A);
+  }
+
+  // addresses() and addresses6() say what an A or AAAA query gets, for a
+  // name written as text.
+  const bool a = q.qtype == dns::type::A;
+  if ((!a && q.qtype != dns::type::AAAA) || q.qclass != dns::klass::IN || m->header.tc ||
+      !as_text) {
+    return;
+  }
+  std::vector<IpAddress> answered;
   bool cname = false;
   for (const dns::Record& r : m->answers) {
     if (r.type == dns::type::CNAME) cname = true;
-    if (r.type != dns::type::A || cname) continue;
+    if (r.type != q.qtype || cname) continue;
     check(r.name.equals_ci(q.qname));
     const auto& raw = std::get<dns::RawRdata>(r.rdata);
-    check(raw.size() == 4);
-    answered.push_back(Ipv4Address::from_bytes(raw));
+    check(raw.size() == (a ? 4u : 16u));
+    if (a) {
+      answered.emplace_back(Ipv4Address::from_bytes(raw));
+    } else {
+      answered.emplace_back(Ipv6Address::from_bytes(raw));
+    }
   }
-  const auto listed = t.addresses(text, bridge);
+  const auto listed =
+      addresses_like(t, text, bridge, a ? IpAddress(Ipv4Address()) : IpAddress(Ipv6Address()));
   if (cname) {
     check(listed.empty());
   } else {
@@ -232,9 +319,10 @@ const uint16_t kClasses[] = {dns::klass::IN, dns::klass::IN, dns::klass::ANY, dn
 const size_t kLimits[] = {12, 40, 100, dns::kPlainUdpLimit, 1232, 65535};
 
 // A query name: a lease label alone or under a domain, a static name, a
-// reverse name for an address of the bridges, or a name made of label bytes.
+// reverse name for an address of the bridges (IPv4, IPv6, or an IPv6 one cut
+// short), or a name made of label bytes.
 Result<dns::Name> query_name(const dns::NameTableSpec& spec, uint8_t sel, uint8_t x) {
-  switch (sel % 5) {
+  switch (sel % 7) {
     case 0:
       return dns::Name::from_text(kLabels[x % std::size(kLabels)]);
     case 1: {
@@ -247,6 +335,14 @@ Result<dns::Name> query_name(const dns::NameTableSpec& spec, uint8_t sel, uint8_
     case 3: {
       const Ipv4Prefix net = spec.bridges[x % spec.bridges.size()].address;
       return dns::reverse_name(Ipv4Address(net.network().value() + (sel >> 3)));
+    }
+    case 4:
+    case 5: {
+      const dns::DnsBridge& b = spec.bridges[x % spec.bridges.size()];
+      const Ipv6Prefix p = b.ipv6 ? *b.ipv6 : prefix6(x >> 4);
+      const dns::Name full = dns::reverse_name(in_prefix(p, static_cast<uint16_t>(sel >> 3)));
+      if (sel % 7 == 4) return full;
+      return full.strip_left(x % 34);  // 32 nibbles, then "ip6", then "arpa"
     }
     default:
       return dns::Name::from_text(kDomains[x % std::size(kDomains)]);
@@ -300,6 +396,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   second.table = dns::NameTable::build(second.spec, first.table.get(), &clashes);
   check(second.table != nullptr);
   check_previous_holder_kept(first, second);
+  check_serves(*first.table, first.spec);
+  check_serves(*second.table, second.spec);
 
   for (int i = 0; i < 64 && !in.empty(); ++i) {
     const bool which = (in.byte() & 1) != 0;

@@ -275,10 +275,16 @@ void DnsForwarder::reload_defaults(bool force) {
 }
 
 std::vector<config::Upstream> DnsForwarder::without_self(std::vector<config::Upstream> list) const {
+  const std::vector<dns::DnsBridge> bridges = server_.bridges();
   std::erase_if(list, [&](const config::Upstream& u) {
-    if (u.port != cfg_.port || u.ipv6) return false;
-    for (const dns::DnsBridge& b : server_.bridges()) {
-      if (b.serving && u.address == b.address.address.to_string()) return true;
+    if (u.port != cfg_.port) return false;
+    // Compared as addresses: "FD42:0::1" is fd42::1.
+    const auto ip = IpAddress::parse(u.address);
+    if (!ip) return false;
+    for (const dns::DnsBridge& b : bridges) {
+      if (!b.serving) continue;
+      if (*ip == IpAddress(b.address.address)) return true;
+      if (b.ipv6 && *ip == IpAddress(b.ipv6->address)) return true;
     }
     return false;
   });

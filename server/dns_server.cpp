@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -66,65 +67,94 @@ DnsServer::DnsServer(const config::DnsConfig& cfg, std::vector<dns::DnsBridge> b
 
 DnsServer::~DnsServer() { stop(); }
 
+// One worker's UDP socket and TCP acceptor on `address`, appended to
+// `made` (udp/tcp or udp6/tcp6 by the address's family). Throws
+// boost::system::system_error.
+void DnsServer::open_on(Worker& w, const asio::ip::address& address, Sockets& made) {
+  const bool v6 = address.is_v6();
+  const int one = 1;
+  // IPv6: only IPv6 (no v4-mapped sources), and bound even while the address
+  // is tentative (see add_bridge).
+  auto v6_options = [&](int fd) {
+    if (v6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+  };
+  auto u = std::make_shared<udp::socket>(w.io, v6 ? udp::v6() : udp::v4());
+  if (v6) u->set_option(asio::ip::v6_only(true));
+  v6_options(u->native_handle());
+  ::setsockopt(u->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  u->set_option(asio::socket_base::receive_buffer_size(4 << 20));
+  u->bind(udp::endpoint(address, cfg_.port));
+  u->non_blocking(true);
+  (v6 ? made.udp6 : made.udp).push_back(std::move(u));
+  auto t = std::make_unique<tcp::acceptor>(w.io, v6 ? tcp::v6() : tcp::v4());
+  if (v6) t->set_option(asio::ip::v6_only(true));
+  v6_options(t->native_handle());
+  t->set_option(asio::socket_base::reuse_address(true));
+  ::setsockopt(t->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  t->bind(tcp::endpoint(address, cfg_.port));
+  t->listen(128);
+  (v6 ? made.tcp6 : made.tcp).push_back(std::move(t));
+}
+
 DnsServer::Sockets DnsServer::open_sockets(const dns::DnsBridge& b) {
-  const auto address = asio::ip::address_v4(b.address.address.value());
-  const std::string where = address.to_string() + ":" + std::to_string(cfg_.port);
+  std::vector<asio::ip::address> addresses = {asio::ip::address_v4(b.address.address.value())};
+  if (b.ipv6) addresses.emplace_back(asio::ip::address_v6(b.ipv6->address.to_bytes()));
   Sockets made;
-  for (auto& wp : workers_) {
-    Worker& w = *wp;
-    try {
-      auto u = std::make_shared<udp::socket>(w.io, udp::v4());
-      int one = 1;
-      ::setsockopt(u->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-      u->set_option(asio::socket_base::receive_buffer_size(4 << 20));
-      u->bind(udp::endpoint(address, cfg_.port));
-      u->non_blocking(true);
-      made.udp.push_back(std::move(u));
-      auto t = std::make_unique<tcp::acceptor>(w.io, tcp::v4());
-      t->set_option(asio::socket_base::reuse_address(true));
-      ::setsockopt(t->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-      t->bind(tcp::endpoint(address, cfg_.port));
-      t->listen(128);
-      made.tcp.push_back(std::move(t));
-    } catch (const boost::system::system_error& e) {
-      throw std::runtime_error("cannot serve DNS on " + b.name + " at " + where + ": " +
-                               e.code().message() +
-                               " (another DNS server bound there? set [dns] port or "
-                               "enabled = false)");
+  for (const asio::ip::address& address : addresses) {
+    for (auto& wp : workers_) {
+      try {
+        open_on(*wp, address, made);
+      } catch (const boost::system::system_error& e) {
+        const std::string where =
+            address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+        throw std::runtime_error("cannot serve DNS on " + b.name + " at " + where + ":" +
+                                 std::to_string(cfg_.port) + ": " + e.code().message() +
+                                 " (another DNS server bound there? set [dns] port or "
+                                 "enabled = false)");
+      }
     }
   }
   return made;
 }
 
 // Runs on worker w's thread once started (before: on the caller's).
-void DnsServer::install_on(Worker& w, size_t bridge, std::shared_ptr<udp::socket> u,
-                           std::unique_ptr<tcp::acceptor> t) {
-  if (w.udp_socks.size() <= bridge) {
-    w.udp_socks.resize(bridge + 1);
-    w.acceptors.resize(bridge + 1);
-  }
-  if (w.udp_socks[bridge]) {
-    boost::system::error_code ignored;
-    w.udp_socks[bridge]->cancel(ignored);
-  }
-  w.udp_socks[bridge] = std::move(u);
-  w.acceptors[bridge] = std::move(t);
-  if (started_ && w.udp_socks[bridge]) {
-    receive_udp(w, bridge);
-    accept_tcp(w, bridge);
+void DnsServer::install_on(Worker& w, size_t bridge, WorkerSockets s) {
+  for (size_t f = 0; f < kSocketFamilies; ++f) {
+    auto& udps = w.udp_socks[f];
+    auto& acceptors = w.acceptors[f];
+    if (udps.size() <= bridge) {
+      udps.resize(bridge + 1);
+      acceptors.resize(bridge + 1);
+    }
+    if (udps[bridge]) {
+      boost::system::error_code ignored;
+      udps[bridge]->cancel(ignored);
+    }
+    udps[bridge] = std::move(s.udp[f]);
+    acceptors[bridge] = std::move(s.tcp[f]);
+    if (started_ && udps[bridge]) {
+      receive_udp(w, bridge, f);
+      accept_tcp(w, bridge, f);
+    }
   }
 }
 
 void DnsServer::install(size_t bridge, Sockets sockets) {
+  auto take = [](auto& v, size_t i) {
+    return i < v.size() ? std::move(v[i]) : std::remove_reference_t<decltype(v[i])>();
+  };
   for (size_t i = 0; i < workers_.size(); ++i) {
     Worker& w = *workers_[i];
-    std::shared_ptr<udp::socket> u = i < sockets.udp.size() ? std::move(sockets.udp[i]) : nullptr;
-    std::unique_ptr<tcp::acceptor> t = i < sockets.tcp.size() ? std::move(sockets.tcp[i]) : nullptr;
+    WorkerSockets s;
+    s.udp[kIpv4] = take(sockets.udp, i);
+    s.tcp[kIpv4] = take(sockets.tcp, i);
+    s.udp[kIpv6] = take(sockets.udp6, i);
+    s.tcp[kIpv6] = take(sockets.tcp6, i);
     if (!started_) {
-      install_on(w, bridge, std::move(u), std::move(t));
+      install_on(w, bridge, std::move(s));
     } else {
-      asio::post(w.io, [this, &w, bridge, u = std::move(u), t = std::move(t)]() mutable {
-        install_on(w, bridge, std::move(u), std::move(t));
+      asio::post(w.io, [this, &w, bridge, s = std::move(s)]() mutable {
+        install_on(w, bridge, std::move(s));
       });
     }
   }
@@ -162,10 +192,12 @@ void DnsServer::start() {
   forwarder_->start();
   for (auto& wp : workers_) {
     Worker& w = *wp;
-    for (size_t b = 0; b < w.udp_socks.size(); ++b) {
-      if (!w.udp_socks[b]) continue;
-      receive_udp(w, b);
-      accept_tcp(w, b);
+    for (size_t f = 0; f < kSocketFamilies; ++f) {
+      for (size_t b = 0; b < w.udp_socks[f].size(); ++b) {
+        if (!w.udp_socks[f][b]) continue;
+        receive_udp(w, b, f);
+        accept_tcp(w, b, f);
+      }
     }
     w.thread = std::thread([&w] {
       pthread_setname_np(pthread_self(), ("dns-" + std::to_string(w.index)).c_str());
@@ -225,19 +257,21 @@ void DnsServer::reconfigure_forwarding(const config::DnsConfig& cfg) {
   forwarder_->reconfigure(cfg);
 }
 
-void DnsServer::receive_udp(Worker& w, size_t bridge) {
-  udp::socket* sock = w.udp_socks[bridge].get();
+void DnsServer::receive_udp(Worker& w, size_t bridge, size_t family) {
+  udp::socket* sock = w.udp_socks[family][bridge].get();
   sock->async_wait(udp::socket::wait_read,
-                   [this, &w, bridge, sock](const boost::system::error_code& ec) {
+                   [this, &w, bridge, family, sock](const boost::system::error_code& ec) {
                      // A socket replaced or removed meanwhile is not ours to read.
-                     if (ec || w.udp_socks[bridge].get() != sock) return;
-                     drain_udp(w, bridge);
-                     receive_udp(w, bridge);
+                     if (ec || w.udp_socks[family][bridge].get() != sock) return;
+                     drain_udp(w, bridge, family);
+                     receive_udp(w, bridge, family);
                    });
 }
 
-void DnsServer::drain_udp(Worker& w, size_t bridge) {
-  const int fd = w.udp_socks[bridge]->native_handle();
+// Sources are sockaddr_in or sockaddr_in6 in sockaddr_storage; a reply
+// goes back to the same one.
+void DnsServer::drain_udp(Worker& w, size_t bridge, size_t family) {
+  const int fd = w.udp_socks[family][bridge]->native_handle();
   for (int round = 0; round < 8; ++round) {
     for (size_t i = 0; i < kDnsBatch; ++i) {
       w.in_iov[i] = iovec{w.in_buf[i].data(), w.in_buf[i].size()};
@@ -283,33 +317,43 @@ void DnsServer::drain_udp(Worker& w, size_t bridge) {
   }
 }
 
-void DnsServer::accept_tcp(Worker& w, size_t bridge) {
-  tcp::acceptor* acceptor = w.acceptors[bridge].get();
-  acceptor->async_accept(
-      [this, &w, bridge, acceptor](const boost::system::error_code& ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted) return;
-        if (w.acceptors[bridge].get() != acceptor) return;
-        if (!ec) {
-          if (tcp_open_.fetch_add(1, std::memory_order_relaxed) >= tcp_max_) {
-            tcp_open_.fetch_sub(1, std::memory_order_relaxed);
-            w.counters.add(DnsCounters::tcp_refused);
-            boost::system::error_code ignored;
-            socket.close(ignored);
-          } else {
-            w.counters.add(DnsCounters::tcp_connections);
-            std::make_shared<TcpSession>(*this, w, bridge, std::move(socket))->start();
-          }
-        }
-        accept_tcp(w, bridge);
-      });
+void DnsServer::accept_tcp(Worker& w, size_t bridge, size_t family) {
+  tcp::acceptor* acceptor = w.acceptors[family][bridge].get();
+  acceptor->async_accept([this, &w, bridge, family, acceptor](const boost::system::error_code& ec,
+                                                              tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (w.acceptors[family][bridge].get() != acceptor) return;
+    if (!ec) {
+      if (tcp_open_.fetch_add(1, std::memory_order_relaxed) >= tcp_max_) {
+        tcp_open_.fetch_sub(1, std::memory_order_relaxed);
+        w.counters.add(DnsCounters::tcp_refused);
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else {
+        w.counters.add(DnsCounters::tcp_connections);
+        std::make_shared<TcpSession>(*this, w, bridge, std::move(socket))->start();
+      }
+    }
+    accept_tcp(w, bridge, family);
+  });
 }
 
 bool DnsServer::allowed_source(Worker& w, const void* src, size_t src_len) {
   if (src_len < sizeof(sockaddr_in)) return false;
-  const auto* sa = static_cast<const sockaddr*>(src);
-  if (sa->sa_family != AF_INET) return false;
-  const auto* sin = static_cast<const sockaddr_in*>(src);
-  return current(w).serves(Ipv4Address(ntohl(sin->sin_addr.s_addr)));
+  sockaddr_storage ss{};
+  std::memcpy(&ss, src, std::min(src_len, sizeof ss));
+  if (ss.ss_family == AF_INET) {
+    sockaddr_in sin{};
+    std::memcpy(&sin, &ss, sizeof sin);
+    return current(w).serves(Ipv4Address(ntohl(sin.sin_addr.s_addr)));
+  }
+  if (ss.ss_family == AF_INET6 && src_len >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 sin6{};
+    std::memcpy(&sin6, &ss, sizeof sin6);
+    return current(w).serves(Ipv6Address::from_bytes(
+        ByteView(reinterpret_cast<const uint8_t*>(&sin6.sin6_addr), sizeof sin6.sin6_addr)));
+  }
+  return false;
 }
 
 size_t DnsServer::handle(Worker& w, size_t bridge, ByteView packet, const void* src, size_t src_len,
@@ -356,9 +400,10 @@ size_t DnsServer::handle(Worker& w, size_t bridge, ByteView packet, const void* 
     w.counters.add(DnsCounters::cached);
     return *n;
   }
+  const size_t family = static_cast<const sockaddr*>(src)->sa_family == AF_INET6 ? kIpv6 : kIpv4;
   DnsForwarder::Waiter waiter{.worker = &w,
                               .bridge = bridge,
-                              .udp_socket = tcp ? nullptr : w.udp_socks[bridge],
+                              .udp_socket = tcp ? nullptr : w.udp_socks[family][bridge],
                               .query = q,
                               .packet = std::vector<uint8_t>(packet.begin(), packet.end()),
                               .tcp = tcp,

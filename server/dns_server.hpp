@@ -1,5 +1,6 @@
 // berthd's DNS: UDP and TCP on each bridge address (never the wildcard),
-// answered by worker threads that share SO_REUSEPORT sockets. Local names
+// IPv4 and, for a bridge with DnsBridge::ipv6, IPv6, answered by worker
+// threads that share SO_REUSEPORT sockets. Local names
 // come from the published NameTable snapshot, read without locks; other
 // names are answered from the cache or forwarded by one upstream thread,
 // which sends each distinct question once (RFC 5452 checks on the answer)
@@ -73,7 +74,15 @@ class DnsServer {
   // Opens every worker's sockets first: throws std::runtime_error, changing
   // nothing, when they cannot be opened. Other bridges' sockets are not
   // touched. The NameTable decides which sources are answered, so publish
-  // one that serves the bridge.
+  // one that serves the bridge (a NameTableSpec with the same DnsBridge).
+  //
+  // With `bridge.ipv6` set, UDP and TCP are opened on its IPv6 address too
+  // (same port, IPV6_V6ONLY, SO_REUSEPORT per worker), and IPV6_FREEBIND:
+  // an address just put on a bridge stays tentative until duplicate address
+  // detection ends, which on a bridge without ports is only once a port
+  // joins; the socket binds at once and hears queries as soon as the kernel
+  // lets the address be used. Changing only `ipv6` of a served bridge is
+  // another add_bridge with the new DnsBridge: both families are reopened.
   void add_bridge(size_t index, const dns::DnsBridge& bridge);
   // Closes the sockets of bridge `index`.
   void remove_bridge(size_t index);
@@ -88,6 +97,9 @@ class DnsServer {
   struct Sockets {
     std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp;  // one per worker
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> tcp;
+    // On the bridge's IPv6 address, one per worker; empty without IPv6.
+    std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp6;
+    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> tcp6;
   };
   Sockets open_sockets(const dns::DnsBridge& b);
   void add_bridge(size_t index, const dns::DnsBridge& bridge, Sockets sockets);
@@ -107,15 +119,20 @@ class DnsServer {
   friend class TcpSession;
   friend class DnsForwarder;
 
+  // One worker's sockets on one bridge, by family (see dns_worker.hpp).
+  struct WorkerSockets {
+    std::array<std::shared_ptr<boost::asio::ip::udp::socket>, 2> udp;
+    std::array<std::unique_ptr<boost::asio::ip::tcp::acceptor>, 2> tcp;
+  };
+  void open_on(Worker& w, const boost::asio::ip::address& address, Sockets& made);
   void install(size_t bridge, Sockets sockets);
-  void install_on(Worker& w, size_t bridge, std::shared_ptr<boost::asio::ip::udp::socket> u,
-                  std::unique_ptr<boost::asio::ip::tcp::acceptor> t);
-  void receive_udp(Worker& w, size_t bridge);
-  void drain_udp(Worker& w, size_t bridge);
-  void accept_tcp(Worker& w, size_t bridge);
-  // Answers `packet` from `src`; returns the reply size in `out`, 0 when the
-  // reply comes later (forwarded) or never (dropped). `deliver` is used for
-  // a forwarded reply.
+  void install_on(Worker& w, size_t bridge, WorkerSockets s);
+  void receive_udp(Worker& w, size_t bridge, size_t family);
+  void drain_udp(Worker& w, size_t bridge, size_t family);
+  void accept_tcp(Worker& w, size_t bridge, size_t family);
+  // Answers `packet` from `src` (a sockaddr_in or sockaddr_in6); returns the
+  // reply size in `out`, 0 when the reply comes later (forwarded) or never
+  // (dropped). A forwarded UDP reply goes out on the socket of src's family.
   size_t handle(Worker& w, size_t bridge, ByteView packet, const void* src, size_t src_len,
                 bool tcp, MutableByteView out, std::shared_ptr<TcpSession> session);
   bool allowed_source(Worker& w, const void* src, size_t src_len);

@@ -28,13 +28,19 @@ inline constexpr size_t kServerUdpMax = 1232;  // DNS flag day 2020: no fragment
 inline constexpr size_t kMaxTcpMessage = 65535;
 inline constexpr size_t kMaxInflight = 4096;  // distinct questions upstream at once
 
+// Index of a family in the arrays of sockets below.
+enum SocketFamily : size_t { kIpv4 = 0, kIpv6 = 1 };
+inline constexpr size_t kSocketFamilies = 2;
+
 struct DnsServer::Worker {
   size_t index = 0;
   boost::asio::io_context io{1};
-  // One per bridge index; null for a bridge not served. Shared: a forwarded
-  // answer holds its socket until it is sent.
-  std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp_socks;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors;
+  // Per family, one per bridge index; null for a bridge not served (or
+  // without IPv6). Shared: a forwarded answer holds its socket until it is
+  // sent.
+  std::array<std::vector<std::shared_ptr<boost::asio::ip::udp::socket>>, kSocketFamilies> udp_socks;
+  std::array<std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>>, kSocketFamilies>
+      acceptors;
   std::thread thread;
   std::shared_ptr<const dns::NameTable> table;
   uint64_t table_version = UINT64_MAX;

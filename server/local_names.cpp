@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dhcp/dhcp4_service.hpp"
 #include "dhcp/reservations.hpp"
 #include "server/dns_server.hpp"
 
@@ -48,13 +49,17 @@ void LocalNames::set_reservations(size_t index,
 }
 
 void LocalNames::note_lease(size_t index, const leases::Lease& lease, int64_t now) {
-  if (index >= bridges_.size() || !bridges_[index].dns.serving || !lease.ip.is_v4()) return;
-  const auto key = std::pair(index, lease.ip.v4().value());
-  const bool named = lease.state_at(now) == leases::LeaseState::bound && !lease.hostname.empty();
+  if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
+  const auto key = std::pair(index, lease.ip);
+  // DHCPv4 hostnames are labels already (Dhcp4Service made them so); a
+  // DHCPv6 client names itself with a Client FQDN (RFC 4704), often whole.
+  const std::string hostname =
+      lease.ip.is_v6() ? dhcp::sanitize_hostname(lease.hostname) : lease.hostname;
+  const bool named = lease.state_at(now) == leases::LeaseState::bound && !hostname.empty();
   auto it = leased_.find(key);
   if (named) {
-    if (it != leased_.end() && it->second == lease.hostname) return;
-    leased_[key] = lease.hostname;
+    if (it != leased_.end() && it->second == hostname) return;
+    leased_[key] = hostname;
   } else {
     if (it == leased_.end()) return;
     leased_.erase(it);
@@ -97,7 +102,7 @@ void LocalNames::build() {
       spec.names.insert(spec.names.end(), b.reserved.begin(), b.reserved.end());
     }
     for (const auto& [key, name] : leased_) {
-      spec.names.push_back(dns::NamedAddress{key.first, name, Ipv4Address(key.second), false});
+      spec.names.push_back(dns::NamedAddress{key.first, name, key.second, false});
     }
     std::vector<std::string> clashes;
     auto previous = dns_->table();
@@ -118,7 +123,7 @@ std::optional<Ipv4Address> LocalNames::address_of(std::string_view label, size_t
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return std::nullopt;
   const Bridge& b = bridges_[index];
   for (const dns::NamedAddress& r : b.reserved) {
-    if (dhcp::equal_ci(r.label, label)) return r.ip;
+    if (r.ip.is_v4() && dhcp::equal_ci(r.label, label)) return r.ip.v4();
   }
   // The current holder of a dynamic name: the DNS snapshot settles clashes.
   if (dns_ != nullptr) {
@@ -131,8 +136,8 @@ std::optional<Ipv4Address> LocalNames::address_of(std::string_view label, size_t
   }
   std::optional<Ipv4Address> best;
   for (const auto& [key, name] : leased_) {
-    if (key.first == index && dhcp::equal_ci(name, label)) {
-      const Ipv4Address a(key.second);
+    if (key.first == index && key.second.is_v4() && dhcp::equal_ci(name, label)) {
+      const Ipv4Address a = key.second.v4();
       if (!best || a < *best) best = a;
     }
   }

@@ -1,9 +1,12 @@
 // The feed of berthd's DNS snapshot: which names the bridges' clients hold
 // (bound leases with a hostname, reservations with a name), the bridges
 // themselves and the static records, built into a dns::NameTable and
-// published to the DNS server. Many changes in a burst (a group commit, a
-// reservation reload) make one snapshot: builds are spaced so they take at
-// most a fifth of the thread, while a single change shows at once.
+// published to the DNS server. Leases and reservations of either family
+// give names: an IPv4 address an A record, an IPv6 one an AAAA record. A
+// client's DHCPv4 and DHCPv6 leases under one hostname give the name both;
+// clashes are settled in each family apart (NameTable::build). Many changes in a burst (a group
+// commit, a reservation reload) make one snapshot: builds are spaced so they take at most a fifth
+// of the thread, while a single change shows at once.
 //
 // Runs on the daemon's io_context thread. Without a DNS server it still
 // tracks the names, so port forwards to a name can follow its lease.
@@ -40,12 +43,18 @@ class LocalNames {
   void set_statics(const config::DnsConfig& dns);
 
   // Serves (or re-addresses) bridge `index`; unserved indexes in between
-  // stay empty. Forgetting a bridge drops its names too.
+  // stay empty. Forgetting a bridge drops its names too. With `bridge.ipv6`
+  // set, the bridge's own names get its IPv6 address (AAAA) and the
+  // snapshot has the reverse zone of its prefix; give DnsServer::add_bridge
+  // the same DnsBridge so that it listens there.
   void set_bridge(size_t index, dns::DnsBridge bridge);
   void remove_bridge(size_t index);
   // The named reservations of a bridge, replacing those it had.
   void set_reservations(size_t index, const std::vector<leases::Reservation>& reservations);
-  // A lease as it is now: named while bound with a hostname, else not.
+  // A lease as it is now, DHCPv4 or DHCPv6 (the family of lease.ip): named
+  // while bound with a hostname, else not. A DHCPv6 lease's hostname is
+  // made a label first (dhcp::sanitize_hostname: the first label of an
+  // FQDN); a DHCPv4 one is taken as Dhcp4Service stored it.
   void note_lease(size_t index, const leases::Lease& lease, int64_t now);
 
   // Builds now when anything changed (the daemon calls it at start, so
@@ -54,8 +63,9 @@ class LocalNames {
   // Asks for a new snapshot, spaced as above.
   void changed();
 
-  // The address `label` has on bridge `index` now: a reservation's, else
-  // the current holder of a dynamic name (the snapshot settles clashes).
+  // The IPv4 address `label` has on bridge `index` now (port forwards are
+  // IPv4): a reservation's, else the current holder of a dynamic name (the
+  // snapshot settles clashes). The name's IPv6 addresses play no part.
   std::optional<Ipv4Address> address_of(std::string_view label, size_t index) const;
   size_t name_count() const;
 
@@ -70,8 +80,8 @@ class LocalNames {
   DnsServer* dns_;
   std::function<void()> published_;
   std::vector<Bridge> bridges_;
-  // Leases with a hostname, by (bridge, address).
-  std::map<std::pair<size_t, uint32_t>, std::string> leased_;
+  // Leases with a hostname, by (bridge, address), either family.
+  std::map<std::pair<size_t, IpAddress>, std::string> leased_;
   std::string host_name_;
   config::DnsConfig statics_;
   std::vector<std::string> clashes_;

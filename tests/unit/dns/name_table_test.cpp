@@ -5,8 +5,13 @@
 #include <array>
 #include <variant>
 
+#include "tests/unit/dns/name_table_test_util.hpp"
+
 namespace berth::dns {
 namespace {
+
+using test::a_of;
+using test::ask;
 
 Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
 
@@ -24,42 +29,6 @@ NameTableSpec spec() {
   s.statics.srvs = {{"_http._tcp.web.lab", "web.lab", 80, 1, 2}};
   s.statics.txts = {{"info.lab", {"hello", std::string(300, 'x')}}};
   return s;
-}
-
-struct Reply {
-  dns::Message msg;
-  size_t size = 0;
-};
-
-// Asks `table` for `name`/`type` as if received on `bridge`.
-std::optional<Reply> ask(const NameTable& table, const std::string& name, uint16_t type,
-                         size_t bridge = 0, bool edns = false, size_t limit = 1232) {
-  dns::Message q;
-  q.header.id = 0x1234;
-  q.header.rd = true;
-  q.questions.push_back({*dns::Name::from_text(name), type, dns::klass::IN});
-  if (edns) q.edns = dns::Edns{};
-  auto wire = dns::encode_message(q);
-  EXPECT_TRUE(wire.ok());
-  auto parsed = dns::parse_query(*wire);
-  EXPECT_TRUE(std::holds_alternative<dns::Query>(parsed));
-  std::array<uint8_t, 4096> out{};
-  auto n = table.answer(std::get<dns::Query>(parsed), *wire, bridge, out, limit);
-  if (!n) return std::nullopt;
-  auto m = dns::parse_message(ByteView(out.data(), *n));
-  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().what);
-  if (!m.ok()) return std::nullopt;
-  return Reply{*m, *n};
-}
-
-std::vector<std::string> a_of(const dns::Message& m) {
-  std::vector<std::string> out;
-  for (const auto& r : m.answers) {
-    if (r.type != dns::type::A) continue;
-    const auto& raw = std::get<dns::RawRdata>(r.rdata);
-    out.push_back(Ipv4Address::from_bytes(raw).to_string());
-  }
-  return out;
 }
 
 TEST(DnsNames, ShortAndFullNamesWithQuestionCase) {
