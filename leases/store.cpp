@@ -12,7 +12,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -98,6 +98,21 @@ constexpr std::array<const char*, 4> kMigrations = {
     ALTER TABLE quarantine ADD COLUMN family INTEGER NOT NULL DEFAULT 4 CHECK (family IN (4, 6));
     ALTER TABLE quarantine ADD COLUMN iaid INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX leases_by_binding ON leases (bridge, client_id, iaid) WHERE family = 6;
+    )sql",
+    // 5: what berthd chooses once and keeps: a bridge's IPv6 prefix for
+    // ipv6 = "auto" (a random ULA, RFC 4193), and the DHCPv6 server DUID
+    // (RFC 8415 §11: stable across restarts).
+    R"sql(
+    CREATE TABLE bridge_ipv6_prefixes (
+      bridge     TEXT    PRIMARY KEY,
+      prefix     TEXT    NOT NULL,
+      chosen_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE server_identity (
+      name        TEXT    PRIMARY KEY,
+      value       BLOB    NOT NULL,
+      created_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
     )sql",
 };
 
@@ -628,42 +643,6 @@ bool LeaseStore::delete_forward(int64_t id) {
   bind_value(st, 1, id);
   step_done(st);
   return sqlite3_changes(db_) > 0;
-}
-
-std::optional<Ipv4Prefix> LeaseStore::bridge_address(const std::string& bridge) const {
-  if (version_ < 3) return std::nullopt;
-  sqlite3_stmt* st = statement("SELECT address FROM bridge_addresses WHERE bridge = ?");
-  bind_value(st, 1, bridge);
-  const int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE) {
-    sqlite3_reset(st);
-    return std::nullopt;
-  }
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
-    throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
-  }
-  const std::string text = column_text(st, 0);
-  sqlite3_reset(st);
-  auto prefix = Ipv4Prefix::parse(text);
-  if (!prefix) {
-    throw StoreError(path_ + ": unreadable address '" + text + "' of bridge " + bridge);
-  }
-  return prefix;
-}
-
-void LeaseStore::set_bridge_address(const std::string& bridge, Ipv4Prefix prefix) {
-  set_bridge_address(bridge, prefix, static_cast<int64_t>(std::time(nullptr)));
-}
-
-void LeaseStore::set_bridge_address(const std::string& bridge, Ipv4Prefix prefix,
-                                    int64_t chosen_at) {
-  sqlite3_stmt* st = statement(
-      "INSERT OR REPLACE INTO bridge_addresses (bridge, address, chosen_at) VALUES (?,?,?)");
-  bind_value(st, 1, bridge);
-  bind_value(st, 2, prefix.to_string());
-  bind_value(st, 3, chosen_at);
-  step_done(st);
 }
 
 }  // namespace berth::leases

@@ -106,6 +106,12 @@ class LeaseStore {
   // seconds, now when not given.
   void set_bridge_address(const std::string& bridge, Ipv4Prefix prefix);
   void set_bridge_address(const std::string& bridge, Ipv4Prefix prefix, int64_t chosen_at);
+  // The IPv6 prefix `ipv6 = "auto"` chose for a bridge (schema 5; none before).
+  std::optional<Ipv6Prefix> bridge_ipv6(const std::string& bridge) const;
+  void set_bridge_ipv6(const std::string& bridge, const Ipv6Prefix& prefix);
+  // The DHCPv6 server's DUID, generated once (schema 5; none before).
+  std::optional<Bytes> server_duid() const;
+  void set_server_duid(ByteView duid);
 
   const std::string& path() const { return path_; }
 
@@ -113,6 +119,7 @@ class LeaseStore {
   void exec(const char* sql) const;
   void migrate(int target);
   std::vector<Lease> load(const std::string* bridge) const;
+  std::optional<std::string> select_text(const char* sql, const std::string& key) const;
 
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -268,7 +268,51 @@ TEST_F(TempDb, EveryMigrationStepOpensFromEachOlderVersion) {
     EXPECT_EQ(now.list_forwards().size(), 1u) << "from " << from;
     now.set_bridge_address("br0", *Ipv4Prefix::parse("10.1.2.1/24"));
     EXPECT_EQ(now.bridge_address("br0"), Ipv4Prefix::parse("10.1.2.1/24")) << "from " << from;
+    now.set_bridge_ipv6("br0", *Ipv6Prefix::parse("fd00:1:2:3::1/64"));
+    EXPECT_EQ(now.bridge_ipv6("br0"), Ipv6Prefix::parse("fd00:1:2:3::1/64")) << "from " << from;
+    now.set_server_duid(Bytes{0, 4, 1, 2, 3});
+    EXPECT_EQ(now.server_duid(), (Bytes{0, 4, 1, 2, 3})) << "from " << from;
   }
+}
+
+TEST_F(TempDb, KeepsBridgeIpv6PrefixesAndTheServerDuidAcrossOpens) {
+  const Bytes duid{0, 1, 0, 1, 0x2c, 0x3d, 0x4e, 0x5f, 2, 0, 0, 0, 0, 1};
+  {
+    LeaseStore s(path_, Durability::process);
+    EXPECT_EQ(s.bridge_ipv6("br0"), std::nullopt);
+    EXPECT_EQ(s.server_duid(), std::nullopt);
+    s.set_bridge_ipv6("br0", *Ipv6Prefix::parse("fd12:3456:789a::1/64"));
+    s.set_bridge_ipv6("br1", *Ipv6Prefix::parse("fd12:3456:789b::1/64"));
+    s.set_bridge_ipv6("br1", *Ipv6Prefix::parse("fd12:3456:789c::1/64"));  // replaces
+    s.set_server_duid(duid);
+  }
+  LeaseStore s(path_, Durability::process);
+  EXPECT_EQ(s.bridge_ipv6("br0"), Ipv6Prefix::parse("fd12:3456:789a::1/64"));
+  EXPECT_EQ(s.bridge_ipv6("br1"), Ipv6Prefix::parse("fd12:3456:789c::1/64"));
+  EXPECT_EQ(s.bridge_ipv6("br2"), std::nullopt);
+  EXPECT_EQ(s.server_duid(), duid);
+}
+
+TEST_F(TempDb, OlderSchemasHaveNoIpv6PrefixesAndRefuseToKeepOne) {
+  LeaseStore v4(path_, Durability::process, /*migrate_to=*/4);
+  EXPECT_EQ(v4.bridge_ipv6("br0"), std::nullopt);
+  EXPECT_EQ(v4.server_duid(), std::nullopt);
+  EXPECT_THROW(v4.set_bridge_ipv6("br0", *Ipv6Prefix::parse("fd00::1/64")), StoreError);
+  EXPECT_THROW(v4.set_server_duid(Bytes{0, 4, 1}), StoreError);
+}
+
+TEST_F(TempDb, AStoredDuidOfImpossibleLengthIsAnError) {
+  { LeaseStore s(path_, Durability::process); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO server_identity (name, value, created_at) "
+                         "VALUES ('dhcp6-duid', x'0001', 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  LeaseStore s(path_, Durability::process);
+  EXPECT_THROW(s.server_duid(), StoreError);
 }
 
 TEST_F(TempDb, MigratesFromVersionTwoKeepingReservationsAndLeases) {
@@ -539,7 +583,7 @@ TEST_F(TempDb, MigratesFromVersionThreeKeepingLeasesAsIpv4) {
     EXPECT_EQ(v3.load_all().size(), 2u);
   }
   LeaseStore s(path_, Durability::process);
-  EXPECT_EQ(s.schema_version(), 4);
+  EXPECT_EQ(s.schema_version(), LeaseStore::latest_schema_version());
   auto all = s.load_all();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_NE(std::find(all.begin(), all.end(), sample("198.18.0.10", 1)), all.end());
