@@ -261,6 +261,9 @@ void check_firewall_needs(const std::vector<schema::BridgeDraft>& bridges,
     if (d.value.nat) {
       d.site_of("nat").fail("nat = true needs the firewall, but " + off);
     }
+    if (d.ipv6_nat.value_or(false)) {
+      d.site_of("ipv6_nat").fail("ipv6_nat = true needs the firewall, but " + off);
+    }
     if (!d.forwards.empty()) {
       d.forwards.front().table.fail("port forwards need the firewall, but " + off);
     }
@@ -278,6 +281,11 @@ void check_bridges(const std::vector<schema::BridgeDraft>& bridges) {
       if (b.name == earlier.name) {
         bridges[i].site_of("name").fail("bridge name " + quoted(b.name) +
                                         " is already used by bridge[" + std::to_string(j) + "]");
+      }
+      if (b.ipv6 && earlier.ipv6 && b.ipv6->network() == earlier.ipv6->network()) {
+        bridges[i].site_of("ipv6").fail("IPv6 prefix " + b.ipv6->network().to_string() +
+                                        "/64 is already the prefix of bridge[" + std::to_string(j) +
+                                        "] " + quoted(earlier.name));
       }
       if (b.address_auto || earlier.address_auto) continue;
       if (subnets_overlap(b.address, earlier.address)) {
@@ -433,7 +441,11 @@ Config parse_config(std::string_view text, std::string_view source_name) {
   }
   check_bridges(bridges);
   check_firewall_needs(bridges, config.firewall, firewall_site);
-  for (auto& b : bridges) config.bridges.push_back(std::move(b.value));
+  for (auto& b : bridges) {
+    // NAT66 is on by default with ipv6 = "auto", but not without a firewall.
+    if (!config.firewall.enabled) b.value.ipv6_nat = false;
+    config.bridges.push_back(std::move(b.value));
+  }
   return config;
 }
 
@@ -443,6 +455,15 @@ void resolve_auto_address(BridgeConfig& bridge, Ipv4Prefix chosen) {
                                 chosen.to_string() + ": " + *problem);
   }
   schema::set_address(bridge, chosen, std::nullopt);
+}
+
+void resolve_auto_ipv6(BridgeConfig& bridge, const Ipv6Prefix& chosen) {
+  if (auto problem = schema::bridge_ipv6_problem(chosen)) {
+    throw std::invalid_argument("cannot give bridge " + bridge.name + " the IPv6 address " +
+                                chosen.to_string() + ": " + *problem);
+  }
+  bridge.ipv6 = chosen;
+  schema::set_default_ipv6_pool(bridge);
 }
 
 Config load_config_file(const std::string& path) {
@@ -506,6 +527,16 @@ std::string to_toml(const Config& config) {
       out += toml_string(b.allow_bridges[i]);
     }
     out += "]\n";
+    if (b.has_ipv6()) {
+      out += "ipv6 = \"" + (b.ipv6_auto ? std::string("auto") : b.ipv6->to_string()) + "\"\n";
+      out += "ipv6_mode = \"" + std::string(to_string(b.ipv6_mode)) + "\"\n";
+      if (b.ipv6_mode == Ipv6Mode::stateful && !b.ipv6_auto) {
+        out += "ipv6_pool = \"" + b.ipv6_pool_start.to_string() + "-" +
+               b.ipv6_pool_end.to_string() + "\"\n";
+      }
+      out += std::string("ipv6_nat = ") + (b.ipv6_nat ? "true" : "false") + "\n";
+      out += "ra_interval = " + std::to_string(b.ra_interval) + "\n";
+    }
     for (const ReservationConfig& r : b.reservations) {
       out += "\n[[bridge.reservation]]\n";
       switch (r.match) {

@@ -76,6 +76,25 @@ constexpr std::string_view to_string(ForwardConfig::Proto proto) {
   return kForwardProtoNames.name(proto);
 }
 
+// How a bridge's IPv6 clients get addresses (dnsmasq's ra-only, ra-stateless
+// and a DHCPv6 dhcp-range; LXD's ipv6.dhcp and ipv6.dhcp.stateful).
+enum class Ipv6Mode : uint8_t {
+  slaac,      // router advertisements only: SLAAC addresses, DNS from RDNSS and DNSSL
+  stateless,  // SLAAC, and DHCPv6 answers INFORMATION-REQUEST with DNS options (O flag)
+  stateful,   // DHCPv6 gives addresses (IA_NA) from ipv6_pool (M flag); no SLAAC
+};
+inline constexpr EnumNames<Ipv6Mode, 3> kIpv6ModeNames{{{
+    {Ipv6Mode::slaac, "slaac"},
+    {Ipv6Mode::stateless, "stateless"},
+    {Ipv6Mode::stateful, "stateful"},
+}}};
+static_assert(kIpv6ModeNames.complete());
+constexpr std::string_view to_string(Ipv6Mode m) { return kIpv6ModeNames.name(m); }
+
+// RFC 4861 §6.2.1: MaxRtrAdvInterval is 4 to 1800 seconds.
+inline constexpr uint32_t kMinRaInterval = 4;
+inline constexpr uint32_t kMaxRaInterval = 1800;
+
 struct BridgeConfig {
   std::string name;  // interface name, at most 15 bytes
   // The bridge's own address and subnet, e.g. 10.0.3.1/24. With
@@ -101,6 +120,18 @@ struct BridgeConfig {
   bool uplink_force = false;  // enslave the uplink even when it carries the default route
   std::vector<std::string> allow_bridges;  // other bridges whose traffic may reach this one
   std::vector<ForwardConfig> forwards;
+  // IPv6: the bridge's own address in a /64, e.g. fd42:1:2:3::1/64. Unset:
+  // no IPv6 on this bridge. With ipv6_auto it stays unset until
+  // resolve_auto_ipv6() fills it.
+  std::optional<Ipv6Prefix> ipv6;
+  bool ipv6_auto = false;  // ipv6 = "auto": a random ULA /64 (RFC 4193) kept in the database
+  Ipv6Mode ipv6_mode = Ipv6Mode::stateless;
+  Ipv6Address ipv6_pool_start;  // stateful only; inclusive
+  Ipv6Address ipv6_pool_end;
+  bool ipv6_nat = false;       // masquerade IPv6 from the prefix (NAT66); default on with auto
+  uint32_t ra_interval = 600;  // MaxRtrAdvInterval, seconds
+
+  bool has_ipv6() const { return ipv6.has_value() || ipv6_auto; }
 
   bool operator==(const BridgeConfig&) const = default;
 };
@@ -205,6 +236,10 @@ class ConfigError : public std::runtime_error {
 // std::invalid_argument when `chosen` is no valid bridge address (prefix
 // 8..30, a host address of its subnet).
 void resolve_auto_address(BridgeConfig& bridge, Ipv4Prefix chosen);
+// Gives a bridge with ipv6 = "auto" its prefix (and the default pool), as if
+// written in the file; ipv6_auto stays true. Throws std::invalid_argument
+// for a prefix the file would refuse.
+void resolve_auto_ipv6(BridgeConfig& bridge, const Ipv6Prefix& chosen);
 
 // Throw ConfigError on any problem: TOML syntax, unknown key, wrong type,
 // value out of range, inconsistent bridges (overlapping subnets, pool outside

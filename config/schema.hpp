@@ -102,6 +102,7 @@ struct ForwardDraft : Draft {
 struct BridgeDraft : Draft {
   BridgeConfig value;
   std::optional<AddressRange> pool;
+  std::optional<bool> ipv6_nat;  // as written; the default depends on ipv6 = "auto"
   std::vector<ReservationDraft> reservations;
   std::vector<ForwardDraft> forwards;
   std::vector<Site> allow_sites;  // of each allow_bridges element, in order
@@ -167,6 +168,21 @@ const Section<TxtDraft>& dns_txt_section();
 // address and resolve_auto_address() take their pool from.
 void set_address(BridgeConfig& bridge, const Ipv4Prefix& address,
                  const std::optional<AddressRange>& pool);
+
+// The IPv6 keys of [[bridge]] (schema_bridge_ipv6.cpp).
+void apply_ipv6(const Value& v, BridgeDraft& d);
+void apply_ipv6_mode(const Value& v, BridgeDraft& d);
+void apply_ipv6_pool(const Value& v, BridgeDraft& d);
+void apply_ipv6_nat(const Value& v, BridgeDraft& d);
+void apply_ra_interval(const Value& v, BridgeDraft& d);
+// Cross-key checks of the IPv6 keys and their defaults (the pool, NAT66).
+void finish_bridge_ipv6(BridgeDraft& d);
+// Why a bridge cannot have this IPv6 address and prefix, or nothing.
+std::optional<std::string> bridge_ipv6_problem(const Ipv6Prefix& p);
+// The address `offset` places into a /64 prefix (the low 64 bits).
+Ipv6Address pool_offset(const Ipv6Prefix& p, uint64_t offset);
+// <prefix>::1:0 to <prefix>::1:ffff, the pool when ipv6_pool is not written.
+void set_default_ipv6_pool(BridgeConfig& bridge);
 
 // "tcp port 8080 on 198.18.0.1", "udp port 53 on every host address".
 std::string forward_text(const ForwardConfig& forward);

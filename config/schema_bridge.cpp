@@ -227,6 +227,7 @@ void check_forward_target(const ForwardDraft& f, const Ipv4Prefix& subnet) {
 }
 
 void finish_bridge(BridgeDraft& d) {
+  finish_bridge_ipv6(d);
   if (d.value.nat_address) {
     if (!d.value.nat) {
       d.site_of("nat_address").fail("nat_address needs nat = true in the same bridge");
@@ -292,7 +293,7 @@ void finish_bridge(BridgeDraft& d) {
   }
 }
 
-constexpr std::array<KeyRow<BridgeDraft>, 19> kBridgeRows = {{
+constexpr std::array<KeyRow<BridgeDraft>, 24> kBridgeRows = {{
     {"name", "string", "required", true, false,
      "Interface name of the bridge: 1 to 15 bytes, no '/', ':' or whitespace.", apply_name},
     {"address", "string", "required", true, false,
@@ -374,6 +375,31 @@ constexpr std::array<KeyRow<BridgeDraft>, 19> kBridgeRows = {{
      "Port forwards from the host to clients of this bridge; see [[bridge.forward]]. Forwards "
      "added at run time (berthctl forward add) live in the database beside these.",
      apply_forwards},
+    {"ipv6", "string", "unset", false, true,
+     "The bridge's IPv6 address in a /64, like \"fd42:1:2:3::1/64\": berthd sends router "
+     "advertisements for the prefix, answers DHCPv6 per `ipv6_mode`, and serves DNS (AAAA and "
+     "ip6.arpa PTR) on this address too. \"auto\": a random unique local /64 (RFC 4193), "
+     "chosen once and kept in the database, as LXD does. Unset: no IPv6 on this bridge.",
+     apply_ipv6},
+    {"ipv6_mode", "string", "`\"stateless\"`", false, true,
+     "How clients get IPv6 addresses: \"slaac\" (router advertisements only; DNS from "
+     "RDNSS/DNSSL), \"stateless\" (SLAAC, and DHCPv6 gives the DNS server and search domain), "
+     "\"stateful\" (DHCPv6 gives addresses from `ipv6_pool`; names get AAAA records). Needs "
+     "`ipv6`.",
+     apply_ipv6_mode},
+    {"ipv6_pool", "string", "`<prefix>::1:0-<prefix>::1:ffff`", false, true,
+     "With ipv6_mode = \"stateful\": the addresses DHCPv6 hands out, \"FIRST-LAST\" "
+     "inclusive, inside the prefix and leaving out the bridge's own address.",
+     apply_ipv6_pool},
+    {"ipv6_nat", "boolean", "`true` with ipv6 = \"auto\", else `false`", false, true,
+     "Masquerade IPv6 traffic from the prefix to destinations outside it (NAT66), for unique "
+     "local prefixes that are not routed to the host. berthd turns IPv6 forwarding on when "
+     "needed. Needs [firewall] enabled.",
+     apply_ipv6_nat},
+    {"ra_interval", "integer", "`600`", false, true,
+     "Longest time in seconds between unsolicited router advertisements (RFC 4861 "
+     "MaxRtrAdvInterval, 4 to 1800); the shortest is a third of it.",
+     apply_ra_interval},
 }};
 
 const Section<BridgeDraft> kBridgeSection = {
