@@ -8,6 +8,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -144,6 +146,10 @@ std::string render_table(const FirewallState& state) {
       input.rules.push_back(iif + " udp dport " + port + " accept");
       input.rules.push_back(iif + " tcp dport " + port + " accept");
     }
+    if (b.ipv6) {
+      input.rules.push_back(iif + " udp dport 547 accept");  // DHCPv6, RFC 8415 §7.2
+      input.rules.push_back(iif + " icmpv6 type nd-router-solicit accept");  // RFC 4861 §6.2.6
+    }
   }
 
   Chain forward{.name = "forward", .type = "filter", .hook = "forward", .priority = "filter"};
@@ -195,6 +201,12 @@ std::string render_table(const FirewallState& state) {
       postrouting.rules.push_back(b.nat_address
                                       ? match + " snat ip to " + b.nat_address->to_string()
                                       : match + " masquerade");
+    }
+    if (b.ipv6 && b.ipv6_nat) {
+      const std::string prefix =
+          b.ipv6->network().to_string() + "/" + std::to_string(b.ipv6->length);
+      postrouting.rules.push_back("ip6 saddr " + prefix + " ip6 daddr != " + prefix +
+                                  " masquerade");
     }
   }
 
@@ -370,6 +382,49 @@ void set_ipv4_forwarding(bool on) {
     throw FirewallError("cannot " + action + " IPv4 forwarding (" + kIpForwardPath +
                         "): " + (n < 0 ? errno_text(err) : std::string("short write")));
   }
+}
+
+namespace {
+
+constexpr const char* kIpv6ConfDir = "/proc/sys/net/ipv6/conf";
+
+// The first line of a /proc/sys file, or nullopt when it cannot be read.
+std::optional<std::string> read_proc(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  return line;
+}
+
+void write_proc(const std::string& path, std::string_view value, const std::string& what) {
+  std::ofstream out(path);
+  if (out) out << value << '\n';
+  out.close();
+  if (!out) throw FirewallError("cannot " + what + " (" + path + "): " + errno_text(errno));
+}
+
+}  // namespace
+
+bool ipv6_forwarding() {
+  const std::string path = std::string(kIpv6ConfDir) + "/all/forwarding";
+  const auto text = read_proc(path);
+  if (!text) throw FirewallError("cannot read " + path + ": " + errno_text(errno));
+  return *text == "1";
+}
+
+bool Nftables::enable_ipv6_forwarding() {
+  if (ipv6_forwarding()) return false;
+  // With forwarding on, the kernel ignores router advertisements on links
+  // with accept_ra = 1; 2 keeps the host's own SLAAC addresses and routes.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(kIpv6ConfDir, ec)) {
+    const std::string name = entry.path().filename();
+    if (name == "all" || name == "default" || name == "lo") continue;
+    const std::string path = entry.path().string() + "/accept_ra";
+    if (read_proc(path) == "1") write_proc(path, "2", "keep accepting router advertisements");
+  }
+  write_proc(std::string(kIpv6ConfDir) + "/all/forwarding", "1", "enable IPv6 forwarding");
+  return true;
 }
 
 }  // namespace berth::bridge

@@ -31,6 +31,8 @@ struct FirewallBridge {
   bool nat = false;                        // masquerade subnet -> outside
   std::optional<Ipv4Address> nat_address;  // SNAT to this instead of masquerade (only with nat)
   uint16_t dns_port = 53;                  // 0: no DNS input rule for this bridge
+  std::optional<Ipv6Prefix> ipv6;          // the bridge's IPv6 address and prefix, when it has one
+  bool ipv6_nat = false;                   // masquerade the IPv6 prefix -> outside (NAT66)
   bool operator==(const FirewallBridge&) const = default;
 };
 
@@ -93,6 +95,11 @@ class Firewall {
   // Switches IPv4 forwarding on, as NAT and port forwards need; true when it
   // was off. Throws FirewallError when it cannot.
   virtual bool enable_ipv4_forwarding() = 0;
+  // Switches IPv6 forwarding on (net.ipv6.conf.all.forwarding), as NAT66
+  // needs; interfaces that took router advertisements (accept_ra = 1) are
+  // set to accept_ra = 2 first, so the host keeps its own IPv6 routes. True
+  // when forwarding was off. Throws FirewallError when it cannot.
+  virtual bool enable_ipv6_forwarding() = 0;
 };
 
 // Touches nothing: remembers the state it was given and is always in sync.
@@ -103,6 +110,7 @@ class NoFirewall final : public Firewall {
   std::optional<std::string> kernel_table() override { return std::nullopt; }
   bool in_sync() override { return true; }
   bool enable_ipv4_forwarding() override { return false; }
+  bool enable_ipv6_forwarding() override { return false; }
   const std::optional<FirewallState>& applied() const { return applied_; }
 
  private:
@@ -141,6 +149,8 @@ class Nftables final : public Firewall {
 
   // Through /proc/sys/net/ipv4/ip_forward of the current namespace.
   bool enable_ipv4_forwarding() override;
+  // Through /proc/sys/net/ipv6/conf of the current namespace.
+  bool enable_ipv6_forwarding() override;
 
   // The listing taken right after the last apply(); empty when the last call
   // was remove() or nothing was applied yet.
@@ -163,5 +173,7 @@ class Nftables final : public Firewall {
 // namespace. Both throw FirewallError when the file cannot be read or written.
 bool ipv4_forwarding();
 void set_ipv4_forwarding(bool on);
+// net.ipv6.conf.all.forwarding of the current namespace.
+bool ipv6_forwarding();
 
 }  // namespace berth::bridge

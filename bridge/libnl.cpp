@@ -139,6 +139,7 @@ LinkInfo link_info(nl_sock* sock, rtnl_link* link, const std::string& name) {
     info.mac = MacAddress(bytes);
   }
   info.addresses = ipv4_addresses(sock, info.ifindex, name);
+  info.ipv6_addresses = ipv6_addresses(sock, info.ifindex, name);
   return info;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bridge/netlink.hpp"
@@ -70,6 +71,14 @@ std::optional<Ipv4Prefix> ipv4_prefix_of(const nl_addr* a, int length);
 // IPv4 addresses of link `ifindex`, or of every link when ifindex is 0.
 // `name` names the link in errors.
 std::vector<Ipv4Prefix> ipv4_addresses(nl_sock* sock, int ifindex, const std::string& name);
+// The same for IPv6 (link-local addresses included); netlink_ipv6.cpp.
+std::vector<Ipv6Prefix> ipv6_addresses(nl_sock* sock, int ifindex, const std::string& name);
+// Writes /proc/sys/net/ipv6/conf/<link>/<key>; throws NetlinkError.
+void write_ipv6_conf(const std::string& link, std::string_view key, std::string_view value);
+// Switches IPv6 on for the bridge, keeps the kernel from taking router
+// advertisements on it, and adds `address` (without DAD) unless it is there.
+void ensure_bridge_ipv6(nl_sock* sock, int ifindex, const std::string& name,
+                        const Ipv6Prefix& address);
 
 LinkInfo link_info(nl_sock* sock, rtnl_link* link, const std::string& name);
 

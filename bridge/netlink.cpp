@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <fstream>
+#include <string>
 #include <string_view>
 
 #include "bridge/libnl.hpp"
@@ -25,10 +28,12 @@ void create_bridge(nl_sock* sock, const BridgeSpec& spec) {
   if (!bridge) throw NetlinkError("cannot create bridge " + spec.name + ": out of memory");
   rtnl_link_set_name(bridge.get(), spec.name.c_str());
   if (spec.mtu) rtnl_link_set_mtu(bridge.get(), *spec.mtu);
-  if (spec.mac) {
-    NlAddr mac = mac_nl_addr(*spec.mac);
-    rtnl_link_set_addr(bridge.get(), mac.get());
-  }
+  // A bridge created with an address keeps it; one left to the kernel takes
+  // the lowest MAC of its ports whenever a port comes or goes, and clients
+  // that learnt the old one (from a router advertisement's source
+  // link-layer option, say) lose their router.
+  NlAddr mac = mac_nl_addr(spec.mac ? *spec.mac : persistent_mac(spec.name));
+  rtnl_link_set_addr(bridge.get(), mac.get());
   const int err = rtnl_link_add(sock, bridge.get(), NLM_F_CREATE | NLM_F_EXCL);
   // Someone else created it between our lookup and now: the checks that
   // follow treat it like a bridge we found.
@@ -112,6 +117,28 @@ void add_address(nl_sock* sock, int ifindex, const BridgeSpec& spec) {
 
 }  // namespace
 
+MacAddress persistent_mac(std::string_view bridge_name) {
+  // FNV-1a (64 bits) over the machine id and the name, as systemd's
+  // MACAddressPolicy=persistent does with its own hash: the same bridge
+  // gets the same MAC on this host, other hosts get others.
+  std::string machine_id;
+  if (std::ifstream in("/etc/machine-id"); in) std::getline(in, machine_id);
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (std::string_view part :
+       {std::string_view(machine_id), std::string_view("berth"), bridge_name}) {
+    for (unsigned char c : part) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+    h ^= 0xff;  // a separator, so ("ab", "c") and ("a", "bc") differ
+    h *= 0x100000001b3ull;
+  }
+  std::array<uint8_t, 6> b{};
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>(h >> (8 * i));
+  b[0] = static_cast<uint8_t>((b[0] & 0xfe) | 0x02);  // unicast, locally administered
+  return MacAddress(b);
+}
+
 LinkInfo ensure_bridge(const BridgeSpec& spec) {
   check_interface_name(spec.name);
   if (spec.address.length == 0 || spec.address.length > 32 ||
@@ -145,6 +172,7 @@ LinkInfo ensure_bridge(const BridgeSpec& spec) {
   set_mtu(sock.get(), link.get(), spec);
   set_mac(sock.get(), link.get(), spec);
   add_address(sock.get(), ifindex, spec);
+  if (spec.ipv6) ensure_bridge_ipv6(sock.get(), ifindex, spec.name, *spec.ipv6);
   bring_up(sock.get(), link.get(), "bridge " + spec.name);
 
   Link after = get_link(sock.get(), spec.name);

@@ -23,8 +23,9 @@ struct LinkInfo {
   int master = 0;    // ifindex of the bridge (or bond) this link is a port of, 0 for none
   MacAddress mac;
   uint32_t mtu = 0;
-  bool up = false;                    // IFF_UP (administratively up)
-  std::vector<Ipv4Prefix> addresses;  // IPv4 addresses, in kernel order
+  bool up = false;                         // IFF_UP (administratively up)
+  std::vector<Ipv4Prefix> addresses;       // IPv4 addresses, in kernel order
+  std::vector<Ipv6Prefix> ipv6_addresses;  // IPv6 ones, link-local included
 };
 
 // A netlink request failed or the host is not in a state we can work with.
@@ -38,17 +39,24 @@ struct BridgeSpec {
   std::string name;
   Ipv4Prefix address;  // the server's address on the bridge, e.g. 10.0.3.1/24
   std::optional<uint16_t> mtu;
-  bool create = true;             // create the bridge when it is missing
-  std::optional<MacAddress> mac;  // the bridge's own MAC, when configured
+  bool create = true;              // create the bridge when it is missing
+  std::optional<MacAddress> mac;   // the bridge's own MAC, when configured
+  std::optional<Ipv6Prefix> ipv6;  // the bridge's IPv6 address, e.g. fd42::1/64
 };
 
 // Makes the bridge ready to serve: creates it (type bridge) when missing and
 // spec.create is set, sets the MTU and the MAC when given, adds spec.address with its
 // broadcast when the bridge does not already carry it (other addresses are
-// left alone), and brings the link up. Returns the link's state afterwards.
-// Refuses an existing interface of that name that is not a bridge, and an
-// existing copy of spec.address with another prefix length.
+// left alone), with spec.ipv6 switches IPv6 on for the bridge (router side:
+// no accept_ra) and adds that address without DAD, and brings the link up. Returns the link's state
+// afterwards. Refuses an existing interface of that name that is not a bridge, and an existing copy
+// of spec.address with another prefix length.
 LinkInfo ensure_bridge(const BridgeSpec& spec);
+
+// The MAC ensure_bridge gives a bridge it creates without a configured one:
+// unicast, locally administered, derived from /etc/machine-id and the name,
+// so it is the same on every start and differs between hosts.
+MacAddress persistent_mac(std::string_view bridge_name);
 
 // The link called `name`, or nullopt when there is none. Throws NetlinkError
 // when netlink itself fails.

@@ -65,6 +65,19 @@ void FirewallKeeper::apply(bool force) {
       spdlog::error("firewall: cannot enable IPv4 forwarding: {}", e.what());
     }
   }
+  const bool nat66 = std::any_of(applied_->bridges.begin(), applied_->bridges.end(),
+                                 [](const bridge::FirewallBridge& b) { return b.ipv6_nat; });
+  if (nat66) {
+    try {
+      if (firewall_->enable_ipv6_forwarding()) {
+        spdlog::info(
+            "firewall: IPv6 forwarding enabled (net.ipv6.conf.all.forwarding = 1) for NAT66; "
+            "interfaces with accept_ra = 1 now have 2, to keep their router advertisements");
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("firewall: cannot enable IPv6 forwarding: {}", e.what());
+    }
+  }
 }
 
 // Another program may flush the ruleset or delete the table: put it back.

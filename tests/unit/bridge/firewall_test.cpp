@@ -4,6 +4,7 @@
 // so the host's ruleset is never read or changed; the namespace and its
 // ruleset disappear with the child. They need root and skip otherwise.
 #include "bridge/firewall.hpp"
+#include "bridge/netlink.hpp"
 #include "tests/unit/bridge/netns_child.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -78,13 +80,19 @@ FirewallState one_nat_bridge_one_forward() {
 // DNS port: most of what the renderer can say.
 FirewallState larger_state() {
   return FirewallState{
-      .bridges = {{.name = "bt-a", .address = prefix("198.18.1.1/24"), .nat = true},
+      .bridges = {{.name = "bt-a",
+                   .address = prefix("198.18.1.1/24"),
+                   .nat = true,
+                   .ipv6 = Ipv6Prefix::parse("fd00:a:b:c::1/64"),
+                   .ipv6_nat = true},
                   {.name = "bt-b",
                    .address = prefix("198.18.2.1/24"),
                    .nat = true,
                    .nat_address = ip("198.19.0.5"),
                    .dns_port = 5353},
-                  {.name = "bt-c", .address = prefix("198.18.3.1/25")}},
+                  {.name = "bt-c",
+                   .address = prefix("198.18.3.1/25"),
+                   .ipv6 = Ipv6Prefix::parse("fd00:c::1/64")}},
       .forwards = {{.bridge = "bt-a",
                     .proto = Proto::tcp,
                     .host_port = 8080,
@@ -203,11 +211,19 @@ TEST(FirewallRenderTest, NoDropsAndNoPolicyOtherThanAccept) {
 TEST(FirewallRenderTest, InputAcceptsDhcpAndDnsOnEachBridgesPort) {
   const auto rules = chain_rules(render_table(larger_state()), "input");
   const std::vector<std::string> expected = {
-      "iifname \"bt-a\" udp dport 67 accept",   "iifname \"bt-a\" udp dport 53 accept",
-      "iifname \"bt-a\" tcp dport 53 accept",   "iifname \"bt-b\" udp dport 67 accept",
-      "iifname \"bt-b\" udp dport 5353 accept", "iifname \"bt-b\" tcp dport 5353 accept",
-      "iifname \"bt-c\" udp dport 67 accept",   "iifname \"bt-c\" udp dport 53 accept",
-      "iifname \"bt-c\" tcp dport 53 accept"};
+      "iifname \"bt-a\" udp dport 67 accept",
+      "iifname \"bt-a\" udp dport 53 accept",
+      "iifname \"bt-a\" tcp dport 53 accept",
+      "iifname \"bt-a\" udp dport 547 accept",
+      "iifname \"bt-a\" icmpv6 type nd-router-solicit accept",
+      "iifname \"bt-b\" udp dport 67 accept",
+      "iifname \"bt-b\" udp dport 5353 accept",
+      "iifname \"bt-b\" tcp dport 5353 accept",
+      "iifname \"bt-c\" udp dport 67 accept",
+      "iifname \"bt-c\" udp dport 53 accept",
+      "iifname \"bt-c\" tcp dport 53 accept",
+      "iifname \"bt-c\" udp dport 547 accept",
+      "iifname \"bt-c\" icmpv6 type nd-router-solicit accept"};
   EXPECT_EQ(rules, expected);
 
   FirewallState no_dns{
@@ -264,9 +280,10 @@ TEST(FirewallRenderTest, PostroutingMasqueradesSnatsAndHairpinsPerBridge) {
   const std::vector<std::string> expected = {
       "ip saddr 198.18.1.0/24 ip daddr 198.18.1.0/24 ct status dnat masquerade",
       "ip saddr 198.18.1.0/24 ip daddr != 198.18.1.0/24 masquerade",
+      "ip6 saddr fd00:a:b:c::/64 ip6 daddr != fd00:a:b:c::/64 masquerade",
       "ip saddr 198.18.2.0/24 ip daddr 198.18.2.0/24 ct status dnat masquerade",
       "ip saddr 198.18.2.0/24 ip daddr != 198.18.2.0/24 snat ip to 198.19.0.5"};
-  // bt-c has neither NAT nor forwards: nothing.
+  // bt-c has neither NAT, NAT66 nor forwards: nothing.
   EXPECT_EQ(chain_rules(render_table(larger_state()), "postrouting"), expected);
 
   // nat_address means nothing without nat; a /32 lists as a bare address.
@@ -291,6 +308,23 @@ void expect_render_error(const FirewallState& state, const std::string& needle) 
   } catch (const FirewallError& e) {
     EXPECT_TRUE(contains(e.what(), needle)) << e.what();
   }
+}
+
+TEST(FirewallRenderTest, Ipv6BridgesAcceptDhcpv6AndSolicitationsAndNat66OnlyWhenAsked) {
+  const std::string table = render_table(larger_state());
+  const auto input = chain_rules(table, "input");
+  for (const char* bridge : {"bt-a", "bt-c"}) {
+    const std::string iif = std::string("iifname \"") + bridge + "\" ";
+    EXPECT_NE(std::find(input.begin(), input.end(), iif + "udp dport 547 accept"), input.end());
+    EXPECT_NE(std::find(input.begin(), input.end(), iif + "icmpv6 type nd-router-solicit accept"),
+              input.end());
+  }
+  EXPECT_FALSE(contains(table, "iifname \"bt-b\" udp dport 547"));
+  const auto post = chain_rules(table, "postrouting");
+  EXPECT_NE(std::find(post.begin(), post.end(),
+                      "ip6 saddr fd00:a:b:c::/64 ip6 daddr != fd00:a:b:c::/64 masquerade"),
+            post.end());
+  EXPECT_FALSE(contains(table, "fd00:c::/64")) << "bt-c has IPv6 but no NAT66";
 }
 
 TEST(FirewallRenderTest, RefusesStatesWithoutASoundTable) {
@@ -488,6 +522,35 @@ TEST(NftablesTest, ErrorsCarryNftsMessage) {
     NS_EXPECT_FIREWALL_ERROR(f, nft.remove(), "cannot remove nftables table inet berth");
     NS_EXPECT_FIREWALL_ERROR(f, nft.kernel_table(), "cannot list nftables table inet berth");
     NS_EXPECT_FIREWALL_ERROR(f, set_ipv4_forwarding(true), "cannot enable IPv4 forwarding");
+  });
+}
+
+TEST(Ipv6ForwardingTest, TurnsForwardingOnAndKeepsRouterAdvertisementsWhereTaken) {
+  test::run_in_new_netns([](Failures& f) {
+    auto read = [](const std::string& path) {
+      std::ifstream in(path);
+      std::string line;
+      std::getline(in, line);
+      return line;
+    };
+    auto write = [](const std::string& path, const char* value) {
+      std::ofstream out(path);
+      out << value << '\n';
+    };
+    const std::string conf = "/proc/sys/net/ipv6/conf/";
+    // Two links of this namespace: one takes router advertisements, one not.
+    ensure_bridge(BridgeSpec{.name = "bt-ra", .address = prefix("198.18.9.1/24")});
+    ensure_bridge(BridgeSpec{.name = "bt-nora", .address = prefix("198.18.10.1/24")});
+    write(conf + "bt-ra/accept_ra", "1");
+    write(conf + "bt-nora/accept_ra", "0");
+    write(conf + "all/forwarding", "0");
+    CHILD_EXPECT(f, !ipv6_forwarding());
+    Nftables nft;
+    CHILD_EXPECT(f, nft.enable_ipv6_forwarding());
+    CHILD_EXPECT(f, ipv6_forwarding());
+    CHILD_EXPECT(f, read(conf + "bt-ra/accept_ra") == "2");
+    CHILD_EXPECT(f, read(conf + "bt-nora/accept_ra") == "0");
+    CHILD_EXPECT(f, !nft.enable_ipv6_forwarding());  // already on
   });
 }
 

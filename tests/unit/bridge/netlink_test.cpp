@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -51,6 +54,8 @@ TEST(NetlinkTest, EnsureBridgeCreatesConfiguresAndIsIdempotent) {
     CHILD_EXPECT(f, first.up);
     CHILD_EXPECT(f, first.mtu == 1400);
     CHILD_EXPECT(f, !first.mac.is_zero());
+    // Created with its persistent MAC, so ports joining do not change it.
+    CHILD_EXPECT(f, first.mac == persistent_mac("bt-br0"));
     CHILD_EXPECT(f, first.addresses.size() == 1);
     CHILD_EXPECT(f, has_address(first, spec.address));
 
@@ -71,6 +76,40 @@ TEST(NetlinkTest, EnsureBridgeCreatesConfiguresAndIsIdempotent) {
       CHILD_EXPECT(f, found->mtu == 1400);
       CHILD_EXPECT(f, has_address(*found, spec.address));
     }
+  });
+}
+
+TEST(NetlinkTest, PersistentMacIsUnicastLocalStableAndPerName) {
+  const MacAddress a = persistent_mac("br0");
+  EXPECT_EQ(a, persistent_mac("br0"));
+  EXPECT_NE(a, persistent_mac("br1"));
+  EXPECT_EQ(a.bytes()[0] & 0x01, 0) << "unicast";
+  EXPECT_EQ(a.bytes()[0] & 0x02, 0x02) << "locally administered";
+}
+
+TEST(NetlinkTest, EnsureBridgeAddsTheIpv6AddressWithoutDadAndActsAsRouter) {
+  run_in_new_netns([](Failures& f) {
+    const auto v6 = Ipv6Prefix::parse("fd00:42::1/64");
+    const BridgeSpec spec{.name = "bt-br6", .address = prefix(198, 18, 0, 1, 24), .ipv6 = v6};
+    const LinkInfo first = ensure_bridge(spec);
+    const auto& have = first.ipv6_addresses;
+    CHILD_EXPECT(f, std::find(have.begin(), have.end(), *v6) != have.end());
+    auto conf = [](const char* key) {
+      std::ifstream in(std::string("/proc/sys/net/ipv6/conf/bt-br6/") + key);
+      std::string line;
+      std::getline(in, line);
+      return line;
+    };
+    CHILD_EXPECT(f, conf("disable_ipv6") == "0");
+    CHILD_EXPECT(f, conf("accept_ra") == "0");
+    // Idempotent: the address is there once.
+    const LinkInfo second = ensure_bridge(spec);
+    CHILD_EXPECT(f,
+                 std::count(second.ipv6_addresses.begin(), second.ipv6_addresses.end(), *v6) == 1);
+    // The same address with another length is the user's to settle.
+    BridgeSpec other = spec;
+    other.ipv6 = Ipv6Prefix::parse("fd00:42::1/80");
+    CHILD_EXPECT_NETLINK_ERROR(f, ensure_bridge(other), "different prefix length");
   });
 }
 

@@ -23,10 +23,15 @@ class RecordingFirewall : public bridge::Firewall {
     ++forwarding_asked;
     return true;
   }
+  bool enable_ipv6_forwarding() override {
+    ++forwarding6_asked;
+    return true;
+  }
 
   std::vector<bridge::FirewallState> applied;
   int removes = 0;
   int forwarding_asked = 0;
+  int forwarding6_asked = 0;
   bool fail_next = false;
   bool in_sync_ = false;
 };
@@ -69,6 +74,17 @@ TEST_F(FirewallKeeperTest, AppliesOnlyWhenTheStateChanges) {
   EXPECT_EQ(firewall->forwarding_asked, 1) << "NAT needs IPv4 forwarding";
   keeper.apply(/* force= */ true);
   EXPECT_EQ(firewall->applied.size(), 3u);
+}
+
+TEST_F(FirewallKeeperTest, Nat66AsksForIpv6ForwardingAndPlainIpv6DoesNot) {
+  keeper.enable(std::move(owned));
+  state.bridges[0].ipv6 = Ipv6Prefix::parse("fd00:1::1/64");
+  keeper.apply();
+  EXPECT_EQ(firewall->forwarding6_asked, 0) << "a prefix without NAT66 needs no forwarding";
+  state.bridges[0].ipv6_nat = true;
+  keeper.apply();
+  EXPECT_EQ(firewall->forwarding6_asked, 1);
+  EXPECT_EQ(firewall->forwarding_asked, 0) << "NAT66 alone does not need IPv4 forwarding";
 }
 
 TEST_F(FirewallKeeperTest, AFailureIsKeptAndTheNextApplyTriesAgain) {
