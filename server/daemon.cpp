@@ -53,6 +53,7 @@ Daemon::Daemon(config::Config cfg)
     : config_(std::move(cfg)),
       host_(std::make_unique<bridge::NetlinkLinks>()),
       network_(io_),
+      network6_(io_),
       firewall_(io_, [this] { return firewall_state(); }),
       watcher_(
           io_, [this](const auto& events) { return concerns_bridges(events); },
@@ -76,6 +77,9 @@ Daemon::Daemon(config::Config cfg)
   dhcp4_ = std::make_unique<Dhcp4Server>(
       network_, *committer_, unix_now,
       [this](size_t bridge, const auto& changes) { on_committed(bridge, changes); });
+  dhcp6_ = std::make_unique<Dhcp6Server>(
+      network6_, *committer_, unix_now,
+      [this](size_t bridge, const auto& changes) { on_committed(bridge, changes); }, server_duid());
   // Each bridge's DNS sockets are opened with its DHCP socket (prepare_bridge).
   if (config_.dns.enabled)
     dns_ = std::make_unique<DnsServer>(config_.dns, std::vector<dns::DnsBridge>{});
@@ -113,6 +117,7 @@ int Daemon::run() {
     throw;
   }
   dhcp4_->start();
+  start_ipv6();
   if (dns_) {
     names_->build_now();
     dns_->start();
@@ -127,6 +132,7 @@ int Daemon::run() {
   firewall_.stop(config_.firewall.keep_rules);
   if (control_) control_->stop();
   dhcp4_->stop();
+  stop_ipv6();
   if (dns_) dns_->stop();
   writer_->flush();
   log_stats();
@@ -173,7 +179,9 @@ void Daemon::arm_tick() {
   tick_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     const int64_t now = unix_now();
-    for (const leases::Lease& l : dhcp4_->tick()) {
+    std::vector<leases::Lease> expired = dhcp4_->tick();
+    for (leases::Lease& l : dhcp6_->tick()) expired.push_back(std::move(l));
+    for (const leases::Lease& l : expired) {
       spdlog::info("lease expired: {} {} {} {}", l.bridge, l.ip.to_string(), l.mac.to_string(),
                    l.hostname);
       if (auto index = link_index(l.bridge)) {

@@ -15,6 +15,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,11 +32,14 @@
 #include "server/control_server.hpp"
 #include "server/dhcp4_io.hpp"
 #include "server/dhcp4_server.hpp"
+#include "server/dhcp6_server.hpp"
+#include "server/dhcp6_socket.hpp"
 #include "server/dns_server.hpp"
 #include "server/firewall_keeper.hpp"
 #include "server/lease_committer.hpp"
 #include "server/link_watcher.hpp"
 #include "server/local_names.hpp"
+#include "server/ra_server.hpp"
 
 namespace berth::server {
 
@@ -44,6 +48,10 @@ int64_t unix_now();
 
 // The DHCP side of a bridge's config.
 dhcp::BridgeSettings settings_of(const config::BridgeConfig& bc);
+// The IPv6 sides of a bridge's config (one with ipv6 set); `dns`: berthd
+// serves DNS there, so the bridge's address is the clients' DNS server.
+dhcp::RaSettings ra_settings_of(const config::BridgeConfig& bc, const MacAddress& mac, bool dns);
+dhcp::Dhcp6Settings dhcp6_settings_of(const config::BridgeConfig& bc, bool dns);
 
 class Daemon : public ControlBackend {
  public:
@@ -85,6 +93,7 @@ class Daemon : public ControlBackend {
     config::BridgeConfig config;
     bridge::LinkInfo info;
     std::unique_ptr<FrameLink> dhcp;
+    std::unique_ptr<Dhcp6Link> dhcp6;  // with IPv6, unless slaac
     std::optional<DnsServer::Sockets> dns;
   };
 
@@ -106,6 +115,19 @@ class Daemon : public ControlBackend {
   // Brings every served bridge back to what the config says and re-binds
   // the sockets of those whose link or address came back. True: retry.
   bool reconcile_links();
+
+  // ---- IPv6: router advertisements and DHCPv6 (server/daemon_ipv6.cpp)
+  // The DHCPv6 server DUID: the database's, else a new DUID-UUID (kept).
+  Bytes server_duid();
+  void serve_ipv6(size_t index, const config::BridgeConfig& bc, const bridge::LinkInfo& info,
+                  std::unique_ptr<Dhcp6Link> dhcp6_link, const std::vector<leases::Lease>& stored);
+  // Sends the final RA and stops DHCPv6 on bridge `index`.
+  void retire_ipv6(size_t index);
+  // The bridge came back with a new ifindex: new sockets on it.
+  void rebind_ipv6(size_t index, const config::BridgeConfig& bc, const bridge::LinkInfo& info);
+  void start_ipv6();
+  void stop_ipv6();
+  void ipv6_metrics(std::string& out) const;
 
   // ---- leases, reservations, names (server/daemon.cpp)
   void on_committed(size_t bridge, const std::vector<leases::LeaseChange>& changes);
@@ -159,6 +181,9 @@ class Daemon : public ControlBackend {
   std::unique_ptr<WriterCommitter> committer_;
   SystemDhcp4Network network_;
   std::unique_ptr<Dhcp4Server> dhcp4_;
+  SystemDhcp6Network network6_;
+  std::unique_ptr<Dhcp6Server> dhcp6_;
+  std::map<size_t, std::unique_ptr<RaServer>> ra_;  // by bridge index, bridges with IPv6
   std::unique_ptr<DnsServer> dns_;
   std::unique_ptr<LocalNames> names_;
   FirewallKeeper firewall_;

@@ -5,18 +5,51 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <random>
 
 #include "server/daemon.hpp"
 
 namespace berth::server {
 
+namespace {
+
+bridge::BridgeSpec spec_of(const config::BridgeConfig& bc) {
+  return bridge::BridgeSpec{.name = bc.name,
+                            .address = bc.address,
+                            .mtu = bc.mtu,
+                            .create = bc.create,
+                            .mac = bc.mac,
+                            .ipv6 = bc.ipv6};
+}
+
+dns::DnsBridge dns_bridge_of(const config::BridgeConfig& bc) {
+  return dns::DnsBridge{
+      .name = bc.name, .address = bc.address, .domain = bc.domain, .ipv6 = bc.ipv6};
+}
+
+// RFC 4193 §3.2: fd00::/8 with a random 40-bit global ID, here with a
+// random 16-bit subnet ID too; the bridge is ::1 of that /64.
+Ipv6Prefix random_ula() {
+  std::random_device random;
+  std::array<uint8_t, 16> b{};
+  b[0] = 0xfd;
+  for (size_t i = 1; i < 8; ++i) b[i] = static_cast<uint8_t>(random());
+  b[15] = 1;
+  return Ipv6Prefix{Ipv6Address(b), 64};
+}
+
+}  // namespace
+
 Daemon::PreparedBridge Daemon::prepare_bridge(const config::BridgeConfig& bc) {
   PreparedBridge p;
   p.config = bc;
-  p.info = host_->ensure_bridge(bridge::BridgeSpec{
-      .name = bc.name, .address = bc.address, .mtu = bc.mtu, .create = bc.create, .mac = bc.mac});
+  p.info = host_->ensure_bridge(spec_of(bc));
   p.dhcp = dhcp4_->open_link(p.info.ifindex, bc.name);
-  if (dns_) p.dns = dns_->open_sockets(dns::DnsBridge{bc.name, bc.address, bc.domain});
+  if (bc.ipv6 && bc.ipv6_mode != config::Ipv6Mode::slaac) {
+    p.dhcp6 = dhcp6_->open_link(p.info.ifindex, bc.name);
+  }
+  if (dns_) p.dns = dns_->open_sockets(dns_bridge_of(bc));
   return p;
 }
 
@@ -29,7 +62,8 @@ size_t Daemon::serve_bridge(PreparedBridge p, const std::vector<leases::Lease>& 
                                 .mac = p.info.mac,
                                 .address = bc.address,
                                 .name = bc.name});
-  const dns::DnsBridge zone{bc.name, bc.address, bc.domain};
+  serve_ipv6(index, bc, p.info, std::move(p.dhcp6), stored);
+  const dns::DnsBridge zone = dns_bridge_of(bc);
   if (dns_ && p.dns) dns_->add_bridge(index, zone, std::move(*p.dns));
   names_->set_bridge(index, zone);
   const int64_t now = unix_now();
@@ -45,6 +79,15 @@ void Daemon::log_serving(const BridgeLink& link) const {
   spdlog::info("serving DHCP on {} (ifindex {}) at {}, pool {}-{}, lease time {} s, domain {}",
                link.name, link.ifindex, link.address.to_string(), s.pool_first.to_string(),
                s.pool_last.to_string(), s.lease_time, s.domain);
+  if (const config::BridgeConfig* bc = bridge_config(link.name); bc && bc->ipv6) {
+    spdlog::info("serving IPv6 on {} at {}: router advertisements ({}){}", link.name,
+                 bc->ipv6->to_string(), to_string(bc->ipv6_mode),
+                 bc->ipv6_mode == config::Ipv6Mode::stateful
+                     ? fmt::format(", DHCPv6 pool {}-{}", bc->ipv6_pool_start.to_string(),
+                                   bc->ipv6_pool_end.to_string())
+                 : bc->ipv6_mode == config::Ipv6Mode::stateless ? std::string(", DHCPv6 stateless")
+                                                                : std::string());
+  }
   if (dns_) {
     spdlog::info("serving DNS on {} at {}:{} ({} worker(s)), domain {}", link.name,
                  link.address.address.to_string(), config_.dns.port, dns_->worker_count(),
@@ -59,6 +102,7 @@ void Daemon::retire_bridge(size_t index) {
   spdlog::info("{}: no longer served (its leases stay in the database)", it->name);
   bridges_.erase(it);
   dhcp4_->remove_bridge(index);
+  retire_ipv6(index);
   if (dns_) dns_->remove_bridge(index);
   names_->remove_bridge(index);
 }
@@ -118,6 +162,26 @@ void Daemon::resolve_auto_addresses(config::Config& cfg, leases::LeaseStore& sto
     config::resolve_auto_address(b, *chosen);
     in_use.push_back(*chosen);
   }
+  for (config::BridgeConfig& b : cfg.bridges) {
+    if (!b.ipv6_auto) continue;
+    std::optional<Ipv6Prefix> chosen;
+    for (const config::BridgeConfig& old : config_.bridges) {
+      if (old.name == b.name && old.ipv6_auto && old.ipv6) chosen = old.ipv6;
+    }
+    if (!chosen) chosen = store.bridge_ipv6(b.name);
+    if (!chosen) {
+      // 2^56 choices: a clash with another bridge is checked, not expected.
+      do {
+        chosen = random_ula();
+      } while (std::any_of(cfg.bridges.begin(), cfg.bridges.end(), [&](const auto& other) {
+        return other.ipv6 && other.ipv6->network() == chosen->network();
+      }));
+      store.set_bridge_ipv6(b.name, *chosen);
+      spdlog::info("{}: ipv6 \"auto\" chose {} (kept in the database)", b.name,
+                   chosen->to_string());
+    }
+    config::resolve_auto_ipv6(b, *chosen);
+  }
 }
 
 // ---- uplinks -------------------------------------------------------------------
@@ -174,16 +238,16 @@ bool Daemon::reconcile_links() {
       }
       continue;
     }
-    const bool had_address = now && std::find(now->addresses.begin(), now->addresses.end(),
-                                              link.address) != now->addresses.end();
+    const bool had_address =
+        now &&
+        std::find(now->addresses.begin(), now->addresses.end(), link.address) !=
+            now->addresses.end() &&
+        (!bc->ipv6 || std::find(now->ipv6_addresses.begin(), now->ipv6_addresses.end(),
+                                *bc->ipv6) != now->ipv6_addresses.end());
     if (now && now->ifindex == link.ifindex && had_address) continue;
     bridge::LinkInfo info;
     try {
-      info = host_->ensure_bridge(bridge::BridgeSpec{.name = bc->name,
-                                                     .address = bc->address,
-                                                     .mtu = bc->mtu,
-                                                     .create = bc->create,
-                                                     .mac = bc->mac});
+      info = host_->ensure_bridge(spec_of(*bc));
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot restore the bridge: {}", link.name, e.what());
       retry = true;
@@ -191,18 +255,18 @@ bool Daemon::reconcile_links() {
     }
     if (!now) spdlog::warn("{}: the bridge was deleted; created it again", link.name);
     if (!had_address && now) {
-      spdlog::warn("{}: address {} was removed; added it again", link.name,
-                   link.address.to_string());
+      spdlog::warn("{}: address {}{} was removed; added it again", link.name,
+                   link.address.to_string(), bc->ipv6 ? " or " + bc->ipv6->to_string() : "");
     }
     try {
       if (info.ifindex != link.ifindex) {
         dhcp4_->rebind(link.index, info.ifindex, info.mac);
         link.ifindex = info.ifindex;
         link.mac = info.mac;
+        rebind_ipv6(link.index, *bc, info);
       }
       if (dns_) {
-        dns_->add_bridge(link.index, dns::DnsBridge{link.name, link.address,
-                                                    dhcp4_->engine().settings(link.index).domain});
+        dns_->add_bridge(link.index, dns_bridge_of(*bc));
       }
       spdlog::info("{}: DHCP and DNS re-bound (ifindex {})", link.name, link.ifindex);
     } catch (const std::exception& e) {

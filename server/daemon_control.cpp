@@ -71,6 +71,11 @@ void Daemon::on_request(const api::ListLeases& r, const Peer&, const Done& done)
     for (const leases::Lease& lease : dhcp4_->engine().table(l.index).leases()) {
       list.leases.push_back(api::lease_info(lease, now));
     }
+    if (auto index6 = dhcp6_->engine_index(l.index)) {
+      for (const leases::Lease& lease : dhcp6_->engine().table(*index6).leases()) {
+        list.leases.push_back(api::lease_info(lease, now));
+      }
+    }
   }
   std::sort(list.leases.begin(), list.leases.end(), [](const auto& a, const auto& b) {
     return std::tie(a.bridge, a.ip) < std::tie(b.bridge, b.ip);

@@ -69,6 +69,7 @@ std::string Daemon::metrics_text() const {
         size > 0 ? static_cast<double>(dhcp4_->engine().table(l.index).counts(now).bound) / size
                  : 0.0);
   }
+  ipv6_metrics(out);
   if (dns_) {
     const auto d = dns_->counters();
     family("berth_dns_queries_total", "counter", "DNS queries by result.");

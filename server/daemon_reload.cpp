@@ -59,9 +59,13 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   // A bridge whose address, pool or link settings change is served anew
   // (its sockets reopened, its leases read back from the store); one whose
   // options change keeps its sockets; the others are not touched at all.
+  // A bridge with IPv6 is served anew on any change: its advertiser and
+  // DHCPv6 server take their settings when they start (its clients see a
+  // final RA, then a new one at once).
   auto needs_new_sockets = [](const config::BridgeConfig& a, const config::BridgeConfig& b) {
     return a.address != b.address || a.pool_start != b.pool_start || a.pool_end != b.pool_end ||
-           a.mtu != b.mtu || a.create != b.create || a.mac != b.mac;
+           a.mtu != b.mtu || a.create != b.create || a.mac != b.mac ||
+           ((a.has_ipv6() || b.has_ipv6()) && !(a == b));
   };
   std::vector<std::string> retire;               // removed, or served anew
   std::vector<const config::BridgeConfig*> add;  // added, or served anew

@@ -68,7 +68,12 @@ int main(int argc, char** argv) {
       std::cout << " lease " << b.lease_time << "s domain " << b.domain << ", "
                 << b.reservations.size() << " reservation(s), " << b.forwards.size()
                 << " forward(s)" << (b.nat ? ", nat" : "")
-                << (b.uplink.empty() ? "" : ", uplink " + b.uplink) << "\n";
+                << (b.uplink.empty() ? "" : ", uplink " + b.uplink);
+      if (b.has_ipv6()) {
+        std::cout << ", ipv6 " << (b.ipv6_auto ? "auto" : b.ipv6->to_string()) << " "
+                  << to_string(b.ipv6_mode) << (b.ipv6_nat ? " nat66" : "");
+      }
+      std::cout << "\n";
     }
     std::cout << "  firewall " << (cfg.firewall.enabled ? "on" : "off")
               << (cfg.firewall.keep_rules ? ", rules kept on stop" : "") << "\n";
