@@ -19,7 +19,7 @@ test_pkgs=(
   busybox isc-dhcp-client dhcpcd-base dnsmasq-base
   kea-dhcp4-server kea-admin
   dnsutils knot-dnsutils dnsperf
-  python3 python3-scapy sqlite3 tcpdump procps psmisc
+  python3 python3-scapy sqlite3 tcpdump procps psmisc ndisc6 iputils-ping
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -26,6 +26,7 @@ DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 
 # The only addresses the harness ever uses (RFC 2544 benchmarking range).
 LAB_RANGE = ipaddress.IPv4Network("198.18.0.0/15")
+LAB_RANGE6 = ipaddress.IPv6Network("fd00::/8")
 
 DEFAULT_BRIDGE = "br0"
 DEFAULT_ADDRESS = "198.18.0.1/24"
@@ -54,10 +55,11 @@ def require_root():
 
 
 def check_lab_address(text: str):
-    """Refuses any address or network outside 198.18.0.0/15."""
+    """Refuses any address or network outside 198.18.0.0/15 and fd00::/8."""
     net = ipaddress.ip_network(text, strict=False)
-    if not (net.version == 4 and net.subnet_of(LAB_RANGE)):
-        raise LabError(f"{text} is outside the lab range {LAB_RANGE}")
+    inside = net.subnet_of(LAB_RANGE) if net.version == 4 else net.subnet_of(LAB_RANGE6)
+    if not inside:
+        raise LabError(f"{text} is outside the lab ranges {LAB_RANGE} and {LAB_RANGE6}")
 
 
 def run(argv: Sequence[str], timeout: float = 10.0, check: bool = True,
