@@ -68,7 +68,11 @@ def slaac_address(ns) -> str:
 
 def metric(server, name: str, **labels) -> float:
     """A counter of /metrics (0 when absent)."""
-    text = netlab.ControlClient(server.socket_path).request("GET", "/metrics")[1]
+    client = netlab.ControlClient(server.socket_path)
+    try:
+        text = client.request("GET", "/metrics")[1]
+    finally:
+        client.close()
     if isinstance(text, (bytes, bytearray)):
         text = text.decode()
     total = 0.0
@@ -127,6 +131,25 @@ class Dhcpv6(unittest.TestCase):
             text = env.read_text()
             self.assertIn(f"new_dhcp6_name_servers={BRIDGE6}", text)
             self.assertIn("new_dhcp6_domain_search=lab.", text)
+
+
+    def test_stateful_client_gets_a_pool_address_stored_before_the_reply(self):
+        with Lab() as lab:
+            c = lab.client("stateful")
+            server = start_berthd(lab, bridges=[ipv6_bridge(
+                "stateful", f'ipv6_pool = "{PREFIX}1:0-{PREFIX}1:ff"\n')])
+            wait_link_local_ready(c)
+            lease = lab.path("stateful.leases6")
+            c.run([netlab.DHCLIENT, "-6", "-1", "-v", "-lf", str(lease),
+                   "-pf", str(lab.path("stateful.pid")), "-sf", "/bin/true", "eth0"], timeout=40)
+            m = re.search(r"iaaddr ([0-9a-f:]+) \{", lease.read_text())
+            self.assertIsNotNone(m, lease.read_text())
+            ip = ipaddress.IPv6Address(m.group(1))
+            self.assertTrue(ipaddress.IPv6Address(PREFIX + "1:0") <= ip
+                            <= ipaddress.IPv6Address(PREFIX + "1:ff"), ip)
+            rows = server.ctl("leases", json_out=True)
+            rows = rows.get("leases", rows) if isinstance(rows, dict) else rows
+            self.assertIn(str(ip), [r["ip"] for r in rows])
 
 
 class Nat66(unittest.TestCase):
