@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/config.hpp"
 #include "leases/lease.hpp"
 #include "leases/lease_table6.hpp"
 #include "protocol/address.hpp"
@@ -29,20 +30,9 @@
 
 namespace berth::dhcp {
 
-// What a bridge offers over DHCPv6. Router advertisements (another
-// engine) tell clients which: M flag for stateful, O flag for stateless.
-enum class Dhcp6Mode {
-  slaac,      // no DHCPv6: every message is dropped
-  stateless,  // INFORMATION-REQUEST only: DNS servers and search list (RFC 8415 §6.1)
-  stateful,   // also addresses (IA_NA) from the pool
-};
-inline constexpr EnumNames<Dhcp6Mode, 3> kDhcp6ModeNames{{{
-    {Dhcp6Mode::slaac, "slaac"},
-    {Dhcp6Mode::stateless, "stateless"},
-    {Dhcp6Mode::stateful, "stateful"},
-}}};
-static_assert(kDhcp6ModeNames.complete());
-constexpr std::string_view to_string(Dhcp6Mode m) { return kDhcp6ModeNames.name(m); }
+// How hosts on the bridge get their addresses: the config's ipv6_mode, one
+// enum for the config, the RA and the DHCPv6 engines.
+using Dhcp6Mode = config::Ipv6Mode;
 
 struct Dhcp6Settings {
   std::string name;  // the bridge, as in leases

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "protocol/address.hpp"
 #include "protocol/bytes.hpp"
 #include "protocol/enum_names.hpp"
@@ -25,19 +26,9 @@ namespace berth::dhcp {
 // Milliseconds of a monotonic clock since an arbitrary start.
 using RaTime = std::chrono::milliseconds;
 
-// How hosts on the bridge get their addresses and other configuration.
-enum class RaMode : uint8_t {
-  slaac,      // A: addresses by SLAAC (RFC 4862); DNS from RDNSS/DNSSL only
-  stateless,  // A and O: SLAAC, other configuration from DHCPv6 (RFC 8415 §6.1)
-  stateful,   // M and O: addresses and the rest from DHCPv6, no A flag
-};
-inline constexpr EnumNames<RaMode, 3> kRaModeNames{{{
-    {RaMode::slaac, "slaac"},
-    {RaMode::stateless, "stateless"},
-    {RaMode::stateful, "stateful"},
-}}};
-static_assert(kRaModeNames.complete());
-constexpr std::string_view to_string(RaMode m) { return kRaModeNames.name(m); }
+// How hosts on the bridge get their addresses: the config's ipv6_mode, one
+// enum for the config, the RA and the DHCPv6 engines.
+using RaMode = config::Ipv6Mode;
 
 // RFC 4861 §10 (router constants).
 inline constexpr int kMaxInitialRtrAdvertisements = 3;

@@ -21,36 +21,12 @@ uint16_t router_lifetime(uint32_t max_interval) {
   return static_cast<uint16_t>(std::clamp<uint32_t>(3 * max_interval, 1800, 9000));
 }
 
-dhcp::RaMode ra_mode(config::Ipv6Mode m) {
-  switch (m) {
-    case config::Ipv6Mode::slaac:
-      return dhcp::RaMode::slaac;
-    case config::Ipv6Mode::stateless:
-      return dhcp::RaMode::stateless;
-    case config::Ipv6Mode::stateful:
-      return dhcp::RaMode::stateful;
-  }
-  return dhcp::RaMode::slaac;
-}
-
-dhcp::Dhcp6Mode dhcp6_mode(config::Ipv6Mode m) {
-  switch (m) {
-    case config::Ipv6Mode::slaac:
-      return dhcp::Dhcp6Mode::slaac;
-    case config::Ipv6Mode::stateless:
-      return dhcp::Dhcp6Mode::stateless;
-    case config::Ipv6Mode::stateful:
-      return dhcp::Dhcp6Mode::stateful;
-  }
-  return dhcp::Dhcp6Mode::slaac;
-}
-
 }  // namespace
 
 dhcp::RaSettings ra_settings_of(const config::BridgeConfig& bc, const MacAddress& mac, bool dns) {
   dhcp::RaSettings s;
   s.prefix = *bc.ipv6;
-  s.mode = ra_mode(bc.ipv6_mode);
+  s.mode = bc.ipv6_mode;
   if (bc.mtu) s.mtu = *bc.mtu;
   s.dns = dns;
   s.domain = bc.domain;
@@ -63,7 +39,7 @@ dhcp::RaSettings ra_settings_of(const config::BridgeConfig& bc, const MacAddress
 dhcp::Dhcp6Settings dhcp6_settings_of(const config::BridgeConfig& bc, bool dns) {
   dhcp::Dhcp6Settings s;
   s.name = bc.name;
-  s.mode = dhcp6_mode(bc.ipv6_mode);
+  s.mode = bc.ipv6_mode;
   s.prefix = *bc.ipv6;
   s.pool_first = bc.ipv6_pool_start;
   s.pool_last = bc.ipv6_pool_end;
