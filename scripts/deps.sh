@@ -17,7 +17,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format git
   busybox isc-dhcp-client dhcpcd-base dnsmasq-base
-  kea-dhcp4-server kea-admin
+  kea-dhcp4-server kea-dhcp6-server kea-admin
   dnsutils knot-dnsutils dnsperf
   python3 python3-scapy sqlite3 tcpdump procps psmisc ndisc6 iputils-ping
 )
