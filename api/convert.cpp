@@ -23,6 +23,8 @@ ReservationInfo reservation_info(const leases::Reservation& r) {
                     .client_id = {},
                     .hostname = {},
                     .ip = r.ip,
+                    .ipv6 = r.ipv6,
+                    .duid = r.duid,
                     .name = r.name,
                     .source = r.from_config ? ReservationSource::config : ReservationSource::api};
   switch (r.match) {
@@ -55,6 +57,8 @@ leases::Reservation reservation_from(const ReservationCreate& c) {
       break;
   }
   r.ip = c.ip;
+  r.ipv6 = c.ipv6;
+  r.duid = c.duid;
   r.name = c.name;
   return r;
 }

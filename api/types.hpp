@@ -133,7 +133,9 @@ struct ReservationInfo {
   Bytes client_id;       // when match == client_id; JSON: hex with ':'
   std::string hostname;  // when match == hostname
   Ipv4Address ip;
-  std::string name;  // DNS name; empty when none
+  std::optional<Ipv6Address> ipv6;  // JSON: absent when none
+  Bytes duid;                       // JSON: hex with ':'; absent when empty
+  std::string name;                 // DNS name; empty when none
   ReservationSource source = ReservationSource::api;
 
   bool operator==(const ReservationInfo&) const = default;
@@ -149,16 +151,20 @@ struct ReservationCreate {
   Bytes client_id;
   std::string hostname;
   Ipv4Address ip;
-  std::string name;  // empty: no DNS name
+  std::optional<Ipv6Address> ipv6;  // DHCPv6 address and AAAA of `name`
+  Bytes duid;                       // finds the DHCPv6 client; empty: by `mac`
+  std::string name;                 // empty: no DNS name
   bool force = false;
 
   bool operator==(const ReservationCreate&) const = default;
 };
 
-// Body of PATCH /v1/reservations/{id}: what to change; at least one of ip
-// and name. A name of "" (or null in JSON) removes the reservation's name.
+// Body of PATCH /v1/reservations/{id}: what to change; at least one of ip,
+// ipv6 and name. A name of "" (or null in JSON) removes the reservation's
+// name; an ipv6 of "" (or null) its IPv6 address.
 struct ReservationPatch {
   std::optional<Ipv4Address> ip;
+  std::optional<std::optional<Ipv6Address>> ipv6;  // set: change it (to none when empty)
   std::optional<std::string> name;
   bool force = false;
 
@@ -326,6 +332,12 @@ std::optional<std::string> dns_label_problem(std::string_view field, std::string
 std::optional<std::string> interface_name_problem(std::string_view field, std::string_view s);
 // A client identifier (option 61) as hex bytes with ':', 1..255 bytes.
 std::optional<std::string> client_id_problem(std::string_view field, std::string_view s);
+// An IPv6 address a client can be given: not unspecified, loopback,
+// link-local or multicast (the daemon checks the bridge's prefix).
+std::optional<std::string> reservable_ipv6_problem(std::string_view field, std::string_view s);
+// A DHCPv6 DUID as hex bytes with ':' (RFC 8415 §11: 3..130 bytes, known
+// types in their layout).
+std::optional<std::string> duid_problem(std::string_view field, std::string_view s);
 // A MAC a client can have: six bytes, not all zero, not broadcast.
 std::optional<std::string> mac_problem(std::string_view field, std::string_view s);
 // A dotted quad a client can be given: not 0.0.0.0 nor 255.255.255.255.

@@ -60,6 +60,22 @@ std::variant<std::optional<std::string>, ApiError> optional_name(const json& j) 
 
 Ipv4Address must_parse_ip(const std::string& s) { return *Ipv4Address::parse(s); }
 
+// "ipv6": absent (nothing said), null or "" (no IPv6 address), or an
+// address that may be reserved (not unspecified, loopback, link-local or
+// multicast; whether it is in the bridge's prefix the daemon checks).
+std::variant<std::optional<std::optional<Ipv6Address>>, ApiError> optional_ipv6(const json& j) {
+  using Said = std::optional<std::optional<Ipv6Address>>;
+  auto it = j.find("ipv6");
+  if (it == j.end()) return Said();
+  if (it->is_null()) return Said(std::optional<Ipv6Address>());
+  if (!it->is_string()) return bad_request(field("ipv6") + " must be a string or null");
+  const std::string text = it->get<std::string>();
+  if (text.empty()) return Said(std::optional<Ipv6Address>());
+  if (auto problem = reservable_ipv6_problem(field("ipv6"), text)) return bad_request(*problem);
+  auto ip = Ipv6Address::parse(text);
+  return Said(*ip);
+}
+
 // A required string field.
 std::variant<std::string, ApiError> required_string(const json& j, std::string_view key,
                                                     std::string_view why) {
@@ -169,11 +185,11 @@ std::variant<ReservationCreate, ApiError> reservation_create_from_json(const jso
         "the reservation must be a JSON object such as {\"bridge\": \"berth0\", \"mac\": "
         "\"00:16:3e:aa:bb:cc\", \"ip\": \"10.0.3.10\"}");
   }
-  if (auto key =
-          unknown_key(j, {"bridge", "mac", "client_id", "hostname", "ip", "name", "force"})) {
+  if (auto key = unknown_key(
+          j, {"bridge", "mac", "client_id", "hostname", "ip", "ipv6", "duid", "name", "force"})) {
     return bad_request("unknown field " + quote_text(*key) +
                        " in the reservation; its fields are bridge, mac, client_id, hostname, ip, "
-                       "name and force");
+                       "ipv6, duid, name and force");
   }
   ReservationCreate r;
 
@@ -227,6 +243,26 @@ std::variant<ReservationCreate, ApiError> reservation_create_from_json(const jso
   }
   r.ip = must_parse_ip(*std::get<0>(ip));
 
+  auto ipv6 = optional_ipv6(j);
+  if (auto* e = std::get_if<ApiError>(&ipv6)) return *e;
+  r.ipv6 = std::get<0>(ipv6).value_or(std::nullopt);
+  auto duid = optional_string(j, "duid");
+  if (auto* e = std::get_if<ApiError>(&duid)) return *e;
+  if (std::get<0>(duid) && !std::get<0>(duid)->empty()) {
+    if (auto problem = duid_problem(field("duid"), *std::get<0>(duid))) {
+      return bad_request(*problem);
+    }
+    r.duid = *parse_hex_colon(*std::get<0>(duid));
+  }
+  if (!r.duid.empty() && !r.ipv6) {
+    return bad_request(field("duid") + " needs 'ipv6': it finds the DHCPv6 client to give it to");
+  }
+  if (r.ipv6 && r.duid.empty() && r.match != MatchKind::mac) {
+    return bad_request(field("ipv6") +
+                       " needs 'duid', or 'mac' as the client: a DHCPv6 client sends neither its "
+                       "DHCPv4 client identifier nor a host name to match");
+  }
+
   auto name = optional_name(j);
   if (auto* e = std::get_if<ApiError>(&name)) return *e;
   r.name = std::get<0>(name).value_or("");
@@ -242,9 +278,9 @@ std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const json&
     return bad_request(
         "the change must be a JSON object such as {\"ip\": \"10.0.3.11\"} or {\"name\": \"web\"}");
   }
-  if (auto key = unknown_key(j, {"ip", "name", "force"})) {
+  if (auto key = unknown_key(j, {"ip", "ipv6", "name", "force"})) {
     for (std::string_view fixed :
-         {"id", "bridge", "match", "mac", "client_id", "hostname", "source"}) {
+         {"id", "bridge", "match", "mac", "client_id", "hostname", "duid", "source"}) {
       if (*key == fixed) {
         return bad_request(field(*key) +
                            " of a reservation cannot be changed; remove the reservation and add a "
@@ -252,7 +288,7 @@ std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const json&
       }
     }
     return bad_request("unknown field " + quote_text(*key) +
-                       " in the change; its fields are ip, name and force");
+                       " in the change; its fields are ip, ipv6, name and force");
   }
   ReservationPatch p;
   if (j.contains("ip")) {
@@ -263,14 +299,18 @@ std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const json&
     }
     p.ip = must_parse_ip(*std::get<0>(ip));
   }
+  auto ipv6 = optional_ipv6(j);
+  if (auto* e = std::get_if<ApiError>(&ipv6)) return *e;
+  p.ipv6 = std::get<0>(ipv6);
   auto name = optional_name(j);
   if (auto* e = std::get_if<ApiError>(&name)) return *e;
   p.name = std::get<0>(name);
   auto force = optional_bool(j, "force");
   if (auto* e = std::get_if<ApiError>(&force)) return *e;
   p.force = std::get<bool>(force);
-  if (!p.ip && !p.name) {
-    return bad_request("the change has neither 'ip' nor 'name', so there is nothing to change");
+  if (!p.ip && !p.ipv6 && !p.name) {
+    return bad_request(
+        "the change has none of 'ip', 'ipv6' and 'name', so there is nothing to change");
   }
   return p;
 }
@@ -432,6 +472,8 @@ void to_json(json& j, const ReservationCreate& r) {
       break;
   }
   j["ip"] = r.ip.to_string();
+  if (r.ipv6) j["ipv6"] = r.ipv6->to_string();
+  if (!r.duid.empty()) j["duid"] = to_hex_colon(r.duid);
   if (!r.name.empty()) j["name"] = r.name;
   if (r.force) j["force"] = true;
 }
@@ -439,6 +481,7 @@ void to_json(json& j, const ReservationCreate& r) {
 void to_json(json& j, const ReservationPatch& p) {
   j = json::object();
   if (p.ip) j["ip"] = p.ip->to_string();
+  if (p.ipv6) j["ipv6"] = *p.ipv6 ? json((*p.ipv6)->to_string()) : json(nullptr);
   if (p.name) j["name"] = *p.name;
   if (p.force) j["force"] = true;
 }

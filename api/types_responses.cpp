@@ -186,6 +186,8 @@ void to_json(json& j, const ReservationInfo& r) {
       break;
   }
   j["ip"] = r.ip.to_string();
+  if (r.ipv6) j["ipv6"] = r.ipv6->to_string();
+  if (!r.duid.empty()) j["duid"] = to_hex_colon(r.duid);
   j["name"] = r.name;
   j["source"] = to_string(r.source);
 }
@@ -319,6 +321,12 @@ void from_json(const json& j, ReservationInfo& r) {
       break;
   }
   r.ip = get_ip(j, kObject, "ip");
+  if (j.contains("ipv6")) {
+    const IpAddress v6 = get_ip_any(j, kObject, "ipv6");
+    if (!v6.is_v6()) bad_value(kObject, "ipv6", v6.to_string());
+    r.ipv6 = v6.v6();
+  }
+  if (j.contains("duid")) r.duid = get_hex(j, kObject, "duid");
   r.name = get_string(j, kObject, "name");
   const std::string source = get_string(j, kObject, "source");
   auto src = reservation_source_from_string(source);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "api/types.hpp"
+#include "protocol/dhcp6/options.hpp"
 
 namespace berth::api {
 
@@ -64,6 +65,32 @@ std::optional<std::string> interface_name_problem(std::string_view what, std::st
              quote_text(std::string_view(&c, 1)) +
              ", which Linux does not allow in an interface name";
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> reservable_ipv6_problem(std::string_view what, std::string_view s) {
+  auto ip = Ipv6Address::parse(s);
+  if (!ip) {
+    return std::string(what) + " " + quote_text(s) + " is not an IPv6 address like fd42:1:2:3::10";
+  }
+  if (ip->is_unspecified() || ip->is_multicast() || ip->is_link_local() ||
+      *ip == Ipv6Address::loopback()) {
+    return std::string(what) + " " + quote_text(s) +
+           " cannot be given to a client: reserve an address of the bridge's prefix";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> duid_problem(std::string_view what, std::string_view s) {
+  auto bytes = parse_hex_colon(s);
+  if (!bytes) {
+    return std::string(what) + " " + quote_text(s) +
+           " is not hex bytes separated by ':' like 00:03:00:01:00:16:3e:aa:bb:cc";
+  }
+  if (auto duid = dhcp6::parse_duid(*bytes); !duid) {
+    return std::string(what) + " " + quote_text(s) +
+           " is not a DUID (RFC 8415 section 11): " + std::string(duid.error().what);
   }
   return std::nullopt;
 }

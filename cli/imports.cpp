@@ -18,6 +18,8 @@ std::vector<api::ReservationCreate> reservations_from_leases(
                                          .client_id = {},
                                          .hostname = {},
                                          .ip = l.ip.v4(),  // the importers read IPv4 files
+                                         .ipv6 = std::nullopt,
+                                         .duid = {},
                                          .name = api::is_dns_label(l.hostname) ? l.hostname : "",
                                          .force = force});
   }
@@ -35,6 +37,8 @@ std::vector<api::ReservationCreate> reservations_from_hosts(
                              .client_id = {},
                              .hostname = {},
                              .ip = r.ip,
+                             .ipv6 = r.ipv6,
+                             .duid = r.duid,
                              .name = api::is_dns_label(r.name) ? r.name : "",
                              .force = force};
     switch (r.match) {

@@ -62,7 +62,7 @@ namespace {
 
 void add_reservation_add(CLI::App& res_cmd, Context& ctx) {
   struct AddArgs {
-    std::string bridge, mac, client_id, hostname, ip, name;
+    std::string bridge, mac, client_id, hostname, ip, ipv6, duid, name;
     bool force = false;
   };
   auto args = std::make_shared<AddArgs>();
@@ -90,6 +90,17 @@ void add_reservation_add(CLI::App& res_cmd, Context& ctx) {
       ->required()
       ->type_name("IP")
       ->check(check(api::reservable_ip_problem, "the address"));
+  auto* ipv6 = add->add_option("--ipv6", args->ipv6,
+                               "Also an IPv6 address in the bridge's prefix: DHCPv6 gives it to "
+                               "the client on a stateful bridge, and the name gets an AAAA record")
+                   ->type_name("IPV6")
+                   ->check(check(api::reservable_ipv6_problem, "the IPv6 address"));
+  add->add_option("--duid", args->duid,
+                  "The DHCPv6 client's DUID, hex bytes with ':' (without it, --ipv6 goes to the "
+                  "client with the reservation's MAC)")
+      ->type_name("HEX")
+      ->check(check(api::duid_problem, "the DUID"))
+      ->needs(ipv6);
   add->add_option("-n,--name", args->name, "DNS name for the address (one label)")
       ->type_name("NAME")
       ->check(check(label_problem, "the name"));
@@ -97,14 +108,24 @@ void add_reservation_add(CLI::App& res_cmd, Context& ctx) {
                 "Forget the lease another client holds on the address instead of refusing");
   add->callback([&ctx, args] {
     ctx.action = [&ctx, args] {
+      if (!args->ipv6.empty() && args->duid.empty() && args->mac.empty()) {
+        ctx.fail(
+            "--ipv6 needs --duid, or --mac as the client: a DHCPv6 client sends neither "
+            "its DHCPv4 client identifier nor a host name to match");
+        return kExitUsage;
+      }
       api::ReservationCreate c{.bridge = args->bridge,
                                .match = api::MatchKind::mac,
                                .mac = {},
                                .client_id = {},
                                .hostname = {},
                                .ip = *Ipv4Address::parse(args->ip),
+                               .ipv6 = std::nullopt,
+                               .duid = {},
                                .name = args->name,
                                .force = args->force};
+      if (!args->ipv6.empty()) c.ipv6 = *Ipv6Address::parse(args->ipv6);
+      if (!args->duid.empty()) c.duid = *parse_hex_colon(args->duid);
       if (!args->mac.empty()) {
         c.mac = *MacAddress::parse(args->mac);
       } else if (!args->client_id.empty()) {
@@ -139,18 +160,23 @@ void add_reservation_rm(CLI::App& res_cmd, Context& ctx) {
 void add_reservation_set(CLI::App& res_cmd, Context& ctx) {
   struct SetArgs {
     int64_t id = 0;
-    std::string ip, name;
-    bool no_name = false, force = false;
+    std::string ip, ipv6, name;
+    bool no_name = false, no_ipv6 = false, force = false;
   };
   auto args = std::make_shared<SetArgs>();
   auto* set = res_cmd.add_subcommand(
-      "set", "Change a reservation's address or name; the client moves at its next renewal");
+      "set", "Change a reservation's addresses or name; the client moves at its next renewal");
   set->add_option("ID", args->id, "The reservation's id (see reservation list)")
       ->required()
       ->check(CLI::PositiveNumber);
   auto* set_ip = set->add_option("--ip", args->ip, "New address")
                      ->type_name("IP")
                      ->check(check(api::reservable_ip_problem, "the address"));
+  auto* set_ipv6 = set->add_option("--ipv6", args->ipv6, "New IPv6 address")
+                       ->type_name("IPV6")
+                       ->check(check(api::reservable_ipv6_problem, "the IPv6 address"));
+  set->add_flag("--no-ipv6", args->no_ipv6, "Remove the reservation's IPv6 address")
+      ->excludes(set_ipv6);
   auto* set_name = set->add_option("-n,--name", args->name, "New DNS name")
                        ->type_name("NAME")
                        ->check(check(label_problem, "the name"));
@@ -158,14 +184,19 @@ void add_reservation_set(CLI::App& res_cmd, Context& ctx) {
       ->excludes(set_name);
   set->add_flag("-f,--force", args->force,
                 "Forget the lease another client holds on the new address instead of refusing");
-  set->callback([&ctx, args, set_ip, set_name] {
-    ctx.action = [&ctx, args, set_ip, set_name] {
-      if (set_ip->count() == 0 && set_name->count() == 0 && !args->no_name) {
-        ctx.fail("reservation set needs --ip, --name or --no-name: there is nothing to change");
+  set->callback([&ctx, args, set_ip, set_ipv6, set_name] {
+    ctx.action = [&ctx, args, set_ip, set_ipv6, set_name] {
+      if (set_ip->count() == 0 && set_ipv6->count() == 0 && set_name->count() == 0 &&
+          !args->no_name && !args->no_ipv6) {
+        ctx.fail(
+            "reservation set needs --ip, --ipv6, --no-ipv6, --name or --no-name: there is "
+            "nothing to change");
         return kExitUsage;
       }
       api::ReservationPatch p;
       if (set_ip->count() > 0) p.ip = *Ipv4Address::parse(args->ip);
+      if (set_ipv6->count() > 0) p.ipv6 = Ipv6Address::parse(args->ipv6);
+      if (args->no_ipv6) p.ipv6 = std::optional<Ipv6Address>();
       if (set_name->count() > 0) p.name = args->name;
       if (args->no_name) p.name = "";
       p.force = args->force;

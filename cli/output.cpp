@@ -140,14 +140,28 @@ std::string render_leases(const api::LeaseList& l) {
 }
 
 std::string render_reservations(const api::ReservationList& l) {
+  // The IPv6 columns only when a reservation has an IPv6 address.
+  const bool v6 = std::any_of(l.reservations.begin(), l.reservations.end(),
+                              [](const auto& r) { return r.ipv6.has_value(); });
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : l.reservations) {
-    rows.push_back({r.id == 0 ? "-" : std::to_string(r.id), printable(r.bridge),
-                    match_column(r.match),
-                    r.match == api::MatchKind::mac         ? r.mac.to_string()
-                    : r.match == api::MatchKind::client_id ? to_hex_colon(r.client_id)
-                                                           : printable(r.hostname),
-                    r.ip.to_string(), or_dash(r.name), std::string(api::to_string(r.source))});
+    std::vector<std::string> row{r.id == 0 ? "-" : std::to_string(r.id), printable(r.bridge),
+                                 match_column(r.match),
+                                 r.match == api::MatchKind::mac         ? r.mac.to_string()
+                                 : r.match == api::MatchKind::client_id ? to_hex_colon(r.client_id)
+                                                                        : printable(r.hostname),
+                                 r.ip.to_string()};
+    if (v6) {
+      row.push_back(r.ipv6 ? r.ipv6->to_string() : "-");
+      row.push_back(r.duid.empty() ? "-" : to_hex_colon(r.duid));
+    }
+    row.push_back(or_dash(r.name));
+    row.push_back(std::string(api::to_string(r.source)));
+    rows.push_back(std::move(row));
+  }
+  if (v6) {
+    return format_table({"ID", "BRIDGE", "MATCH", "CLIENT", "IP", "IPV6", "DUID", "NAME", "SOURCE"},
+                        rows);
   }
   return format_table({"ID", "BRIDGE", "MATCH", "CLIENT", "IP", "NAME", "SOURCE"}, rows);
 }
@@ -186,6 +200,8 @@ std::string client_of(const api::ReservationCreate& r) {
                                         .client_id = r.client_id,
                                         .hostname = r.hostname,
                                         .ip = r.ip,
+                                        .ipv6 = r.ipv6,
+                                        .duid = r.duid,
                                         .name = r.name,
                                         .source = api::ReservationSource::api});
 }
@@ -193,6 +209,7 @@ std::string client_of(const api::ReservationCreate& r) {
 std::string describe(const api::ReservationInfo& r) {
   std::string out = "reservation " + std::to_string(r.id) + " on " + printable(r.bridge) + ": " +
                     client_of(r) + " -> " + r.ip.to_string();
+  if (r.ipv6) out += " " + r.ipv6->to_string();
   if (!r.name.empty()) out += " (" + printable(r.name) + ")";
   return out;
 }

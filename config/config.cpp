@@ -551,6 +551,8 @@ std::string to_toml(const Config& config) {
           break;
       }
       out += "ip = \"" + r.ip.to_string() + "\"\n";
+      if (r.ipv6) out += "ipv6 = \"" + r.ipv6->to_string() + "\"\n";
+      if (!r.duid.empty()) out += "duid = \"" + to_hex_colon(r.duid) + "\"\n";
       if (!r.name.empty()) out += "name = " + toml_string(r.name) + "\n";
     }
     for (const ForwardConfig& f : b.forwards) {

@@ -41,7 +41,9 @@ struct ReservationConfig {
   std::vector<uint8_t> client_id;  // option 61 bytes, from "01:00:16:3e:..." hex
   std::string hostname;
   Ipv4Address ip;
-  std::string name;  // DNS label; may be empty
+  std::optional<Ipv6Address> ipv6;  // DHCPv6 address and AAAA of `name`
+  std::vector<uint8_t> duid;        // DHCPv6 client DUID; empty: by `mac`
+  std::string name;                 // DNS label; may be empty
 
   bool operator==(const ReservationConfig&) const = default;
 };

@@ -226,6 +226,28 @@ void check_forward_target(const ForwardDraft& f, const Ipv4Prefix& subnet) {
   }
 }
 
+void check_reservation_ipv6(const ReservationDraft& r, const BridgeConfig& b) {
+  const Site& at = r.site_of("ipv6");
+  const Ipv6Address& ip = *r.value.ipv6;
+  if (b.ipv6_auto) {
+    at.fail("reserved address " + ip.to_string() +
+            " cannot be checked: the bridge has ipv6 = \"auto\", whose prefix is only chosen "
+            "when berthd starts; write the prefix to reserve IPv6 addresses");
+  }
+  if (!b.ipv6) at.fail("reserved address " + ip.to_string() + " needs ipv6 on the bridge");
+  const Ipv6Prefix& p = *b.ipv6;
+  if (!p.contains(ip) || ip.is_multicast()) {
+    at.fail("reserved address " + ip.to_string() + " is outside the bridge prefix " +
+            p.network().to_string() + "/" + std::to_string(p.length));
+  }
+  if (ip == p.network()) {
+    at.fail("reserved address " + ip.to_string() + " is the subnet-router anycast address");
+  }
+  if (ip == p.address) {
+    at.fail("reserved address " + ip.to_string() + " is the bridge's own address");
+  }
+}
+
 void finish_bridge(BridgeDraft& d) {
   finish_bridge_ipv6(d);
   if (d.value.nat_address) {
@@ -275,6 +297,7 @@ void finish_bridge(BridgeDraft& d) {
     if (ip == subnet.address) {
       at.fail("reserved address " + ip.to_string() + " is the bridge's own address");
     }
+    if (r.value.ipv6) check_reservation_ipv6(r, d.value);
     for (size_t j = 0; j < i; ++j) {
       const ReservationConfig& earlier = d.reservations[j].value;
       if (earlier.ip == ip) {
@@ -283,6 +306,14 @@ void finish_bridge(BridgeDraft& d) {
       }
       if (same_client(earlier, r.value)) {
         r.table.fail(match_text(r.value) + " already has reservation[" + std::to_string(j) + "]");
+      }
+      if (r.value.ipv6 && earlier.ipv6 == r.value.ipv6) {
+        r.site_of("ipv6").fail("address " + r.value.ipv6->to_string() +
+                               " is already reserved by reservation[" + std::to_string(j) + "]");
+      }
+      if (!r.value.duid.empty() && earlier.duid == r.value.duid) {
+        r.site_of("duid").fail("duid " + to_hex_colon(r.value.duid) + " already has reservation[" +
+                               std::to_string(j) + "]");
       }
       if (!r.value.name.empty() && earlier.name == r.value.name) {
         r.site_of("name").fail("name " + quoted(r.value.name) + " is already used by reservation[" +

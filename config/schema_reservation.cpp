@@ -4,6 +4,8 @@
 
 #include <array>
 
+#include "protocol/dhcp6/options.hpp"
+
 namespace berth::config::schema {
 namespace {
 
@@ -52,6 +54,25 @@ void apply_res_ip(const Value& v, ReservationDraft& d) {
   d.value.ip = *ip;
 }
 
+void apply_res_ipv6(const Value& v, ReservationDraft& d) {
+  const std::string& text = v.string();
+  auto ip = Ipv6Address::parse(text);
+  if (!ip) v.fail("ipv6 " + quoted(text) + " is not an IPv6 address");
+  // Checked against the bridge's prefix in finish_bridge().
+  d.value.ipv6 = *ip;
+}
+
+void apply_res_duid(const Value& v, ReservationDraft& d) {
+  const std::string& text = v.string();
+  auto bytes = parse_hex_colon(text);
+  if (!bytes) v.fail("duid " + quoted(text) + " is not hex bytes separated by ':'");
+  if (auto duid = dhcp6::parse_duid(*bytes); !duid) {
+    v.fail("duid " + quoted(text) +
+           " is not a DUID (RFC 8415 section 11): " + std::string(duid.error().what));
+  }
+  d.value.duid = std::move(*bytes);
+}
+
 void apply_res_name(const Value& v, ReservationDraft& d) {
   const std::string& text = v.string();
   if (auto problem = dns_label_problem(text)) v.fail(std::move(*problem));
@@ -62,9 +83,17 @@ void finish_reservation(ReservationDraft& d) {
   if (!d.has_match) {
     d.table.fail("a reservation needs one of mac, client_id or hostname to name its client");
   }
+  if (d.has("duid") && !d.has("ipv6")) {
+    d.site_of("duid").fail("duid needs ipv6 in the same reservation: it finds DHCPv6 clients");
+  }
+  if (d.has("ipv6") && d.value.duid.empty() && d.value.match != ReservationConfig::Match::mac) {
+    d.site_of("ipv6").fail(
+        "ipv6 needs a duid, or mac as the client: a DHCPv6 client sends neither its DHCPv4 "
+        "client identifier nor a host name to match");
+  }
 }
 
-constexpr std::array<KeyRow<ReservationDraft>, 5> kReservationRows = {{
+constexpr std::array<KeyRow<ReservationDraft>, 7> kReservationRows = {{
     {"mac", "string", "one of mac, client_id, hostname", false, true,
      "The client's hardware address, like \"00:16:3e:aa:bb:cc\".", apply_res_mac},
     {"client_id", "string", "one of mac, client_id, hostname", false, true,
@@ -76,6 +105,16 @@ constexpr std::array<KeyRow<ReservationDraft>, 5> kReservationRows = {{
      "The address this client always gets; inside the subnet, not the bridge's own address. "
      "It leaves the dynamic pool.",
      apply_res_ip},
+    {"ipv6", "string", "none", false, true,
+     "An IPv6 address inside the bridge's `ipv6` prefix, not its own address: on a stateful "
+     "bridge DHCPv6 gives it to this client (found by `duid`, else by `mac`), and on every "
+     "bridge `name` has an AAAA record for it.",
+     apply_res_ipv6},
+    {"duid", "string", "none", false, true,
+     "The DHCPv6 client's DUID as hex bytes, like \"00:04:...\" (`ipv6` goes to the client that "
+     "sends it). Without it, a reservation by `mac` matches the MAC in the client's link-local "
+     "address, DUID or link-layer option (79).",
+     apply_res_duid},
     {"name", "string", "none", false, true,
      "DNS name (one label) for the address; it resolves even before the client has a lease.",
      apply_res_name},

@@ -17,7 +17,8 @@ std::string lower(std::string_view s) {
 }
 
 std::string describe(const leases::Reservation& r) {
-  return fmt::format("reservation {} ({} -> {}{}{}, {})", r.id, client_text(r), r.ip.to_string(),
+  return fmt::format("reservation {} ({} -> {}{}{}{}{}, {})", r.id, client_text(r),
+                     r.ip.to_string(), r.ipv6 ? " " : "", r.ipv6 ? r.ipv6->to_string() : "",
                      r.name.empty() ? "" : " ", r.name, r.from_config ? "config" : "database");
 }
 
@@ -55,6 +56,51 @@ bool same_client(const leases::Reservation& a, const leases::Reservation& b) {
   return false;
 }
 
+std::optional<std::string> ipv6_identity_problem(const leases::Reservation& r) {
+  if (!r.duid.empty() && !r.ipv6) {
+    return std::string("a DUID without an IPv6 address: it finds the DHCPv6 client to give it to");
+  }
+  if (r.ipv6 && r.duid.empty() && r.match != leases::MatchKind::mac) {
+    return "IPv6 address " + r.ipv6->to_string() + " with no DUID, and " + client_text(r) +
+           " is no way to find a DHCPv6 client";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ipv6_problem(const leases::Reservation& r,
+                                        const std::optional<Ipv6Prefix>& prefix) {
+  if (auto problem = ipv6_identity_problem(r)) return problem;
+  if (!r.ipv6) return std::nullopt;
+  const Ipv6Address& ip = *r.ipv6;
+  if (!prefix) return "IPv6 address " + ip.to_string() + " on a bridge without IPv6";
+  if (!prefix->contains(ip) || ip.is_multicast()) {
+    return "IPv6 address " + ip.to_string() + " is outside the bridge prefix " +
+           prefix->network().to_string() + "/" + std::to_string(prefix->length);
+  }
+  if (ip == prefix->network()) {
+    return "IPv6 address " + ip.to_string() + " is the subnet-router anycast address";
+  }
+  if (ip == prefix->address) {
+    return "IPv6 address " + ip.to_string() + " is the bridge's own address";
+  }
+  return std::nullopt;
+}
+
+std::optional<leases::Reservation6> reservation6_of(const leases::Reservation& r) {
+  if (!r.ipv6 || ipv6_identity_problem(r)) return std::nullopt;
+  leases::Reservation6 out;
+  if (!r.duid.empty()) {
+    out.match = leases::MatchKind::client_id;
+    out.duid = r.duid;
+  } else {
+    out.match = leases::MatchKind::mac;
+    out.mac = r.mac;
+  }
+  out.ip = *r.ipv6;
+  out.name = r.name;
+  return out;
+}
+
 leases::Reservation reservation_from_config(const std::string& bridge,
                                             const config::ReservationConfig& r, int64_t id) {
   leases::Reservation out;
@@ -75,6 +121,8 @@ leases::Reservation reservation_from_config(const std::string& bridge,
       break;
   }
   out.ip = r.ip;
+  out.ipv6 = r.ipv6;
+  out.duid = r.duid;
   out.name = r.name;
   out.from_config = true;
   return out;
@@ -99,6 +147,8 @@ MergedReservations merge_reservations(const std::vector<leases::Reservation>& fr
   std::unordered_map<uint32_t, size_t> by_ip;
   std::map<std::string, size_t> by_client;  // "kind/value", hostnames lowercased
   std::unordered_map<std::string, size_t> by_name;
+  std::map<Ipv6Address, size_t> by_ipv6;
+  std::map<Bytes, size_t> by_duid;
   auto client_key = [](const leases::Reservation& r) {
     switch (r.match) {
       case leases::MatchKind::mac:
@@ -126,6 +176,11 @@ MergedReservations merge_reservations(const std::vector<leases::Reservation>& fr
         why = "its address is " + describe(m.kept[it->second]) + "'s";
       } else if (auto c = by_client.find(client); c != by_client.end()) {
         why = "its client already has " + describe(m.kept[c->second]);
+      } else if (auto v6 = r->ipv6 ? by_ipv6.find(*r->ipv6) : by_ipv6.end(); v6 != by_ipv6.end()) {
+        why = "its IPv6 address is " + describe(m.kept[v6->second]) + "'s";
+      } else if (auto d = r->duid.empty() ? by_duid.end() : by_duid.find(r->duid);
+                 d != by_duid.end()) {
+        why = "its DUID already has " + describe(m.kept[d->second]);
       } else if (!name.empty()) {
         if (auto n = by_name.find(name); n != by_name.end()) {
           why = "its name is " + describe(m.kept[n->second]) + "'s";
@@ -138,6 +193,8 @@ MergedReservations merge_reservations(const std::vector<leases::Reservation>& fr
       by_ip.emplace(r->ip.value(), m.kept.size());
       by_client.emplace(client, m.kept.size());
       if (!name.empty()) by_name.emplace(name, m.kept.size());
+      if (r->ipv6) by_ipv6.emplace(*r->ipv6, m.kept.size());
+      if (!r->duid.empty()) by_duid.emplace(r->duid, m.kept.size());
       m.kept.push_back(*r);
     }
   }

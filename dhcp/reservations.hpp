@@ -5,10 +5,12 @@
 // reported so the daemon can log it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
+#include "leases/lease_table6.hpp"
 #include "leases/reservation.hpp"
 
 namespace berth::dhcp {
@@ -19,6 +21,21 @@ std::string client_text(const leases::Reservation& r);
 bool same_client(const leases::Reservation& a, const leases::Reservation& b);
 // ASCII case-insensitive equality, for host names and DNS labels.
 bool equal_ci(std::string_view a, std::string_view b);
+
+// Why the IPv6 part of a reservation cannot be: a DUID without an IPv6
+// address, or an IPv6 address with no way to find the DHCPv6 client (no
+// DUID, and a client named by client id or host name, which DHCPv6 clients
+// do not send).
+std::optional<std::string> ipv6_identity_problem(const leases::Reservation& r);
+// Why a reservation's IPv6 part cannot be served on a bridge with IPv6
+// prefix `prefix` (none: the bridge has no IPv6): the identity problem
+// above, an address outside the prefix, the subnet-router anycast address
+// or the bridge's own address.
+std::optional<std::string> ipv6_problem(const leases::Reservation& r,
+                                        const std::optional<Ipv6Prefix>& prefix);
+// The DHCPv6 reservation a reservation with `ipv6` makes: by DUID when it
+// has one, else by MAC. Nothing without `ipv6` or a way to find the client.
+std::optional<leases::Reservation6> reservation6_of(const leases::Reservation& r);
 
 // A config reservation as the lease table holds it: from_config set, and a
 // negative id (-1, -2, ... in file order across all bridges) so the control

@@ -1,6 +1,8 @@
 // A static reservation (dnsmasq's dhcp-host): a client, identified by MAC,
 // client identifier or the hostname it sends, always gets `ip` on `bridge`,
-// and `name` resolves to it in DNS even before it has a lease.
+// and `name` resolves to it in DNS even before it has a lease. With `ipv6`
+// the client also gets that address from DHCPv6 (stateful bridges), found
+// by `duid` when set, else by its MAC; `name` has an AAAA record for it.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,9 @@ struct Reservation {
   Bytes client_id;             // when match == client_id (option 61 bytes as sent)
   std::string hostname_match;  // when match == hostname (compared case-insensitively)
   Ipv4Address ip;
-  std::string name;  // DNS name (a label); may be empty
+  std::optional<Ipv6Address> ipv6;  // inside the bridge's IPv6 prefix
+  Bytes duid;                       // DHCPv6 client DUID; empty: match the MAC
+  std::string name;                 // DNS name (a label); may be empty
   bool from_config = false;
 
   bool operator==(const Reservation&) const = default;

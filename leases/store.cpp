@@ -12,7 +12,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -113,6 +113,15 @@ constexpr std::array<const char*, 5> kMigrations = {
       value       BLOB    NOT NULL,
       created_at  INTEGER NOT NULL
     ) WITHOUT ROWID;
+    )sql",
+    // 6: a reservation may carry an IPv6 address (given by DHCPv6, AAAA of
+    // its name) and the DUID that finds the DHCPv6 client (hex, '' when
+    // the client is found by its MAC). Each unique within a bridge.
+    R"sql(
+    ALTER TABLE reservations ADD COLUMN ipv6 TEXT NULL;
+    ALTER TABLE reservations ADD COLUMN duid TEXT NOT NULL DEFAULT '';
+    CREATE UNIQUE INDEX reservations_by_ipv6 ON reservations (bridge, ipv6) WHERE ipv6 IS NOT NULL;
+    CREATE UNIQUE INDEX reservations_by_duid ON reservations (bridge, duid) WHERE duid != '';
     )sql",
 };
 
@@ -414,8 +423,10 @@ std::string match_value(const Reservation& r) {
 std::vector<Reservation> LeaseStore::load_reservations() const {
   std::vector<Reservation> out;
   if (version_ < 2) return out;
-  sqlite3_stmt* st =
-      statement("SELECT id, bridge, match_kind, match_value, ip, name FROM reservations");
+  sqlite3_stmt* st = statement(
+      version_ >= 6
+          ? "SELECT id, bridge, match_kind, match_value, ip, name, ipv6, duid FROM reservations"
+          : "SELECT id, bridge, match_kind, match_value, ip, name, NULL, '' FROM reservations");
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     Reservation r;
@@ -426,6 +437,15 @@ std::vector<Reservation> LeaseStore::load_reservations() const {
     auto ip = Ipv4Address::parse(column_text(st, 4));
     r.name = column_text(st, 5);
     bool ok = kind && ip;
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+      r.ipv6 = Ipv6Address::parse(column_text(st, 6));
+      ok = ok && r.ipv6;
+    }
+    if (const std::string duid = column_text(st, 7); !duid.empty()) {
+      auto bytes = parse_hex_colon(duid);
+      ok = ok && bytes && !bytes->empty();
+      if (bytes) r.duid = std::move(*bytes);
+    }
     if (ok) {
       r.match = *kind;
       r.ip = *ip;
@@ -469,6 +489,10 @@ int64_t LeaseStore::reservations_version() const {
 }
 
 Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
+  if (version_ < 6 && (r.ipv6 || !r.duid.empty())) {
+    throw std::runtime_error("database schema version " + std::to_string(version_) +
+                             " keeps no IPv6 in reservations");
+  }
   const std::string value = match_value(r);
   const std::string ip = r.ip.to_string();
   // Name the conflict for the user rather than pass on SQLite's constraint
@@ -496,15 +520,44 @@ Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
   bind_value(by_ip, 1, r.bridge);
   bind_value(by_ip, 2, ip);
   conflict(by_ip);
-  sqlite3_stmt* st = statement(
-      "INSERT INTO reservations (bridge, match_kind, match_value, ip, name, created_at) "
-      "VALUES (?,?,?,?,?,?)");
+  if (r.ipv6) {
+    sqlite3_stmt* by_ipv6 = statement(
+        "SELECT id, match_kind, match_value, ipv6 FROM reservations WHERE bridge = ? AND "
+        "ipv6 = ?");
+    bind_value(by_ipv6, 1, r.bridge);
+    bind_value(by_ipv6, 2, r.ipv6->to_string());
+    conflict(by_ipv6);
+  }
+  if (!r.duid.empty()) {
+    sqlite3_stmt* by_duid = statement(
+        "SELECT id, match_kind, match_value, duid FROM reservations WHERE bridge = ? AND "
+        "duid = ?");
+    bind_value(by_duid, 1, r.bridge);
+    bind_value(by_duid, 2, to_hex_colon(r.duid));
+    conflict(by_duid);
+  }
+  // A database kept at an older version (tests, a refused migration) has no IPv6 columns.
+  sqlite3_stmt* st = version_ >= 6
+                         ? statement(
+                               "INSERT INTO reservations (bridge, match_kind, match_value, "
+                               "ip, name, created_at, ipv6, duid) VALUES (?,?,?,?,?,?,?,?)")
+                         : statement(
+                               "INSERT INTO reservations (bridge, match_kind, match_value, "
+                               "ip, name, created_at) VALUES (?,?,?,?,?,?)");
   bind_value(st, 1, r.bridge);
   bind_value(st, 2, to_string(r.match));
   bind_value(st, 3, value);
   bind_value(st, 4, ip);
   bind_value(st, 5, r.name);
   bind_value(st, 6, now);
+  if (version_ >= 6) {
+    if (r.ipv6) {
+      bind_value(st, 7, r.ipv6->to_string());
+    } else {
+      sqlite3_bind_null(st, 7);
+    }
+    bind_value(st, 8, to_hex_colon(r.duid));
+  }
   step_done(st);
   r.id = sqlite3_last_insert_rowid(db_);
   return r;
@@ -517,26 +570,57 @@ bool LeaseStore::remove_reservation(int64_t id) {
   return sqlite3_changes(db_) > 0;
 }
 
-bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip, const std::string& name) {
+bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip,
+                                    const std::optional<Ipv6Address>& ipv6,
+                                    const std::string& name) {
+  // `sql` a literal: statements are cached by their text's address.
+  auto refuse_taken = [&](const char* sql, const std::string& text) {
+    sqlite3_stmt* find = statement(sql);
+    bind_value(find, 1, text);
+    bind_value(find, 2, id);
+    if (sqlite3_step(find) == SQLITE_ROW) {
+      std::string msg = "conflicts with reservation " +
+                        std::to_string(sqlite3_column_int64(find, 0)) + " (" +
+                        column_text(find, 1) + " " + column_text(find, 2) + " -> " + text + ")";
+      sqlite3_reset(find);
+      throw StoreConflict(msg);
+    }
+    sqlite3_reset(find);
+  };
   const std::string text = ip.to_string();
-  sqlite3_stmt* find = statement(
+  refuse_taken(
       "SELECT other.id, other.match_kind, other.match_value FROM reservations AS me "
       "JOIN reservations AS other ON other.bridge = me.bridge AND other.ip = ? "
-      "AND other.id != me.id WHERE me.id = ?");
-  bind_value(find, 1, text);
-  bind_value(find, 2, id);
-  if (sqlite3_step(find) == SQLITE_ROW) {
-    std::string msg = "conflicts with reservation " +
-                      std::to_string(sqlite3_column_int64(find, 0)) + " (" + column_text(find, 1) +
-                      " " + column_text(find, 2) + " -> " + text + ")";
-    sqlite3_reset(find);
-    throw StoreConflict(msg);
+      "AND other.id != me.id WHERE me.id = ?",
+      text);
+  if (ipv6) {
+    refuse_taken(
+        "SELECT other.id, other.match_kind, other.match_value FROM reservations AS me "
+        "JOIN reservations AS other ON other.bridge = me.bridge AND other.ipv6 = ? "
+        "AND other.id != me.id WHERE me.id = ?",
+        ipv6->to_string());
   }
-  sqlite3_reset(find);
-  sqlite3_stmt* st = statement("UPDATE reservations SET ip = ?, name = ? WHERE id = ?");
+  if (version_ < 6) {
+    if (ipv6) {
+      throw std::runtime_error("database schema version " + std::to_string(version_) +
+                               " keeps no IPv6 in reservations");
+    }
+    sqlite3_stmt* st = statement("UPDATE reservations SET ip = ?, name = ? WHERE id = ?");
+    bind_value(st, 1, text);
+    bind_value(st, 2, name);
+    bind_value(st, 3, id);
+    step_done(st);
+    return sqlite3_changes(db_) > 0;
+  }
+  sqlite3_stmt* st = statement("UPDATE reservations SET ip = ?, name = ?, ipv6 = ? WHERE id = ?");
   bind_value(st, 1, text);
   bind_value(st, 2, name);
-  bind_value(st, 3, id);
+  if (ipv6) {
+    bind_value(st, 3, ipv6->to_string());
+  } else {
+    sqlite3_bind_null(st, 3);
+  }
+  bind_value(st, 4, id);
   step_done(st);
   return sqlite3_changes(db_) > 0;
 }

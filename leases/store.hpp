@@ -87,7 +87,8 @@ class LeaseStore {
   // Changes a reservation's address and name. False when no reservation has
   // that id; an address another reservation of the bridge has throws
   // StoreConflict naming it.
-  bool update_reservation(int64_t id, Ipv4Address ip, const std::string& name);
+  bool update_reservation(int64_t id, Ipv4Address ip, const std::optional<Ipv6Address>& ipv6,
+                          const std::string& name);
 
   // Port forwards, by id.
   std::vector<StoredForward> list_forwards() const;

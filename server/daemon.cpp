@@ -215,6 +215,7 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
     for (const leases::Reservation& r : configured) {
       if (r.bridge == link.name) file.push_back(r);
     }
+    const std::optional<Ipv6Prefix> prefix6 = bridge_ipv6(link.name);
     for (const leases::Reservation& r : db_reservations_) {
       if (r.bridge != link.name) continue;
       if (auto problem = dhcp::reservation_problem(r, s)) {
@@ -222,6 +223,13 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
         continue;
       }
       database.push_back(r);
+      // The bridge's prefix may have changed since: keep the IPv4 part.
+      if (auto problem = dhcp::ipv6_problem(r, prefix6)) {
+        spdlog::warn("reservation {} on {}: its IPv6 part is ignored: {}", r.id, link.name,
+                     *problem);
+        database.back().ipv6.reset();
+        database.back().duid.clear();
+      }
     }
     dhcp::MergedReservations merged = dhcp::merge_reservations(file, database);
     for (const std::string& why : merged.ignored) spdlog::warn("{}: {}", link.name, why);
@@ -231,7 +239,24 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
     }
     engine.set_reservations(link.index, std::move(merged.kept));
     names_->set_reservations(link.index, engine.table(link.index).reservations());
+    apply_reservations6(link.index);
   }
+}
+
+void Daemon::apply_reservations6(size_t index) {
+  auto index6 = dhcp6_->engine_index(index);
+  if (!index6) return;
+  std::vector<leases::Reservation6> list;
+  for (const leases::Reservation& r : dhcp4_->engine().table(index).reservations()) {
+    if (auto r6 = dhcp::reservation6_of(r)) list.push_back(std::move(*r6));
+  }
+  dhcp6_->engine().set_reservations(*index6, std::move(list));
+}
+
+std::optional<Ipv6Prefix> Daemon::bridge_ipv6(std::string_view name) const {
+  const config::BridgeConfig* bc = bridge_config(name);
+  if (bc == nullptr) return std::nullopt;
+  return bc->ipv6;
 }
 
 void Daemon::log_stats() const {

@@ -138,6 +138,11 @@ class Daemon : public ControlBackend {
   // Merges the file's and the database's (db_reservations_) reservations of
   // one bridge (or all) into the DHCP tables and the DNS names.
   void apply_reservations(std::optional<size_t> only);
+  // Gives bridge `index`'s DHCPv6 engine the IPv6 part of its reservations
+  // (those the DHCPv4 engine holds); nothing when it serves no DHCPv6.
+  void apply_reservations6(size_t index);
+  // The IPv6 prefix of the bridge named `name`, if it has one.
+  std::optional<Ipv6Prefix> bridge_ipv6(std::string_view name) const;
 
   // ---- firewall state (server/daemon_forwards.cpp)
   // A forward's target now: its address, or the address its name has.

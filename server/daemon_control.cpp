@@ -103,6 +103,9 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
     size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const {
   const dhcp::BridgeSettings& s = dhcp4_->engine().settings(bridge);
   if (auto problem = dhcp::reservation_problem(r, s)) return error_response(400, *problem);
+  if (auto problem = dhcp::ipv6_problem(r, bridge_ipv6(r.bridge))) {
+    return error_response(400, *problem);
+  }
   for (const leases::Reservation& other : dhcp4_->engine().table(bridge).reservations()) {
     if (!other.from_config && other.id == ignore_id) continue;
     auto whose = [&] {
@@ -112,6 +115,13 @@ std::variant<std::vector<leases::Lease>, ApiResponse> Daemon::check_reservation(
     if (other.ip == r.ip) {
       return error_response(409, r.ip.to_string() + " is already reserved by " + whose() + " (" +
                                      dhcp::client_text(other) + ")");
+    }
+    if (r.ipv6 && other.ipv6 == r.ipv6) {
+      return error_response(409, r.ipv6->to_string() + " is already reserved by " + whose() + " (" +
+                                     dhcp::client_text(other) + ")");
+    }
+    if (ignore_id == 0 && !r.duid.empty() && other.duid == r.duid) {
+      return error_response(409, "DUID " + to_hex_colon(r.duid) + " already has " + whose());
     }
     // A change keeps its client (only ip and name change): no client check.
     if (ignore_id == 0 && dhcp::same_client(other, r)) {
@@ -176,14 +186,16 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
     return done(
         error_response(500, std::string("the reservation could not be stored: ") + e.what()));
   }
-  spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}", r.id, peer.uid, r.bridge,
-               dhcp::client_text(r), r.ip.to_string(), r.name.empty() ? "" : " ", r.name);
+  spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}{}{}", r.id, peer.uid, r.bridge,
+               dhcp::client_text(r), r.ip.to_string(), r.ipv6 ? " " : "",
+               r.ipv6 ? r.ipv6->to_string() : "", r.name.empty() ? "" : " ", r.name);
   db_reservations_.push_back(r);
   reservations_version_ = reader_->reservations_version();
   // check_reservation() refused every clash, so a merge would keep it: add it
   // alone (O(1)) rather than merge the bridge's reservations again.
   dhcp4_->engine().add_reservation(*bridge, r);
   names_->set_reservations(*bridge, dhcp4_->engine().table(*bridge).reservations());
+  apply_reservations6(*bridge);
   forget_leases(*bridge, gone, [r, gone, done](bool ok) {
     api::ReservationChange change{api::reservation_info(r), {}};
     const int64_t now = unix_now();
@@ -231,12 +243,16 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       if (existing.from_config || existing.id != p.id) continue;
       leases::Reservation r = existing;
       if (p.patch.ip) r.ip = *p.patch.ip;
+      if (p.patch.ipv6) {
+        r.ipv6 = *p.patch.ipv6;
+        if (!r.ipv6) r.duid.clear();  // a DUID finds the client of an IPv6 address only
+      }
       if (p.patch.name) r.name = *p.patch.name;
       auto checked = check_reservation(link.index, r, r.id, p.patch.force);
       if (auto* refused = std::get_if<ApiResponse>(&checked)) return done(std::move(*refused));
       auto gone = std::get<std::vector<leases::Lease>>(std::move(checked));
       try {
-        if (!reader_->update_reservation(r.id, r.ip, r.name)) break;
+        if (!reader_->update_reservation(r.id, r.ip, r.ipv6, r.name)) break;
       } catch (const leases::StoreConflict& e) {
         return done(error_response(409, std::string("reservation ") + e.what()));
       } catch (const leases::StoreError& e) {
@@ -244,7 +260,8 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
         return done(
             error_response(500, std::string("the reservation could not be changed: ") + e.what()));
       }
-      spdlog::info("reservation {} changed by uid {}: -> {}{}{}", r.id, peer.uid, r.ip.to_string(),
+      spdlog::info("reservation {} changed by uid {}: -> {}{}{}{}{}", r.id, peer.uid,
+                   r.ip.to_string(), r.ipv6 ? " " : "", r.ipv6 ? r.ipv6->to_string() : "",
                    r.name.empty() ? "" : " ", r.name);
       for (auto& x : db_reservations_) {
         if (x.id == r.id) x = r;

@@ -79,6 +79,8 @@ void Daemon::serve_ipv6(size_t index, const config::BridgeConfig& bc, const brid
   if (bc.ipv6_mode != config::Ipv6Mode::slaac) {
     dhcp6_->add_bridge(index, dhcp6_settings_of(bc, dns_ != nullptr), stored,
                        std::move(dhcp6_link));
+    // Re-served on a reload: the reservations the DHCPv4 engine holds.
+    if (dhcp4_->engine().active(index)) apply_reservations6(index);
   }
 }
 

@@ -42,8 +42,14 @@ void LocalNames::set_reservations(size_t index,
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
   std::vector<dns::NamedAddress>& reserved = bridges_[index].reserved;
   reserved.clear();
+  const std::optional<Ipv6Prefix>& prefix6 = bridges_[index].dns.ipv6;
   for (const leases::Reservation& r : reservations) {
-    if (!r.name.empty()) reserved.push_back(dns::NamedAddress{index, r.name, r.ip, true});
+    if (r.name.empty()) continue;
+    reserved.push_back(dns::NamedAddress{index, r.name, r.ip, true});
+    // AAAA only inside the bridge's prefix (the daemon dropped the rest).
+    if (r.ipv6 && prefix6 && prefix6->contains(*r.ipv6)) {
+      reserved.push_back(dns::NamedAddress{index, r.name, *r.ipv6, true});
+    }
   }
   changed();
 }

@@ -196,13 +196,43 @@ TEST(Router, ReservationPatchAndDelete) {
             Request(PatchReservation{.id = 7, .patch = {.ip = std::nullopt, .name = ""}}));
   EXPECT_EQ(ok("PATCH", "/v1/reservations/9223372036854775807", R"({"name": ""})"),
             Request(PatchReservation{.id = INT64_MAX, .patch = {.ip = std::nullopt, .name = ""}}));
+  // An IPv6 address sets it; null removes it.
+  const auto v6 = Ipv6Address::parse("fd00:6::50");
+  EXPECT_EQ(ok("PATCH", "/v1/reservations/7", R"({"ipv6": "fd00:6::50"})"),
+            Request(PatchReservation{.id = 7, .patch = {.ipv6 = v6}}));
+  EXPECT_EQ(ok("PATCH", "/v1/reservations/7", R"({"ipv6": null})"),
+            Request(PatchReservation{
+                .id = 7, .patch = {.ipv6 = std::optional<std::optional<Ipv6Address>>(
+                                       std::optional<Ipv6Address>())}}));
+}
+
+TEST(Router, ReservationAddWithIpv6AndDuid) {
+  const Request r = ok("POST", "/v1/reservations",
+                       R"({"bridge": "br0", "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10",
+                           "ipv6": "fd00:6::50", "duid": "00:03:00:01:00:16:3e:aa:bb:cc"})");
+  const auto& c = std::get<AddReservation>(r).reservation;
+  EXPECT_EQ(c.ipv6, Ipv6Address::parse("fd00:6::50"));
+  EXPECT_EQ(c.duid, (Bytes{0, 3, 0, 1, 0, 0x16, 0x3e, 0xaa, 0xbb, 0xcc}));
+  auto add = [](std::string_view body) { return refused("POST", "/v1/reservations", body); };
+  expect_error(add(R"({"bridge": "br0", "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10",
+                       "ipv6": "10.0.3.11"})"),
+               400, "field 'ipv6'");
+  expect_error(add(R"({"bridge": "br0", "hostname": "db", "ip": "10.0.3.10",
+                       "ipv6": "fd00:6::50"})"),
+               400, "needs 'duid'");
+  expect_error(add(R"({"bridge": "br0", "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10",
+                       "duid": "00:03:00:01:00:16:3e:aa:bb:cc"})"),
+               400, "duid");
 }
 
 TEST(Router, ReservationPatchValidation) {
   auto patch = [](std::string_view body) { return refused("PATCH", "/v1/reservations/7", body); };
   expect_error(patch(""), 400, "PATCH /v1/reservations/{id} needs a JSON object");
-  expect_error(patch("{}"), 400, "neither 'ip' nor 'name'");
-  expect_error(patch(R"({"force": true})"), 400, "neither 'ip' nor 'name'");
+  expect_error(patch("{}"), 400, "none of 'ip', 'ipv6' and 'name'");
+  expect_error(patch(R"({"force": true})"), 400, "none of 'ip', 'ipv6' and 'name'");
+  expect_error(patch(R"({"ipv6": "10.0.3.3"})"), 400, "field 'ipv6'");
+  expect_error(patch(R"({"duid": "00:01"})"), 400,
+               "field 'duid' of a reservation cannot be changed");
   expect_error(patch(R"({"mac": "00:16:3e:aa:bb:cc"})"), 400,
                "field 'mac' of a reservation cannot be changed");
   expect_error(patch(R"({"bridge": "br1"})"), 400,

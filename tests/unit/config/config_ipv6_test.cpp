@@ -119,6 +119,75 @@ TEST(ConfigIpv6, TwoBridgesCannotShareAPrefix) {
   EXPECT_NE(e.message().find("already the prefix of bridge[0]"), std::string::npos);
 }
 
+TEST(ConfigIpv6, ReservationsCarryIpv6ByMacOrDuid) {
+  const Config c = parse_config(bridge_with("ipv6 = \"fd42::1/64\"\n"
+                                            "ipv6_mode = \"stateful\"\n"
+                                            "[[bridge.reservation]]\n"
+                                            "mac = \"02:00:00:00:00:01\"\n"
+                                            "ip = \"10.0.3.50\"\n"
+                                            "ipv6 = \"fd42::50\"\n"
+                                            "name = \"web\"\n"
+                                            "[[bridge.reservation]]\n"
+                                            "hostname = \"db\"\n"
+                                            "ip = \"10.0.3.51\"\n"
+                                            "ipv6 = \"fd42::51\"\n"
+                                            "duid = \"00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:"
+                                            "0e:0f:10\"\n"),
+                                "test.toml");
+  const auto& r = c.bridges[0].reservations;
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].ipv6, v6("fd42::50"));
+  EXPECT_TRUE(r[0].duid.empty());
+  EXPECT_EQ(r[1].ipv6, v6("fd42::51"));
+  EXPECT_EQ(r[1].duid.size(), 18u);
+  Config again = parse_config(to_toml(c), "again.toml");
+  again.source = c.source;
+  EXPECT_EQ(again, c);
+}
+
+TEST(ConfigIpv6, BadReservationIpv6NamesLineKeyAndWhy) {
+  const std::string stateful = "ipv6 = \"fd42::1/64\"\nipv6_mode = \"stateful\"\n";
+  const std::string res =
+      "[[bridge.reservation]]\nmac = \"02:00:00:00:00:01\"\nip = "
+      "\"10.0.3.50\"\n";
+  const BadCase cases[] = {
+      // ipv6 lands on line 9 after the two bridge lines and three reservation lines.
+      {"ipv6 = \"fd43::50\"\n", 9, "bridge[0].reservation[0].ipv6", "outside the bridge prefix"},
+      {"ipv6 = \"fd42::1\"\n", 9, "bridge[0].reservation[0].ipv6", "bridge's own address"},
+      {"ipv6 = \"fd42::\"\n", 9, "bridge[0].reservation[0].ipv6", "subnet-router anycast"},
+      {"ipv6 = \"10.0.3.9\"\n", 9, "bridge[0].reservation[0].ipv6", "not an IPv6 address"},
+      {"ipv6 = \"fd42::50\"\nduid = \"zz\"\n", 10, "bridge[0].reservation[0].duid",
+       "not hex bytes"},
+      {"ipv6 = \"fd42::50\"\nduid = \"00:04:01\"\n", 10, "bridge[0].reservation[0].duid",
+       "not a DUID"},
+      {"duid = \"00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10\"\n", 9,
+       "bridge[0].reservation[0].duid", "needs ipv6"},
+  };
+  for (const BadCase& c : cases) {
+    const ConfigError e = error_of(bridge_with(stateful + res + c.lines));
+    EXPECT_EQ(e.line(), c.line) << c.lines;
+    EXPECT_EQ(e.key(), c.key) << c.lines;
+    EXPECT_NE(e.message().find(c.says), std::string::npos) << c.lines << " -> " << e.message();
+  }
+  // Without ipv6 on the bridge, or with a prefix chosen only at start.
+  ConfigError e = error_of(bridge_with(res + "ipv6 = \"fd42::50\"\n"));
+  EXPECT_EQ(e.key(), "bridge[0].reservation[0].ipv6");
+  EXPECT_NE(e.message().find("needs ipv6 on the bridge"), std::string::npos) << e.message();
+  // By hostname a DHCPv6 client cannot be found without a DUID.
+  e = error_of(bridge_with(stateful +
+                           "[[bridge.reservation]]\nhostname = \"db\"\nip = \"10.0.3.50\"\n"
+                           "ipv6 = \"fd42::50\"\n"));
+  EXPECT_EQ(e.key(), "bridge[0].reservation[0].ipv6");
+  EXPECT_NE(e.message().find("needs a duid"), std::string::npos) << e.message();
+  // Two reservations cannot share an IPv6 address.
+  e = error_of(bridge_with(stateful + res + "ipv6 = \"fd42::50\"\n" +
+                           "[[bridge.reservation]]\nmac = \"02:00:00:00:00:02\"\nip = "
+                           "\"10.0.3.51\"\nipv6 = \"fd42::50\"\n"));
+  EXPECT_EQ(e.key(), "bridge[0].reservation[1].ipv6");
+  EXPECT_NE(e.message().find("already reserved by reservation[0]"), std::string::npos)
+      << e.message();
+}
+
 TEST(ConfigIpv6, TomlRoundTripKeepsEveryIpv6Key) {
   const Config c = parse_config(bridge_with("ipv6 = \"fd42::1/64\"\n"
                                             "ipv6_mode = \"stateful\"\n"

@@ -62,6 +62,58 @@ TEST(Reservations, ConfigWinsEveryKindOfClash) {
   EXPECT_NE(m.ignored[2].find("its address"), std::string::npos);
 }
 
+TEST(Reservations, Ipv6PartsBecomeDhcpv6ReservationsByDuidElseMac) {
+  leases::Reservation r = mac_res(1, "00:16:3e:00:00:01", "198.18.0.10", "web");
+  EXPECT_EQ(reservation6_of(r), std::nullopt);  // no ipv6
+  r.ipv6 = *Ipv6Address::parse("fd00:6::50");
+  auto by_mac = reservation6_of(r);
+  ASSERT_TRUE(by_mac.has_value());
+  EXPECT_EQ(by_mac->match, leases::MatchKind::mac);
+  EXPECT_EQ(by_mac->mac, r.mac);
+  EXPECT_EQ(by_mac->ip, *r.ipv6);
+  EXPECT_EQ(by_mac->name, "web");
+  r.duid = {0, 4, 1, 2, 3, 4};
+  auto by_duid = reservation6_of(r);
+  ASSERT_TRUE(by_duid.has_value());
+  EXPECT_EQ(by_duid->match, leases::MatchKind::client_id);
+  EXPECT_EQ(by_duid->duid, r.duid);
+  // By host name, with no DUID, a DHCPv6 client cannot be found.
+  leases::Reservation h = r;
+  h.match = leases::MatchKind::hostname;
+  h.hostname_match = "web";
+  h.duid.clear();
+  EXPECT_EQ(reservation6_of(h), std::nullopt);
+  EXPECT_TRUE(ipv6_identity_problem(h).has_value());
+}
+
+TEST(Reservations, Ipv6ProblemNamesWhatIsWrongOnTheBridge) {
+  leases::Reservation r = mac_res(1, "00:16:3e:00:00:01", "198.18.0.10", "web");
+  const auto prefix = Ipv6Prefix::parse("fd00:6::1/64");
+  EXPECT_EQ(ipv6_problem(r, prefix), std::nullopt);  // nothing IPv6 to check
+  r.ipv6 = *Ipv6Address::parse("fd00:6::50");
+  EXPECT_EQ(ipv6_problem(r, prefix), std::nullopt);
+  EXPECT_TRUE(ipv6_problem(r, std::nullopt).has_value());  // bridge without IPv6
+  for (const char* bad : {"fd00:7::50", "fd00:6::", "fd00:6::1"}) {
+    r.ipv6 = *Ipv6Address::parse(bad);
+    EXPECT_TRUE(ipv6_problem(r, prefix).has_value()) << bad;
+  }
+}
+
+TEST(Reservations, MergeRefusesASecondHolderOfAnIpv6AddressOrDuid) {
+  leases::Reservation a = mac_res(1, "00:16:3e:00:00:01", "198.18.0.10");
+  a.ipv6 = *Ipv6Address::parse("fd00:6::50");
+  a.duid = {0, 4, 1, 2};
+  leases::Reservation same_v6 = mac_res(2, "00:16:3e:00:00:02", "198.18.0.11");
+  same_v6.ipv6 = a.ipv6;
+  leases::Reservation same_duid = mac_res(3, "00:16:3e:00:00:03", "198.18.0.12");
+  same_duid.ipv6 = *Ipv6Address::parse("fd00:6::52");
+  same_duid.duid = a.duid;
+  const MergedReservations m = merge_reservations({}, {a, same_v6, same_duid});
+  ASSERT_EQ(m.kept.size(), 1u);
+  EXPECT_EQ(m.kept[0].id, 1);
+  EXPECT_EQ(m.ignored.size(), 2u);
+}
+
 TEST(Reservations, EarlierDatabaseRowWinsBetweenDatabaseRows) {
   const MergedReservations m =
       merge_reservations({}, {mac_res(4, "00:16:3e:00:00:02", "198.18.0.10"),

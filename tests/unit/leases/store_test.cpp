@@ -409,6 +409,63 @@ TEST_F(TempDb, ConflictingReservationIsRefusedWithItsReason) {
   EXPECT_EQ(s.load_reservations().size(), 2u);
 }
 
+TEST_F(TempDb, ReservationsKeepIpv6AndDuidAndRefuseTakenOnes) {
+  LeaseStore s(path_, Durability::process);
+  Reservation a = by_mac("198.18.0.50", 1, "web");
+  a.ipv6 = *Ipv6Address::parse("fd00:6::50");
+  a = s.add_reservation(a, 100);
+  Reservation d = by_mac("198.18.0.51", 2, "db");
+  d.ipv6 = *Ipv6Address::parse("fd00:6::51");
+  d.duid = {0x00, 0x04, 0xaa, 0xbb};
+  d = s.add_reservation(d, 100);
+  auto all = s.load_reservations();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].ipv6, a.ipv6);
+  EXPECT_TRUE(all[0].duid.empty());
+  EXPECT_EQ(all[1].ipv6, d.ipv6);
+  EXPECT_EQ(all[1].duid, d.duid);
+
+  Reservation same_v6 = by_mac("198.18.0.52", 3, "x");
+  same_v6.ipv6 = a.ipv6;
+  EXPECT_THROW(s.add_reservation(same_v6, 100), StoreConflict);
+  Reservation same_duid = by_mac("198.18.0.53", 4, "y");
+  same_duid.ipv6 = *Ipv6Address::parse("fd00:6::53");
+  same_duid.duid = d.duid;
+  EXPECT_THROW(s.add_reservation(same_duid, 100), StoreConflict);
+  // The same IPv6 address on another bridge is another reservation.
+  same_v6.bridge = "br1";
+  EXPECT_NO_THROW(s.add_reservation(same_v6, 100));
+
+  // Moving to a taken IPv6 address is refused and changes nothing.
+  EXPECT_THROW(s.update_reservation(a.id, a.ip, d.ipv6, a.name), StoreConflict);
+  EXPECT_EQ(s.load_reservations()[0].ipv6, a.ipv6);
+  EXPECT_TRUE(s.update_reservation(a.id, a.ip, *Ipv6Address::parse("fd00:6::70"), a.name));
+  EXPECT_EQ(s.load_reservations()[0].ipv6, Ipv6Address::parse("fd00:6::70"));
+  EXPECT_TRUE(s.update_reservation(a.id, a.ip, std::nullopt, a.name));
+  EXPECT_EQ(s.load_reservations()[0].ipv6, std::nullopt);
+}
+
+TEST_F(TempDb, MigratesFromVersionFiveKeepingReservationsWithoutIpv6) {
+  {
+    LeaseStore v5(path_, Durability::process, /*migrate_to=*/5);
+    ASSERT_EQ(v5.schema_version(), 5);
+    v5.add_reservation(by_mac("198.18.0.50", 2, "web"), 100);
+    Reservation v6 = by_mac("198.18.0.51", 3, "db");
+    v6.ipv6 = *Ipv6Address::parse("fd00:6::51");
+    EXPECT_THROW(v5.add_reservation(v6, 100), std::runtime_error);
+    EXPECT_EQ(v5.load_reservations().size(), 1u);
+  }
+  LeaseStore s(path_, Durability::process);
+  EXPECT_EQ(s.schema_version(), LeaseStore::latest_schema_version());
+  auto all = s.load_reservations();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, "web");
+  EXPECT_EQ(all[0].ipv6, std::nullopt);
+  EXPECT_TRUE(all[0].duid.empty());
+  EXPECT_TRUE(s.update_reservation(all[0].id, all[0].ip, *Ipv6Address::parse("fd00:6::50"), "web"));
+  EXPECT_EQ(s.load_reservations()[0].ipv6, Ipv6Address::parse("fd00:6::50"));
+}
+
 }  // namespace
 }  // namespace berth::leases
 
