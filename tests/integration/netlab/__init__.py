@@ -27,13 +27,13 @@ itself, as the tests do:
     berthd      berthd_config(), start_berthd(), Berthd, ControlClient, binary paths
     dnsmasq     start_dnsmasq(), Dnsmasq
     leasefiles  read_berthd_leases(), read_dnsmasq_leases()
-    clients     Lease, DhcpClient, Udhcpc, Dhclient, Dhcpcd, CLIENTS
+    clients     Lease, DhcpClient, Udhcpc, Dhclient, Dhcpcd, CLIENTS; Lease6, Dhcpcd6
     frames      send_raw_frames()
 """
 
 from .berthd import (Berthd, ControlClient, berthctl_path, berthd_config, berthd_path,
                      start_berthd)
-from .clients import CLIENTS, DhcpClient, Dhclient, Dhcpcd, Lease, Udhcpc
+from .clients import CLIENTS, DhcpClient, Dhclient, Dhcpcd, Dhcpcd6, Lease, Lease6, Udhcpc
 from .core import (BUSYBOX, DEFAULT_ADDRESS, DEFAULT_BRIDGE, DEFAULT_POOL, DHCLIENT, DHCPCD,
                    DNSMASQ, HERE, HOOK, IP, LAB_RANGE, PYTHON, RAWFRAMES, BerthdUnavailable,
                    LabError, TeardownError, check_lab_address, require_root, run, wait_until)
@@ -54,8 +54,8 @@ __all__ = [
     "BUSYBOX", "CLIENTS", "DEFAULT_ADDRESS", "DEFAULT_BRIDGE", "DEFAULT_POOL", "DHCLIENT", "DHCPCD",
     "DNSMASQ", "HERE", "HOOK", "IP", "LAB_RANGE", "PYTHON", "RAWFRAMES",
     "Berthd", "BerthdUnavailable", "BridgeConfig", "ClientNamespace", "ControlClient", "Dhclient",
-    "Dhcpcd", "DhcpClient", "Dnsmasq", "HostNamespace", "Lab", "LabError", "Lease", "Namespace",
-    "Process", "Server", "TeardownError", "Udhcpc",
+    "Dhcpcd", "Dhcpcd6", "DhcpClient", "Dnsmasq", "HostNamespace", "Lab", "LabError", "Lease",
+    "Lease6", "Namespace", "Process", "Server", "TeardownError", "Udhcpc",
     "berthctl_path", "berthd_config", "berthd_path", "check_lab_address", "leftover_namespaces",
     "read_berthd_leases", "read_dnsmasq_leases", "reap_stale_labs", "require_root", "run",
     "send_raw_frames", "start_berthd", "start_dnsmasq", "wait_until",

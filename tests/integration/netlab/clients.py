@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import re
 import signal
 import stat
 import subprocess
@@ -351,6 +352,88 @@ class Dhcpcd(DhcpClient):
         # exits once its only interface is released.
         self.wait_event(self.release_events, before, timeout, "the release")
         self.process.wait(timeout)
+
+
+@dataclasses.dataclass
+class Lease6:
+    """What a DHCPv6 client was given, read from dhcpcd's hook variables
+    (new_dhcp6_*; `env` has them all). No addresses after an information
+    request (stateless)."""
+    event: str
+    addresses: list
+    dns: list
+    domains: list
+    server_id: Optional[str]
+    t: float
+    env: dict
+
+
+class Dhcpcd6(Dhcpcd):
+    """dhcpcd 9 for IPv6 only (-6), in the foreground (-B). It solicits a
+    router and follows the RA: the M flag starts a stateful exchange (event
+    BOUND6), the O flag alone an information request (INFORM6). It
+    configures what it gets itself (in the client's namespace); the hook
+    only records. Confined as Dhcpcd is: its own config (-f) and hook script
+    (-c, so none of the system's dhcpcd-run-hooks run and resolv.conf is
+    never written), its own run and database directories bound over /run
+    and /var/lib/dhcpcd in the mount namespace `ip netns exec` makes, and
+    a DUID made from the client's MAC (`duid ll`) rather than from the
+    machine's UUID, which every client would share."""
+
+    bound_events = ("BOUND6", "RENEW6", "REBIND6", "REBOOT6", "INFORM6")
+    release_events = ("RELEASE6", "STOP6", "STOPPED")
+
+    def __init__(self, ns, hostname=None, extra_args=()):
+        super().__init__(ns, hostname, extra_args)
+        self.conf.write_text("\n".join([
+            "ipv6only", "duid ll", "nohook resolv.conf",
+            "option dhcp6_name_servers, dhcp6_domain_search",
+            "timeout 20", ""]))
+
+    def _base(self) -> list:
+        return [DHCPCD, "-6", "-d", "-f", str(self.conf), "-c", str(self.hook)]
+
+    def lease_from(self, e: dict) -> Lease6:
+        env = e["env"]
+        addresses = [v for k, v in sorted(env.items())
+                     if re.fullmatch(r"new_dhcp6_ia_na\d+_ia_addr\d+", k)]
+        return Lease6(event=self.event_name(e), addresses=addresses,
+                      dns=env.get("new_dhcp6_name_servers", "").split(),
+                      domains=env.get("new_dhcp6_domain_search", "").split(),
+                      server_id=env.get("new_dhcp6_server_id"), t=e["t"], env=env)
+
+    def acquire(self, timeout: float = 30.0, keep_running: bool = True) -> Lease6:
+        """Starts dhcpcd and waits for BOUND6 (stateful) or INFORM6
+        (stateless). keep_running=False: one shot (-1), dhcpcd exits then,
+        taking its addresses off eth0 but sending no RELEASE (the server
+        keeps the binding)."""
+        if self.running():
+            raise LabError("dhcpcd is already running; use renew()")
+        before = len(self.events())
+        argv = self._base() + ["-B"]
+        if not keep_running:
+            argv.append("-1")
+        if self.hostname:
+            argv += ["-h", self.hostname]
+        process = self._spawn(self._wrap(argv + self.extra_args + [self.ns.ifname]))
+        e = self.wait_event(self.bound_events, before, timeout, "a DHCPv6 lease or information")
+        if not keep_running:
+            process.wait(timeout)
+        return self.lease_from(e)
+
+    def control(self, flag: str, timeout: float = 10.0) -> subprocess.CompletedProcess:
+        """Sends a command (-n rebind, -k release, -x exit, -U dump) to the
+        running dhcpcd, through its control socket in the client's /run."""
+        return self.ns.run(self._wrap([DHCPCD, "-6", flag, self.ns.ifname]), timeout=timeout)
+
+    def dump(self) -> dict:
+        """`dhcpcd -6 -U`: the running instance's DHCPv6 state as variables."""
+        out = self.control("-U").stdout
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+    def lease_file(self):
+        """The DHCPv6 reply dhcpcd keeps, in the client's own database dir."""
+        return self.db_dir / f"{self.ns.ifname}.lease6"
 
 
 CLIENTS = {"udhcpc": Udhcpc, "dhclient": Dhclient, "dhcpcd": Dhcpcd}
