@@ -18,9 +18,12 @@ namespace berth::server {
 // addresses on port 547, and answers them on the bridge (RFC 8415 §7.2).
 class Dhcp6Link {
  public:
-  // `from` is the client's address (link-local as a rule), `payload` is
-  // valid only during the call.
-  using Handler = std::function<void(const Ipv6Address& from, uint16_t port, ByteView payload)>;
+  // `from` is the client's address (link-local as a rule), `to` the
+  // destination it was sent to (ff02::1:2, or one of the server's own
+  // addresses: RFC 8415 §18.4 has some messages discarded when unicast);
+  // `payload` is valid only during the call.
+  using Handler = std::function<void(const Ipv6Address& from, const Ipv6Address& to, uint16_t port,
+                                     ByteView payload)>;
 
   virtual ~Dhcp6Link() = default;
   virtual void start(Handler handler) = 0;

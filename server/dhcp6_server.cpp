@@ -64,9 +64,8 @@ void Dhcp6Server::start() {
 
 void Dhcp6Server::start_link(size_t key, Link& link) {
   if (!link.socket) return;
-  link.socket->start([this, key](const Ipv6Address& from, uint16_t port, ByteView payload) {
-    on_datagram(key, from, port, payload);
-  });
+  link.socket->start([this, key](const Ipv6Address& from, const Ipv6Address& to, uint16_t port,
+                                 ByteView payload) { on_datagram(key, from, to, port, payload); });
 }
 
 void Dhcp6Server::stop() {
@@ -87,8 +86,8 @@ std::vector<leases::Lease> Dhcp6Server::tick() {
   return engine_.tick(clock_());
 }
 
-void Dhcp6Server::on_datagram(size_t key, const Ipv6Address& from, uint16_t port,
-                              ByteView payload) {
+void Dhcp6Server::on_datagram(size_t key, const Ipv6Address& from, const Ipv6Address& to,
+                              uint16_t port, ByteView payload) {
   auto it = links_.find(key);
   if (it == links_.end()) return;  // removed by a reload meanwhile
   const size_t bridge = it->second.index;
@@ -108,6 +107,14 @@ void Dhcp6Server::on_datagram(size_t key, const Ipv6Address& from, uint16_t port
   }
   (void)port;
   const auto& msg = std::get<dhcp6::Message>(*packet);
+  if (!to.is_multicast() && dhcp6::sent_only_to_multicast(msg.type)) {
+    // RFC 8415 §18.4: the server MUST discard these when unicast (it sends
+    // no Server Unicast option, so no client has a reason to).
+    ++dropped_["unicast"];
+    spdlog::debug("{}: dropped a {} from {} sent to {} (only multicast is answered)",
+                  it->second.name, dhcp6::to_string(msg.type), from.to_string(), to.to_string());
+    return;
+  }
   auto decision =
       std::make_shared<dhcp::Dhcp6Decision>(engine_.handle(bridge, msg, from, clock_()));
   if (decision->commit.empty()) {

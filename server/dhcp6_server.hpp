@@ -68,7 +68,8 @@ class Dhcp6Server {
   const std::map<std::string, uint64_t, std::less<>>& dropped() const { return dropped_; }
 
   // A datagram as the socket hands it over (public for the tests' fakes).
-  void on_datagram(size_t key, const Ipv6Address& from, uint16_t port, ByteView payload);
+  void on_datagram(size_t key, const Ipv6Address& from, const Ipv6Address& to, uint16_t port,
+                   ByteView payload);
 
  private:
   struct Link {

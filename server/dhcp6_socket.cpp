@@ -5,8 +5,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "protocol/dhcp6/message.hpp"
@@ -43,6 +47,12 @@ Dhcp6Socket::Dhcp6Socket(asio::io_context& io, int ifindex, const std::string& i
                                                        static_cast<unsigned long>(ifindex)));
     socket_.set_option(asio::ip::multicast::outbound_interface(static_cast<unsigned int>(ifindex)));
     socket_.set_option(asio::ip::multicast::enable_loopback(false));
+    const int on = 1;
+    if (::setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) !=
+        0) {
+      throw boost::system::system_error(errno, boost::system::system_category(),
+                                        "IPV6_RECVPKTINFO");
+    }
     socket_.non_blocking(true);
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error("cannot open the DHCPv6 socket (UDP port 547) on " + ifname + ": " +
@@ -69,14 +79,42 @@ void Dhcp6Socket::arm() {
     if (ec == asio::error::operation_aborted || stopped_) return;
     // Drain what is queued, bounded so the other sockets get their turn.
     for (int i = 0; !ec && i < 64 && !stopped_; ++i) {
-      boost::system::error_code rec;
-      const size_t n = socket_.receive_from(asio::buffer(buffer_), from_, 0, rec);
-      if (rec) break;  // would_block: drained
-      if (!from_.address().is_v6()) continue;
-      const auto bytes = from_.address().to_v6().to_bytes();
+      // recvmsg for the destination (IPV6_PKTINFO), which receive_from
+      // does not give.
+      alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(in6_pktinfo))> control{};
+      sockaddr_in6 from{};
+      iovec iov{.iov_base = buffer_.data(), .iov_len = buffer_.size()};
+      msghdr mh{};
+      mh.msg_name = &from;
+      mh.msg_namelen = sizeof from;
+      mh.msg_iov = &iov;
+      mh.msg_iovlen = 1;
+      mh.msg_control = control.data();
+      mh.msg_controllen = control.size();
+      const ssize_t n = ::recvmsg(socket_.native_handle(), &mh, MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+          spdlog::debug("{}: DHCPv6 recvmsg: {}", ifname_, std::strerror(errno));
+        }
+        break;  // drained
+      }
+      if (from.sin6_family != AF_INET6) continue;
+      std::optional<Ipv6Address> to;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
+          in6_pktinfo info{};
+          std::memcpy(&info, CMSG_DATA(c), sizeof info);
+          std::array<uint8_t, 16> d{};
+          std::memcpy(d.data(), info.ipi6_addr.s6_addr, 16);
+          to = Ipv6Address(d);
+        }
+      }
+      if (!to) continue;  // the kernel always gives it once asked; never guess
       std::array<uint8_t, 16> a{};
-      for (size_t k = 0; k < 16; ++k) a[k] = bytes[k];
-      handler_(Ipv6Address(a), from_.port(), ByteView(buffer_.data(), n));
+      std::memcpy(a.data(), from.sin6_addr.s6_addr, 16);
+      handler_(Ipv6Address(a), *to, ntohs(from.sin6_port),
+               ByteView(buffer_.data(), static_cast<size_t>(n)));
     }
     if (!stopped_) arm();
   });

@@ -29,7 +29,6 @@ class Dhcp6Socket : public Dhcp6Link {
   boost::asio::ip::udp::socket socket_;
   int ifindex_;
   std::string ifname_;
-  boost::asio::ip::udp::endpoint from_;
   std::vector<uint8_t> buffer_;
   Handler handler_;
   bool stopped_ = false;

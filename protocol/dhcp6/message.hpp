@@ -66,6 +66,12 @@ constexpr std::string_view to_string(MessageType t) { return kMessageTypeNames.n
 constexpr bool is_relay(MessageType t) {
   return t == MessageType::relay_forw || t == MessageType::relay_repl;
 }
+// RFC 8415 §18.4: messages a server MUST discard when they reach it by
+// unicast (a client sends them to ff02::1:2 only).
+constexpr bool sent_only_to_multicast(MessageType t) {
+  return t == MessageType::solicit || t == MessageType::confirm || t == MessageType::rebind ||
+         t == MessageType::information_request;
+}
 
 // Option codes berth refers to by name in code (RFC 8415 §21 unless noted);
 // the option_def dhcp6 table has them all with their lengths.

@@ -500,6 +500,40 @@ class MalformedIpv6(unittest.TestCase):
             self.assertGreater(metric(server, "berth_ra_solicitations_total", bridge="br0"),
                                solicitations)
 
+    def test_unicast_information_request_is_dropped_and_counted_multicast_answered(self):
+        """RFC 8415 §18.4: SOLICIT, CONFIRM, REBIND and INFORMATION-REQUEST
+        that reach the server by unicast are discarded."""
+        with Lab() as lab:
+            c = lab.client("uni6")
+            server = start_berthd(lab, bridges=[ipv6_bridge("stateless")])
+            slaac_address(c)
+            duid = duid_ll(c.mac)
+            request = dhcp6_message(11, 0x0D0E0F, dhcp6_option(1, duid) + dhcp6_option(8, b"\0\0"))
+            probe = ("import socket, sys\n"
+                     "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+                     "s.bind(('::', 546))\n"
+                     "s.settimeout(2)\n"
+                     "s.sendto(bytes.fromhex(sys.argv[1]), (sys.argv[2], 547, 0, "
+                     "socket.if_nametoindex('eth0')))\n"
+                     "try:\n"
+                     "    data, _ = s.recvfrom(2048)\n"
+                     "    print('reply', data[0])\n"
+                     "except socket.timeout:\n"
+                     "    print('none')\n")
+
+            def read():
+                return metric_by(server, "berth_dhcp6_dropped_total", "reason")
+
+            before = read()
+            out = c.run(["/usr/bin/python3", "-c", probe, request.hex(), BRIDGE6],
+                        timeout=10).stdout.split()
+            self.assertEqual(out, ["none"])
+            got = wait_for_counts(read, before, {"unicast": 1}, "berthd to count the unicast")
+            self.assertEqual(got, {"unicast": 1})
+            out = c.run(["/usr/bin/python3", "-c", probe, request.hex(), "ff02::1:2"],
+                        timeout=10).stdout.split()
+            self.assertEqual(out, ["reply", "7"])  # REPLY
+
     def test_malformed_dhcpv6_messages_are_counted_and_the_next_client_served(self):
         with Lab() as lab:
             raw = lab.client("d6raw")

@@ -35,10 +35,12 @@ class FakeLink6 : public Dhcp6Link {
     sent.push_back(Datagram{to, port, Bytes(payload.begin(), payload.end())});
     return true;
   }
-  void deliver(const Ipv6Address& from, ByteView payload) {
+  // Sent to ff02::1:2 unless `to` says otherwise.
+  void deliver(const Ipv6Address& from, ByteView payload,
+               const Ipv6Address& to = dhcp6::kAllRelayAgentsAndServers) {
     ASSERT_TRUE(handler_) << "the server never started reading this link";
     ASSERT_FALSE(stopped) << "a stopped link delivers nothing";
-    handler_(from, dhcp6::kClientPort, payload);
+    handler_(from, to, dhcp6::kClientPort, payload);
   }
 
   std::vector<Datagram> sent;
@@ -229,6 +231,21 @@ TEST_F(Dhcp6ServerTest, UnparsableAndRelayedMessagesAreCountedAndNotAnswered) {
   EXPECT_EQ(parse, 1u);
 }
 
+TEST_F(Dhcp6ServerTest, UnicastSolicitConfirmRebindAndInformationRequestAreDropped) {
+  FakeLink6& link = serve(dhcp::Dhcp6Mode::stateful);
+  const Ipv6Address own = v6("fd00:6::1");
+  link.deliver(v6("fe80::2"), information_request(0x10), own);
+  link.deliver(v6("fe80::2"), stateful(MessageType::solicit, 0x11, nullptr), own);
+  link.deliver(v6("fe80::2"), stateful(MessageType::rebind, 0x12, nullptr), own);
+  EXPECT_TRUE(link.sent.empty());
+  EXPECT_EQ(server.dropped().at("unicast"), 3u);
+  // The same messages to ff02::1:2 are answered.
+  link.deliver(v6("fe80::2"), information_request(0x13));
+  link.deliver(v6("fe80::2"), stateful(MessageType::solicit, 0x14, nullptr));
+  EXPECT_EQ(link.sent.size(), 2u);
+  EXPECT_EQ(server.dropped().at("unicast"), 3u);
+}
+
 TEST_F(Dhcp6ServerTest, ARemovedBridgeClosesItsSocketAndARebindOpensAnother) {
   FakeLink6& link = serve(dhcp::Dhcp6Mode::stateless);
   EXPECT_TRUE(server.serves(kKey));
@@ -242,7 +259,8 @@ TEST_F(Dhcp6ServerTest, ARemovedBridgeClosesItsSocketAndARebindOpensAnother) {
   server.remove_bridge(kKey);
   EXPECT_TRUE(again.stopped);
   EXPECT_FALSE(server.serves(kKey));
-  server.on_datagram(kKey, v6("fe80::2"), dhcp6::kClientPort, information_request(8));
+  server.on_datagram(kKey, v6("fe80::2"), dhcp6::kAllRelayAgentsAndServers, dhcp6::kClientPort,
+                     information_request(8));
   EXPECT_EQ(again.sent.size(), 1u) << "a removed bridge answers nothing";
 }
 
