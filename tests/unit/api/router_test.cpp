@@ -201,9 +201,9 @@ TEST(Router, ReservationPatchAndDelete) {
   EXPECT_EQ(ok("PATCH", "/v1/reservations/7", R"({"ipv6": "fd00:6::50"})"),
             Request(PatchReservation{.id = 7, .patch = {.ipv6 = v6}}));
   EXPECT_EQ(ok("PATCH", "/v1/reservations/7", R"({"ipv6": null})"),
-            Request(PatchReservation{
-                .id = 7, .patch = {.ipv6 = std::optional<std::optional<Ipv6Address>>(
-                                       std::optional<Ipv6Address>())}}));
+            Request(PatchReservation{.id = 7,
+                                     .patch = {.ipv6 = std::optional<std::optional<Ipv6Address>>(
+                                                   std::optional<Ipv6Address>())}}));
 }
 
 TEST(Router, ReservationAddWithIpv6AndDuid) {
