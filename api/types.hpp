@@ -254,6 +254,9 @@ struct ForwardInfo {
   // Where the forward sends traffic now: `to` itself, or the address its
   // name has; JSON null while the name has none.
   std::optional<Ipv4Address> target;
+  // The IPv6 address it sends traffic to as well (a forward on every host
+  // address to a name with an IPv6 address); absent from JSON when none.
+  std::optional<Ipv6Address> target6;
   ForwardSource source = ForwardSource::api;
 
   bool operator==(const ForwardInfo&) const = default;

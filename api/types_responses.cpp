@@ -220,6 +220,7 @@ void to_json(json& j, const ForwardInfo& f) {
            {"to_port", f.to_port},
            {"target", optional_ip_json(f.target)},
            {"source", to_string(f.source)}};
+  if (f.target6) j["target6"] = f.target6->to_string();
 }
 
 void to_json(json& j, const ForwardList& l) { j = json{{"forwards", l.forwards}}; }
@@ -371,6 +372,11 @@ void from_json(const json& j, ForwardInfo& f) {
   f.to = get_string(j, kObject, "to");
   f.to_port = get_port(j, kObject, "to_port");
   f.target = get_optional_ip(j, kObject, "target");
+  if (j.contains("target6")) {
+    const IpAddress v6 = get_ip_any(j, kObject, "target6");
+    if (!v6.is_v6()) bad_value(kObject, "target6", v6.to_string());
+    f.target6 = v6.v6();
+  }
   const std::string source = get_string(j, kObject, "source");
   auto src = reservation_source_from_string(source);
   if (!src) bad_value(kObject, "source", source);

@@ -100,12 +100,27 @@ bool pair_allowed(const FirewallState& state, const std::string& a, const std::s
 
 bool has_forwards(const std::vector<PortForward>& forwards, const std::string& bridge) {
   return std::any_of(forwards.begin(), forwards.end(),
-                     [&](const PortForward& f) { return f.bridge == bridge; });
+                     [&](const PortForward& f) { return f.bridge == bridge && f.target; });
+}
+
+bool has_forwards6(const std::vector<PortForward>& forwards, const std::string& bridge) {
+  return std::any_of(forwards.begin(), forwards.end(), [&](const PortForward& f) {
+    return f.bridge == bridge && f.target6 && !f.host_address;
+  });
 }
 
 std::string dnat_text(const PortForward& f) {
   return std::string(proto_name(f.proto)) + " dport " + std::to_string(f.host_port) +
-         " dnat ip to " + f.target.to_string() + ":" + std::to_string(f.target_port);
+         " dnat ip to " + f.target->to_string() + ":" + std::to_string(f.target_port);
+}
+
+std::string dnat6_text(const PortForward& f) {
+  return std::string(proto_name(f.proto)) + " dport " + std::to_string(f.host_port) +
+         " dnat ip6 to [" + f.target6->to_string() + "]:" + std::to_string(f.target_port);
+}
+
+std::string prefix6_text(const Ipv6Prefix& p) {
+  return p.network().to_string() + "/" + std::to_string(p.length);
 }
 
 // One base chain in the layout of `nft list`.
@@ -177,12 +192,19 @@ std::string render_table(const FirewallState& state) {
   Chain output{.name = "output", .type = "nat", .hook = "output", .priority = "-100"};
   for (const auto& f : forwards) {
     if (f.host_address) {
+      if (!f.target) continue;
       const std::string rule = "ip daddr " + f.host_address->to_string() + " " + dnat_text(f);
       prerouting.rules.push_back(rule);
       output.rules.push_back(rule);
-    } else {
+      continue;
+    }
+    if (f.target) {
       prerouting.rules.push_back("meta nfproto ipv4 fib daddr type local " + dnat_text(f));
       output.rules.push_back("ip daddr != 127.0.0.0/8 fib daddr type local " + dnat_text(f));
+    }
+    if (f.target6) {
+      prerouting.rules.push_back("meta nfproto ipv6 fib daddr type local " + dnat6_text(f));
+      output.rules.push_back("ip6 daddr != ::1 fib daddr type local " + dnat6_text(f));
     }
   }
 
@@ -202,9 +224,13 @@ std::string render_table(const FirewallState& state) {
                                       ? match + " snat ip to " + b.nat_address->to_string()
                                       : match + " masquerade");
     }
+    if (b.ipv6 && has_forwards6(forwards, b.name)) {
+      const std::string prefix = prefix6_text(*b.ipv6);
+      postrouting.rules.push_back("ip6 saddr " + prefix + " ip6 daddr " + prefix +
+                                  " ct status dnat masquerade");
+    }
     if (b.ipv6 && b.ipv6_nat) {
-      const std::string prefix =
-          b.ipv6->network().to_string() + "/" + std::to_string(b.ipv6->length);
+      const std::string prefix = prefix6_text(*b.ipv6);
       postrouting.rules.push_back("ip6 saddr " + prefix + " ip6 daddr != " + prefix +
                                   " masquerade");
     }

@@ -41,8 +41,12 @@ struct PortForward {  // already resolved to an address by the daemon
   Proto proto = Proto::tcp;
   std::optional<Ipv4Address> host_address;  // nullopt: any local address of the host
   uint16_t host_port = 0;
-  Ipv4Address target;
+  // Where it goes: IPv4, and IPv6 too for a forward to a name that has an
+  // IPv6 address (only on every host address: `host_address` is IPv4). A
+  // forward with neither has no rule.
+  std::optional<Ipv4Address> target;
   uint16_t target_port = 0;
+  std::optional<Ipv6Address> target6;
   bool operator==(const PortForward&) const = default;
 };
 

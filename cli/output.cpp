@@ -232,6 +232,7 @@ std::string describe(const api::ForwardInfo& f) {
       "forward " + std::to_string(f.id) + " on " + printable(f.bridge) + ": " + forward_rule(f);
   // A name's address, when it has one; an address target says it all.
   if (f.target && f.target->to_string() != f.to) out += " (now " + f.target->to_string() + ")";
+  if (f.target6) out += " (IPv6 " + f.target6->to_string() + ")";
   return out;
 }
 
@@ -243,7 +244,9 @@ std::string render_forwards(const api::ForwardList& l) {
                     (f.host_address ? f.host_address->to_string() : std::string("*")) + ":" +
                         std::to_string(f.host_port),
                     printable(f.to) + ":" + std::to_string(f.to_port),
-                    f.target ? f.target->to_string() : "-", std::string(api::to_string(f.source))});
+                    (f.target ? f.target->to_string() : std::string("-")) +
+                        (f.target6 ? " " + f.target6->to_string() : std::string()),
+                    std::string(api::to_string(f.source))});
   }
   return format_table({"ID", "BRIDGE", "PROTO", "HOST", "TO", "TARGET", "SOURCE"}, rows);
 }

@@ -63,7 +63,9 @@ constexpr std::array<KeyRow<ForwardDraft>, 5> kForwardRows = {{
      apply_fwd_host_port},
     {"to", "string", "required", true, true,
      "The client: an IPv4 address inside the bridge subnet (not the bridge's own), or a "
-     "client's name (one DNS label, like \"web\"), whose current lease the forward follows.",
+     "client's name (one DNS label, like \"web\"), whose current lease the forward follows; "
+     "when the name also has an IPv6 address on a bridge with `ipv6` (a reservation's or a "
+     "DHCPv6 lease's), a forward on every host address is forwarded over IPv6 too.",
      apply_fwd_to},
     {"to_port", "integer", "`host_port`", false, true, "Port on the client, 1 to 65535.",
      apply_fwd_to_port},

@@ -147,6 +147,8 @@ class Daemon : public ControlBackend {
   // ---- firewall state (server/daemon_forwards.cpp)
   // A forward's target now: its address, or the address its name has.
   std::optional<Ipv4Address> forward_target(const std::string& to, size_t bridge) const;
+  // The IPv6 address a forward to a name follows too (none for an address).
+  std::optional<Ipv6Address> forward_target6(const std::string& to, size_t bridge) const;
   bridge::FirewallState firewall_state() const;
   // Re-reads the stored forwards and brings the table in line.
   void refresh_firewall();

@@ -48,6 +48,11 @@ std::optional<Ipv4Address> Daemon::forward_target(const std::string& to, size_t 
   return names_->address_of(to, bridge);
 }
 
+std::optional<Ipv6Address> Daemon::forward_target6(const std::string& to, size_t bridge) const {
+  if (Ipv4Address::parse(to)) return std::nullopt;
+  return names_->address6_of(to, bridge);
+}
+
 bridge::FirewallState Daemon::firewall_state() const {
   bridge::FirewallState s;
   for (const BridgeLink& link : bridges_) {
@@ -67,13 +72,16 @@ bridge::FirewallState Daemon::firewall_state() const {
     auto add = [&](bridge::Proto proto, std::optional<Ipv4Address> host_address, uint16_t host_port,
                    const std::string& to, uint16_t to_port) {
       auto target = forward_target(to, link.index);
-      if (!target) return;  // a name without a lease yet: no rule until it has one
+      // Over IPv6 only on every host address (host_address is IPv4).
+      auto target6 = host_address ? std::nullopt : forward_target6(to, link.index);
+      if (!target && !target6) return;  // a name without a lease yet: no rule until it has one
       bridge::PortForward f{.bridge = link.name,
                             .proto = proto,
                             .host_address = host_address,
                             .host_port = host_port,
-                            .target = *target,
-                            .target_port = to_port};
+                            .target = target,
+                            .target_port = to_port,
+                            .target6 = target6};
       // The file wins over a stored forward for the same host port.
       for (const bridge::PortForward& g : s.forwards) {
         if (g.proto == f.proto && g.host_port == f.host_port &&
@@ -136,7 +144,10 @@ void Daemon::on_request(const api::ListForwards& r, const Peer&, const Done& don
   }
   // Where each goes now, as the firewall sees it.
   for (api::ForwardInfo& f : list.forwards) {
-    if (auto index = link_index(f.bridge)) f.target = forward_target(f.to, *index);
+    if (auto index = link_index(f.bridge)) {
+      f.target = forward_target(f.to, *index);
+      if (!f.host_address) f.target6 = forward_target6(f.to, *index);
+    }
   }
   done(json_response(200, list));
 }
@@ -200,6 +211,7 @@ void Daemon::on_request(const api::AddForward& a, const Peer& peer, const Done& 
 
   api::ForwardInfo info = api::forward_info(stored);
   info.target = forward_target(info.to, link->index);
+  if (!info.host_address) info.target6 = forward_target6(info.to, link->index);
   done(json_response(201, info));
 }
 

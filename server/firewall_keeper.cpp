@@ -48,15 +48,18 @@ void FirewallKeeper::apply(bool force) {
                applied_->bridges.size(), applied_->forwards.size());
   if (changed_forwards) {
     for (const bridge::PortForward& f : applied_->forwards) {
-      spdlog::debug("firewall: forward {} {}:{} -> {}:{} on {}",
+      spdlog::debug("firewall: forward {} {}:{} -> {}{}{}:{} on {}",
                     f.proto == bridge::Proto::tcp ? "tcp" : "udp",
                     f.host_address ? f.host_address->to_string() : "*", f.host_port,
-                    f.target.to_string(), f.target_port, f.bridge);
+                    f.target ? f.target->to_string() : "", f.target && f.target6 ? " " : "",
+                    f.target6 ? "[" + f.target6->to_string() + "]" : "", f.target_port, f.bridge);
     }
   }
   const bool nat = std::any_of(applied_->bridges.begin(), applied_->bridges.end(),
                                [](const bridge::FirewallBridge& b) { return b.nat; });
-  if (nat || !applied_->forwards.empty()) {
+  const bool forwards4 = std::any_of(applied_->forwards.begin(), applied_->forwards.end(),
+                                     [](const bridge::PortForward& f) { return f.target; });
+  if (nat || forwards4) {
     try {
       if (firewall_->enable_ipv4_forwarding()) {
         spdlog::info("firewall: IPv4 forwarding enabled (net.ipv4.ip_forward = 1) for NAT");
@@ -67,11 +70,14 @@ void FirewallKeeper::apply(bool force) {
   }
   const bool nat66 = std::any_of(applied_->bridges.begin(), applied_->bridges.end(),
                                  [](const bridge::FirewallBridge& b) { return b.ipv6_nat; });
-  if (nat66) {
+  const bool forwards6 = std::any_of(applied_->forwards.begin(), applied_->forwards.end(),
+                                     [](const bridge::PortForward& f) { return f.target6; });
+  if (nat66 || forwards6) {
     try {
       if (firewall_->enable_ipv6_forwarding()) {
         spdlog::info(
-            "firewall: IPv6 forwarding enabled (net.ipv6.conf.all.forwarding = 1) for NAT66; "
+            "firewall: IPv6 forwarding enabled (net.ipv6.conf.all.forwarding = 1) for NAT66 or "
+            "port forwards; "
             "interfaces with accept_ra = 1 now have 2, to keep their router advertisements");
       }
     } catch (const std::exception& e) {

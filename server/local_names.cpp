@@ -150,6 +150,34 @@ std::optional<Ipv4Address> LocalNames::address_of(std::string_view label, size_t
   return best;
 }
 
+std::optional<Ipv6Address> LocalNames::address6_of(std::string_view label, size_t index) const {
+  if (index >= bridges_.size() || !bridges_[index].dns.serving) return std::nullopt;
+  const Bridge& b = bridges_[index];
+  if (!b.dns.ipv6) return std::nullopt;
+  for (const dns::NamedAddress& r : b.reserved) {
+    if (r.ip.is_v6() && dhcp::equal_ci(r.label, label)) return r.ip.v6();
+  }
+  const auto usable = [&](const Ipv6Address& a) {
+    return b.dns.ipv6->contains(a) && a != b.dns.ipv6->address;
+  };
+  if (dns_ != nullptr) {
+    if (auto table = dns_->table()) {
+      for (const Ipv6Address& a : table->addresses6(label, index)) {
+        if (usable(a)) return a;
+      }
+      return std::nullopt;
+    }
+  }
+  std::optional<Ipv6Address> best;
+  for (const auto& [key, name] : leased_) {
+    if (key.first == index && key.second.is_v6() && usable(key.second.v6()) &&
+        dhcp::equal_ci(name, label)) {
+      if (!best || key.second.v6() < *best) best = key.second.v6();
+    }
+  }
+  return best;
+}
+
 size_t LocalNames::name_count() const {
   if (dns_ == nullptr) return 0;
   auto table = dns_->table();

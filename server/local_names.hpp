@@ -67,6 +67,9 @@ class LocalNames {
   // IPv4): a reservation's, else the current holder of a dynamic name (the
   // snapshot settles clashes). The name's IPv6 addresses play no part.
   std::optional<Ipv4Address> address_of(std::string_view label, size_t index) const;
+  // The same for IPv6: the reservation's address, else the name's address
+  // in the bridge's prefix as DNS answers it. None without IPv6 on the bridge.
+  std::optional<Ipv6Address> address6_of(std::string_view label, size_t index) const;
   size_t name_count() const;
 
  private:

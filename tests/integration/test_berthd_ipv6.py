@@ -327,6 +327,45 @@ class Nat66(unittest.TestCase):
                        15, "the client to ping fd00:99::2 through NAT66")
 
 
+class PortForwards6(unittest.TestCase):
+    def test_forward_to_a_name_reaches_its_ipv6_address_from_outside(self):
+        """A forward to a name follows the name's IPv6 address too: a
+        connection to the host's IPv6 address from an upstream namespace,
+        which has no route to the bridge prefix, reaches the container."""
+        with Lab() as lab:
+            c = lab.client("fwd6")
+            outside = lab.peer("out6f", "fd00:99::1/64", "fd00:99::2/64")
+            server = start_berthd(lab, bridges=[ipv6_bridge("slaac")])
+            slaac_address(c)
+            # A container with a static address, named by its reservation.
+            target = PREFIX + "50"
+            c.ip("-6", "addr", "add", target + "/64", "dev", "eth0", "nodad")
+            server.ctl("reservation", "add", "-b", "br0", "--mac", c.mac, "--ip", "198.18.0.50",
+                       "--ipv6", target, "-n", "web6")
+            server.ctl("forward", "add", "--bridge", "br0", "tcp", "8080", "web6:80")
+            rows = server.ctl("forward", "list", json_out=True)["forwards"]
+            self.assertEqual([(r["target"], r.get("target6")) for r in rows],
+                             [("198.18.0.50", target)])
+            c.spawn(["/usr/bin/python3", "-c",
+                     "import socket\n"
+                     "s = socket.socket(socket.AF_INET6)\n"
+                     "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                     "s.bind(('::', 80)); s.listen(1); s.settimeout(20)\n"
+                     "conn, peer = s.accept()\n"
+                     "conn.sendall(('hello ' + peer[0]).encode()); conn.close()\n"])
+            # (the lab stops the listener at teardown)
+            connect = ("import socket, time\n"
+                       "for _ in range(40):\n"
+                       "    try:\n"
+                       "        s = socket.create_connection(('fd00:99::1', 8080), 1)\n"
+                       "        print(s.recv(100).decode()); break\n"
+                       "    except OSError:\n"
+                       "        time.sleep(0.25)\n")
+            out = outside.run(["/usr/bin/python3", "-c", connect], timeout=20).stdout.strip()
+            # The container sees the outside's own address (DNAT, no SNAT).
+            self.assertEqual(out, "hello fd00:99::2")
+
+
 class Dhcpcd6(unittest.TestCase):
     """dhcpcd 9 as the DHCPv6 client. It runs confined (netlab.Dhcpcd6): its
     own config and hook script, its run and database directories bound over

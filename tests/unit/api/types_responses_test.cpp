@@ -171,7 +171,12 @@ TEST(ApiTypes, ForwardShapeAndRoundTrip) {
   EXPECT_EQ(json(other).at("host_address"), "192.0.2.1");
   EXPECT_TRUE(json(other).at("target").is_null());
   EXPECT_EQ(round_trip(other), other);
-  const ForwardList list{.forwards = {f, other}};
+  ForwardInfo dual = f;
+  dual.target6 = Ipv6Address::parse("fd00:6::57");
+  EXPECT_EQ(json(dual).at("target6"), "fd00:6::57");
+  EXPECT_FALSE(json(f).contains("target6"));
+  EXPECT_EQ(round_trip(dual), dual);
+  const ForwardList list{.forwards = {f, other, dual}};
   EXPECT_EQ(round_trip(list), list);
   EXPECT_EQ(round_trip(ForwardList{}), ForwardList{});
   EXPECT_EQ(to_string(ForwardProto::udp), "udp");

@@ -97,7 +97,8 @@ FirewallState larger_state() {
                     .proto = Proto::tcp,
                     .host_port = 8080,
                     .target = ip("198.18.1.10"),
-                    .target_port = 80},
+                    .target_port = 80,
+                    .target6 = Ipv6Address::parse("fd00:a:b:c::10")},
                    {.bridge = "bt-b",
                     .proto = Proto::udp,
                     .host_address = ip("198.19.0.5"),
@@ -267,19 +268,49 @@ TEST(FirewallRenderTest, ForwardsOnAHostAddressComeBeforeForwardsOnAnyAddress) {
   const std::vector<std::string> pre = {
       "ip daddr 198.19.0.5 udp dport 8080 dnat ip to 198.18.2.20:53",
       "ip daddr 198.19.0.5 tcp dport 8080 dnat ip to 198.18.2.21:8443",
-      "meta nfproto ipv4 fib daddr type local tcp dport 8080 dnat ip to 198.18.1.10:80"};
+      "meta nfproto ipv4 fib daddr type local tcp dport 8080 dnat ip to 198.18.1.10:80",
+      "meta nfproto ipv6 fib daddr type local tcp dport 8080 dnat ip6 to [fd00:a:b:c::10]:80"};
   EXPECT_EQ(chain_rules(text, "prerouting"), pre);
   const std::vector<std::string> out = {
       "ip daddr 198.19.0.5 udp dport 8080 dnat ip to 198.18.2.20:53",
       "ip daddr 198.19.0.5 tcp dport 8080 dnat ip to 198.18.2.21:8443",
-      "ip daddr != 127.0.0.0/8 fib daddr type local tcp dport 8080 dnat ip to 198.18.1.10:80"};
+      "ip daddr != 127.0.0.0/8 fib daddr type local tcp dport 8080 dnat ip to 198.18.1.10:80",
+      "ip6 daddr != ::1 fib daddr type local tcp dport 8080 dnat ip6 to [fd00:a:b:c::10]:80"};
   EXPECT_EQ(chain_rules(text, "output"), out);
+}
+
+TEST(FirewallRenderTest, ForwardsToANameWithOnlyAnIpv6AddressHaveOnlyIpv6Rules) {
+  FirewallState s{.bridges = {{.name = "br0",
+                               .address = prefix("198.18.0.1/24"),
+                               .ipv6 = Ipv6Prefix::parse("fd00:6::1/64")}},
+                  .forwards = {{.bridge = "br0",
+                                .proto = Proto::udp,
+                                .host_port = 5353,
+                                .target_port = 53,
+                                .target6 = Ipv6Address::parse("fd00:6::53")},
+                               // On a host address (IPv4) the IPv6 target has no rule.
+                               {.bridge = "br0",
+                                .proto = Proto::tcp,
+                                .host_address = ip("198.19.0.5"),
+                                .host_port = 22,
+                                .target_port = 22,
+                                .target6 = Ipv6Address::parse("fd00:6::22")}}};
+  const std::string text = render_table(s);
+  EXPECT_EQ(
+      chain_rules(text, "prerouting"),
+      std::vector<std::string>{"meta nfproto ipv6 fib daddr type local udp dport 5353 dnat ip6 to "
+                               "[fd00:6::53]:53"});
+  EXPECT_EQ(chain_rules(text, "postrouting"),
+            std::vector<std::string>{
+                "ip6 saddr fd00:6::/64 ip6 daddr fd00:6::/64 ct status dnat masquerade"});
+  EXPECT_FALSE(contains(text, "dnat ip to"));
 }
 
 TEST(FirewallRenderTest, PostroutingMasqueradesSnatsAndHairpinsPerBridge) {
   const std::vector<std::string> expected = {
       "ip saddr 198.18.1.0/24 ip daddr 198.18.1.0/24 ct status dnat masquerade",
       "ip saddr 198.18.1.0/24 ip daddr != 198.18.1.0/24 masquerade",
+      "ip6 saddr fd00:a:b:c::/64 ip6 daddr fd00:a:b:c::/64 ct status dnat masquerade",
       "ip6 saddr fd00:a:b:c::/64 ip6 daddr != fd00:a:b:c::/64 masquerade",
       "ip saddr 198.18.2.0/24 ip daddr 198.18.2.0/24 ct status dnat masquerade",
       "ip saddr 198.18.2.0/24 ip daddr != 198.18.2.0/24 snat ip to 198.19.0.5"};
