@@ -452,6 +452,9 @@ class Ipv6Reservations(unittest.TestCase):
             aaaa = c.run([DIG, "+short", "+time=2", "+tries=2", "AAAA", "web6.lab", f"@{BRIDGE6}"],
                          timeout=15).stdout.split()
             self.assertEqual(aaaa, [PREFIX + "50"])
+            ptr = c.run([DIG, "+short", "+time=2", "+tries=2", "-x", PREFIX + "50", f"@{BRIDGE6}"],
+                        timeout=15).stdout.split()
+            self.assertEqual(ptr, ["web6.lab."])
             # A taken or foreign address is refused and changes nothing.
             bad = server.ctl("reservation", "add", "-b", "br0", "--mac", "02:00:00:00:00:99",
                              "--ip", "198.18.0.51", "--ipv6", "fd00:7::51", check=False)
