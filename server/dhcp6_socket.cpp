@@ -5,15 +5,14 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <array>
 #include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 
 #include "protocol/dhcp6/message.hpp"
+#include "server/received_message.hpp"
 
 namespace berth::server {
 namespace asio = boost::asio;
@@ -81,40 +80,19 @@ void Dhcp6Socket::arm() {
     for (int i = 0; !ec && i < 64 && !stopped_; ++i) {
       // recvmsg for the destination (IPV6_PKTINFO), which receive_from
       // does not give.
-      alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(in6_pktinfo))> control{};
-      sockaddr_in6 from{};
-      iovec iov{.iov_base = buffer_.data(), .iov_len = buffer_.size()};
-      msghdr mh{};
-      mh.msg_name = &from;
-      mh.msg_namelen = sizeof from;
-      mh.msg_iov = &iov;
-      mh.msg_iovlen = 1;
-      mh.msg_control = control.data();
-      mh.msg_controllen = control.size();
-      const ssize_t n = ::recvmsg(socket_.native_handle(), &mh, MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      ReceivedMessage<sockaddr_in6, sizeof(in6_pktinfo)> m(socket_.native_handle(), buffer_);
+      if (m.size() < 0) {
+        if (receive_failed(errno)) {
           spdlog::debug("{}: DHCPv6 recvmsg: {}", ifname_, std::strerror(errno));
         }
         break;  // drained
       }
-      if (from.sin6_family != AF_INET6) continue;
-      std::optional<Ipv6Address> to;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-            c->cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
-          in6_pktinfo info{};
-          std::memcpy(&info, CMSG_DATA(c), sizeof info);
-          std::array<uint8_t, 16> d{};
-          std::memcpy(d.data(), info.ipi6_addr.s6_addr, 16);
-          to = Ipv6Address(d);
-        }
-      }
-      if (!to) continue;  // the kernel always gives it once asked; never guess
-      std::array<uint8_t, 16> a{};
-      std::memcpy(a.data(), from.sin6_addr.s6_addr, 16);
-      handler_(Ipv6Address(a), *to, ntohs(from.sin6_port),
-               ByteView(buffer_.data(), static_cast<size_t>(n)));
+      if (m.from().sin6_family != AF_INET6) continue;
+      const auto info = m.control<in6_pktinfo>(IPPROTO_IPV6, IPV6_PKTINFO);
+      if (!info) continue;  // the kernel always gives it once asked; never guess
+      handler_(Ipv6Address::from_bytes(ByteView(m.from().sin6_addr.s6_addr, 16)),
+               Ipv6Address::from_bytes(ByteView(info->ipi6_addr.s6_addr, 16)),
+               ntohs(m.from().sin6_port), ByteView(buffer_.data(), static_cast<size_t>(m.size())));
     }
     if (!stopped_) arm();
   });

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "server/received_message.hpp"
+
 namespace berth::server {
 namespace {
 
@@ -112,38 +114,23 @@ void PacketSocket::arm() {
 void PacketSocket::drain() {
   // Bounded so one busy bridge cannot starve the others on this thread.
   for (int i = 0; i < 64; ++i) {
-    alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(tpacket_auxdata))> control{};
-    sockaddr_ll from{};
-    iovec iov{.iov_base = buffer_.data(), .iov_len = buffer_.size()};
-    msghdr mh{};
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control.data();
-    mh.msg_controllen = control.size();
-    ssize_t n = ::recvmsg(sd_.native_handle(), &mh, MSG_DONTWAIT | MSG_TRUNC);
+    ReceivedMessage<sockaddr_ll, sizeof(tpacket_auxdata)> m(sd_.native_handle(), buffer_,
+                                                            MSG_TRUNC);
+    const ssize_t n = m.size();
     if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      if (receive_failed(errno)) {
         ++receive_errors_;
         spdlog::debug("packet socket on {}: recvmsg: {}", ifname_, std::strerror(errno));
       }
       return;
     }
-    if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
+    if (m.from().sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
     if (static_cast<size_t>(n) > buffer_.size()) {
       ++receive_errors_;  // larger than any frame we accept
       continue;
     }
-    bool csum_not_ready = false;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-      if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
-          c->cmsg_len >= CMSG_LEN(sizeof(tpacket_auxdata))) {
-        tpacket_auxdata aux;
-        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
-        csum_not_ready = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
-      }
-    }
+    const auto aux = m.control<tpacket_auxdata>(SOL_PACKET, PACKET_AUXDATA);
+    const bool csum_not_ready = aux && (aux->tp_status & TP_STATUS_CSUMNOTREADY) != 0;
     handler_(ByteView(buffer_.data(), static_cast<size_t>(n)), csum_not_ready);
   }
 }

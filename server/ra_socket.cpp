@@ -12,6 +12,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "server/received_message.hpp"
+
 namespace berth::server {
 namespace {
 
@@ -95,36 +97,18 @@ void IcmpRaSocket::arm() {
 void IcmpRaSocket::drain() {
   // Bounded so a flood on one bridge cannot starve the io thread.
   for (int i = 0; i < 64; ++i) {
-    alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(int))> control{};
-    sockaddr_in6 from{};
-    iovec iov{.iov_base = buffer_.data(), .iov_len = buffer_.size()};
-    msghdr mh{};
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control.data();
-    mh.msg_controllen = control.size();
-    const ssize_t n = ::recvmsg(sd_.native_handle(), &mh, MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    ReceivedMessage<sockaddr_in6, sizeof(int)> m(sd_.native_handle(), buffer_);
+    if (m.size() < 0) {
+      if (receive_failed(errno)) {
         ++receive_errors_;
         spdlog::debug("ICMPv6 socket on {}: recvmsg: {}", ifname_, std::strerror(errno));
       }
       return;
     }
-    uint8_t hop_limit = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-      if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT &&
-          c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-        int value = 0;
-        std::memcpy(&value, CMSG_DATA(c), sizeof value);
-        if (value >= 0 && value <= 255) hop_limit = static_cast<uint8_t>(value);
-      }
-    }
-    std::array<uint8_t, 16> source{};
-    std::memcpy(source.data(), from.sin6_addr.s6_addr, 16);
-    handler_(ByteView(buffer_.data(), static_cast<size_t>(n)), Ipv6Address(source), hop_limit);
+    const int value = m.control<int>(IPPROTO_IPV6, IPV6_HOPLIMIT).value_or(0);
+    const uint8_t hop_limit = value >= 0 && value <= 255 ? static_cast<uint8_t>(value) : 0;
+    handler_(ByteView(buffer_.data(), static_cast<size_t>(m.size())),
+             Ipv6Address::from_bytes(ByteView(m.from().sin6_addr.s6_addr, 16)), hop_limit);
   }
 }
 
