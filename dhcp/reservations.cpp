@@ -17,9 +17,8 @@ std::string lower(std::string_view s) {
 }
 
 std::string describe(const leases::Reservation& r) {
-  return fmt::format("reservation {} ({} -> {}{}{}{}{}, {})", r.id, client_text(r),
-                     r.ip.to_string(), r.ipv6 ? " " : "", r.ipv6 ? r.ipv6->to_string() : "",
-                     r.name.empty() ? "" : " ", r.name, r.from_config ? "config" : "database");
+  return fmt::format("reservation {} ({} -> {}, {})", r.id, client_text(r), reserved_text(r),
+                     r.from_config ? "config" : "database");
 }
 
 }  // namespace
@@ -34,6 +33,13 @@ std::string client_text(const leases::Reservation& r) {
       return "hostname " + r.hostname_match;
   }
   return "";
+}
+
+std::string reserved_text(const leases::Reservation& r) {
+  std::string out = r.ip.to_string();
+  if (r.ipv6) out += " " + r.ipv6->to_string();
+  if (!r.name.empty()) out += " " + r.name;
+  return out;
 }
 
 bool equal_ci(std::string_view a, std::string_view b) {

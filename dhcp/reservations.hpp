@@ -17,6 +17,9 @@ namespace berth::dhcp {
 
 // "mac 00:16:3e:..", "client-id 01:..", "hostname db": how r names its client.
 std::string client_text(const leases::Reservation& r);
+// What a reservation gives, for logs: "10.0.3.10 fd00::10 web" (the IPv6
+// address and the name when it has them).
+std::string reserved_text(const leases::Reservation& r);
 // Whether two reservations name the same client (host names without case).
 bool same_client(const leases::Reservation& a, const leases::Reservation& b);
 // ASCII case-insensitive equality, for host names and DNS labels.

@@ -612,7 +612,10 @@ bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip,
     step_done(st);
     return sqlite3_changes(db_) > 0;
   }
-  sqlite3_stmt* st = statement("UPDATE reservations SET ip = ?, name = ?, ipv6 = ? WHERE id = ?");
+  // A DUID only finds the client of an IPv6 address: it goes with it.
+  sqlite3_stmt* st = statement(
+      "UPDATE reservations SET ip = ?, name = ?, ipv6 = ?, "
+      "duid = CASE WHEN ?3 IS NULL THEN '' ELSE duid END WHERE id = ?");
   bind_value(st, 1, text);
   bind_value(st, 2, name);
   if (ipv6) {

@@ -84,9 +84,9 @@ class LeaseStore {
   Reservation add_reservation(Reservation r, int64_t now);
   // False when no reservation has that id.
   bool remove_reservation(int64_t id);
-  // Changes a reservation's address and name. False when no reservation has
-  // that id; an address another reservation of the bridge has throws
-  // StoreConflict naming it.
+  // Changes a reservation's addresses and name (no IPv6 address drops the
+  // DUID too). False when no reservation has that id; an address another
+  // reservation of the bridge has throws StoreConflict naming it.
   bool update_reservation(int64_t id, Ipv4Address ip, const std::optional<Ipv6Address>& ipv6,
                           const std::string& name);
 

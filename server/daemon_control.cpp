@@ -186,9 +186,8 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
     return done(
         error_response(500, std::string("the reservation could not be stored: ") + e.what()));
   }
-  spdlog::info("reservation {} added by uid {}: {} {} -> {}{}{}{}{}", r.id, peer.uid, r.bridge,
-               dhcp::client_text(r), r.ip.to_string(), r.ipv6 ? " " : "",
-               r.ipv6 ? r.ipv6->to_string() : "", r.name.empty() ? "" : " ", r.name);
+  spdlog::info("reservation {} added by uid {}: {} {} -> {}", r.id, peer.uid, r.bridge,
+               dhcp::client_text(r), dhcp::reserved_text(r));
   db_reservations_.push_back(r);
   reservations_version_ = reader_->reservations_version();
   // check_reservation() refused every clash, so a merge would keep it: add it
@@ -245,7 +244,7 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       if (p.patch.ip) r.ip = *p.patch.ip;
       if (p.patch.ipv6) {
         r.ipv6 = *p.patch.ipv6;
-        if (!r.ipv6) r.duid.clear();  // a DUID finds the client of an IPv6 address only
+        if (!r.ipv6) r.duid.clear();  // as the store does: a DUID only finds an IPv6 client
       }
       if (p.patch.name) r.name = *p.patch.name;
       auto checked = check_reservation(link.index, r, r.id, p.patch.force);
@@ -260,9 +259,8 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
         return done(
             error_response(500, std::string("the reservation could not be changed: ") + e.what()));
       }
-      spdlog::info("reservation {} changed by uid {}: -> {}{}{}{}{}", r.id, peer.uid,
-                   r.ip.to_string(), r.ipv6 ? " " : "", r.ipv6 ? r.ipv6->to_string() : "",
-                   r.name.empty() ? "" : " ", r.name);
+      spdlog::info("reservation {} changed by uid {}: -> {}", r.id, peer.uid,
+                   dhcp::reserved_text(r));
       for (auto& x : db_reservations_) {
         if (x.id == r.id) x = r;
       }

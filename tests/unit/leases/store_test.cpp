@@ -443,6 +443,13 @@ TEST_F(TempDb, ReservationsKeepIpv6AndDuidAndRefuseTakenOnes) {
   EXPECT_EQ(s.load_reservations()[0].ipv6, Ipv6Address::parse("fd00:6::70"));
   EXPECT_TRUE(s.update_reservation(a.id, a.ip, std::nullopt, a.name));
   EXPECT_EQ(s.load_reservations()[0].ipv6, std::nullopt);
+  // Without its IPv6 address a reservation keeps no DUID, which is free again.
+  EXPECT_TRUE(s.update_reservation(d.id, d.ip, std::nullopt, d.name));
+  EXPECT_TRUE(s.load_reservations()[1].duid.empty());
+  Reservation reuse = by_mac("198.18.0.54", 5, "z");
+  reuse.ipv6 = *Ipv6Address::parse("fd00:6::54");
+  reuse.duid = d.duid;
+  EXPECT_NO_THROW(s.add_reservation(reuse, 100));
 }
 
 TEST_F(TempDb, MigratesFromVersionFiveKeepingReservationsWithoutIpv6) {
