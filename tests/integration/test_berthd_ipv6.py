@@ -138,6 +138,19 @@ def dhclient6(lab, ns, name: str, conf: str = "", script: str = "/bin/true") -> 
     return lease.read_text()
 
 
+def leased_address(test, text: str) -> ipaddress.IPv6Address:
+    """The IA_NA address in a dhclient -6 lease file's text (fails the test
+    when there is none)."""
+    m = re.search(r"iaaddr ([0-9a-f:]+) \{", text)
+    test.assertIsNotNone(m, text)
+    return ipaddress.IPv6Address(m.group(1))
+
+
+def wait_onlink_route(ns):
+    wait_until(lambda: PREFIX + "/64" in ns.ip("-6", "route", "show", "dev", "eth0").stdout,
+               20, "the RA's on-link route")
+
+
 def address_script(lab, name: str) -> str:
     """A dhclient script that puts the address on eth0 as dhclient-script
     would (a /128: the RA's on-link prefix gives the route to the bridge),
@@ -299,12 +312,7 @@ class Dhcpv6(unittest.TestCase):
             server = start_berthd(lab, bridges=[ipv6_bridge(
                 "stateful", f'ipv6_pool = "{PREFIX}1:0-{PREFIX}1:ff"\n')])
             wait_link_local_ready(c)
-            lease = lab.path("stateful.leases6")
-            c.run([netlab.DHCLIENT, "-6", "-1", "-v", "-lf", str(lease),
-                   "-pf", str(lab.path("stateful.pid")), "-sf", "/bin/true", "eth0"], timeout=40)
-            m = re.search(r"iaaddr ([0-9a-f:]+) \{", lease.read_text())
-            self.assertIsNotNone(m, lease.read_text())
-            ip = ipaddress.IPv6Address(m.group(1))
+            ip = leased_address(self, dhclient6(lab, c, "stateful"))
             self.assertTrue(ipaddress.IPv6Address(PREFIX + "1:0") <= ip
                             <= ipaddress.IPv6Address(PREFIX + "1:ff"), ip)
             rows = server.ctl("leases", json_out=True)
@@ -435,20 +443,14 @@ class Ipv6Reservations(unittest.TestCase):
                 "stateful", f'ipv6_pool = "{PREFIX}1:0-{PREFIX}1:ff"\n')])
             wait_link_local_ready(c)
             # By MAC, added at run time: dhclient's DUID-LLT carries the MAC.
-            mac = c.mac
-            server.ctl("reservation", "add", "-b", "br0", "--mac", mac, "--ip", "198.18.0.50",
+            server.ctl("reservation", "add", "-b", "br0", "--mac", c.mac, "--ip", "198.18.0.50",
                        "--ipv6", PREFIX + "50", "-n", "web6")
-            rows = server.ctl("reservation", "list", json_out=True)
-            rows = rows.get("reservations", rows) if isinstance(rows, dict) else rows
+            rows = server.ctl("reservation", "list", json_out=True)["reservations"]
             self.assertEqual([r.get("ipv6") for r in rows], [PREFIX + "50"])
             text = dhclient6(lab, c, "resv6", script=address_script(lab, "resv6"))
-            m = re.search(r"iaaddr ([0-9a-f:]+) \{", text)
-            self.assertIsNotNone(m, text)
-            self.assertEqual(ipaddress.IPv6Address(m.group(1)),
-                             ipaddress.IPv6Address(PREFIX + "50"))
+            self.assertEqual(leased_address(self, text), ipaddress.IPv6Address(PREFIX + "50"))
             # The name answers AAAA before and after, and PTR for the address.
-            wait_until(lambda: PREFIX + "/64" in c.ip("-6", "route", "show", "dev", "eth0").stdout,
-                       20, "the RA's on-link route")
+            wait_onlink_route(c)
             aaaa = c.run([DIG, "+short", "+time=2", "+tries=2", "AAAA", "web6.lab", f"@{BRIDGE6}"],
                          timeout=15).stdout.split()
             self.assertEqual(aaaa, [PREFIX + "50"])
@@ -460,8 +462,7 @@ class Ipv6Reservations(unittest.TestCase):
                              "--ip", "198.18.0.51", "--ipv6", "fd00:7::51", check=False)
             self.assertNotEqual(bad.returncode, 0)
             self.assertIn("fd00:7::51", bad.stderr + bad.stdout)
-            rows = server.ctl("reservation", "list", json_out=True)
-            rows = rows.get("reservations", rows) if isinstance(rows, dict) else rows
+            rows = server.ctl("reservation", "list", json_out=True)["reservations"]
             self.assertEqual(len(rows), 1)
             # Moving it at run time: the name follows, no restart.
             server.ctl("reservation", "set", str(rows[0]["id"]), "--ipv6", PREFIX + "60")
@@ -481,11 +482,8 @@ class Dhcpv6Names(unittest.TestCase):
             # the RA's on-link prefix gives the route to the bridge).
             text = dhclient6(lab, c, "fqdn", conf='send fqdn.fqdn "web";',
                              script=address_script(lab, "fqdn"))
-            m = re.search(r"iaaddr ([0-9a-f:]+) \{", text)
-            self.assertIsNotNone(m, text)
-            ip = str(ipaddress.IPv6Address(m.group(1)))
-            wait_until(lambda: PREFIX + "/64" in c.ip("-6", "route", "show", "dev", "eth0").stdout,
-                       20, "the RA's on-link route")
+            ip = str(leased_address(self, text))
+            wait_onlink_route(c)
             aaaa = c.run([DIG, "+short", "+time=2", "+tries=2", "AAAA", "web.lab", f"@{BRIDGE6}"],
                          timeout=15).stdout.split()
             self.assertEqual(aaaa, [ip])
@@ -620,10 +618,7 @@ class MalformedIpv6(unittest.TestCase):
             # The next real client is served as usual.
             good = lab.client("d6next")
             wait_link_local_ready(good)
-            text = dhclient6(lab, good, "next")
-            m = re.search(r"iaaddr ([0-9a-f:]+) \{", text)
-            self.assertIsNotNone(m, text)
-            self.assertIn(ipaddress.IPv6Address(m.group(1)), NETWORK)
+            self.assertIn(leased_address(self, dhclient6(lab, good, "next")), NETWORK)
 
 
 if __name__ == "__main__":

@@ -294,6 +294,9 @@ class Dhcpcd(DhcpClient):
     configure = False
     bound_events = ("BOUND", "RENEW", "REBIND", "REBOOT")
     release_events = ("RELEASE", "STOP")
+    family = "-4"                  # dhcpcd's address family flag
+    acquire_timeout = 20.0
+    acquired = "a lease"           # what acquire() waits for, for its error
 
     def __init__(self, ns, hostname=None, extra_args=()):
         super().__init__(ns, hostname, extra_args)
@@ -314,9 +317,13 @@ class Dhcpcd(DhcpClient):
         return ["/bin/sh", "-c", script, "sh", str(self.run_dir), str(self.db_dir), *argv]
 
     def _base(self) -> list:
-        return [DHCPCD, "-4", "-f", str(self.conf), "-c", str(self.hook)]
+        return [DHCPCD, self.family, "-f", str(self.conf), "-c", str(self.hook)]
 
-    def acquire(self, timeout: float = 20.0, keep_running: bool = True) -> Lease:
+    def acquire(self, timeout: Optional[float] = None, keep_running: bool = True) -> Lease:
+        """Starts dhcpcd and waits for one of bound_events. keep_running=False:
+        one shot (-1); dhcpcd exits then (over IPv6 taking its addresses off
+        eth0 but sending no RELEASE, so the server keeps the binding)."""
+        timeout = self.acquire_timeout if timeout is None else timeout
         if self.running():
             raise LabError("dhcpcd is already running; use renew()")
         before = len(self.events())
@@ -326,14 +333,16 @@ class Dhcpcd(DhcpClient):
         if self.hostname:
             argv += ["-h", self.hostname]
         process = self._spawn(self._wrap(argv + self.extra_args + [self.ns.ifname]))
-        e = self.wait_event(self.bound_events, before, timeout, "a lease")
+        e = self.wait_event(self.bound_events, before, timeout, self.acquired)
         if not keep_running:
             process.wait(timeout)
         return self.lease_from(e)
 
     def control(self, flag: str, timeout: float = 10.0) -> subprocess.CompletedProcess:
-        """Sends a command (-n rebind, -k release, -x exit) to the running dhcpcd."""
-        return self.ns.run(self._wrap([DHCPCD, "-4", flag, self.ns.ifname]), timeout=timeout)
+        """Sends a command (-n rebind, -k release, -x exit, -U dump) to the
+        running dhcpcd, through its control socket in the client's /run."""
+        return self.ns.run(self._wrap([DHCPCD, self.family, flag, self.ns.ifname]),
+                           timeout=timeout)
 
     def renew(self, timeout: float = 20.0) -> Lease:
         before = len(self.events())
@@ -382,6 +391,9 @@ class Dhcpcd6(Dhcpcd):
 
     bound_events = ("BOUND6", "RENEW6", "REBIND6", "REBOOT6", "INFORM6")
     release_events = ("RELEASE6", "STOP6", "STOPPED")
+    family = "-6"
+    acquire_timeout = 30.0
+    acquired = "a DHCPv6 lease or information"
 
     def __init__(self, ns, hostname=None, extra_args=()):
         super().__init__(ns, hostname, extra_args)
@@ -391,7 +403,7 @@ class Dhcpcd6(Dhcpcd):
             "timeout 20", ""]))
 
     def _base(self) -> list:
-        return [DHCPCD, "-6", "-d", "-f", str(self.conf), "-c", str(self.hook)]
+        return super()._base() + ["-d"]
 
     def lease_from(self, e: dict) -> Lease6:
         env = e["env"]
@@ -401,30 +413,6 @@ class Dhcpcd6(Dhcpcd):
                       dns=env.get("new_dhcp6_name_servers", "").split(),
                       domains=env.get("new_dhcp6_domain_search", "").split(),
                       server_id=env.get("new_dhcp6_server_id"), t=e["t"], env=env)
-
-    def acquire(self, timeout: float = 30.0, keep_running: bool = True) -> Lease6:
-        """Starts dhcpcd and waits for BOUND6 (stateful) or INFORM6
-        (stateless). keep_running=False: one shot (-1), dhcpcd exits then,
-        taking its addresses off eth0 but sending no RELEASE (the server
-        keeps the binding)."""
-        if self.running():
-            raise LabError("dhcpcd is already running; use renew()")
-        before = len(self.events())
-        argv = self._base() + ["-B"]
-        if not keep_running:
-            argv.append("-1")
-        if self.hostname:
-            argv += ["-h", self.hostname]
-        process = self._spawn(self._wrap(argv + self.extra_args + [self.ns.ifname]))
-        e = self.wait_event(self.bound_events, before, timeout, "a DHCPv6 lease or information")
-        if not keep_running:
-            process.wait(timeout)
-        return self.lease_from(e)
-
-    def control(self, flag: str, timeout: float = 10.0) -> subprocess.CompletedProcess:
-        """Sends a command (-n rebind, -k release, -x exit, -U dump) to the
-        running dhcpcd, through its control socket in the client's /run."""
-        return self.ns.run(self._wrap([DHCPCD, "-6", flag, self.ns.ifname]), timeout=timeout)
 
     def dump(self) -> dict:
         """`dhcpcd -6 -U`: the running instance's DHCPv6 state as variables."""

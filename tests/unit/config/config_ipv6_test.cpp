@@ -77,6 +77,18 @@ struct BadCase {
   const char* says;
 };
 
+// Each case's lines, after `before`, in a bridge: the error names that
+// line and key and says why.
+template <size_t N>
+void expect_errors(const BadCase (&cases)[N], const std::string& before = {}) {
+  for (const BadCase& c : cases) {
+    const ConfigError e = error_of(bridge_with(before + c.lines));
+    EXPECT_EQ(e.line(), c.line) << c.lines;
+    EXPECT_EQ(e.key(), c.key) << c.lines;
+    EXPECT_NE(e.message().find(c.says), std::string::npos) << c.lines << " -> " << e.message();
+  }
+}
+
 TEST(ConfigIpv6, BadValuesNameLineKeyAndWhy) {
   const BadCase cases[] = {
       {"ipv6 = \"fd42::1\"\n", 4, "bridge[0].ipv6", "with a prefix length"},
@@ -103,12 +115,7 @@ TEST(ConfigIpv6, BadValuesNameLineKeyAndWhy) {
       {"ipv6 = \"auto\"\nipv6_mode = \"stateful\"\nipv6_pool = \"fd42::100-fd42::1ff\"\n", 6,
        "bridge[0].ipv6_pool", "cannot be written with ipv6 = \"auto\""},
   };
-  for (const BadCase& c : cases) {
-    const ConfigError e = error_of(bridge_with(c.lines));
-    EXPECT_EQ(e.line(), c.line) << c.lines;
-    EXPECT_EQ(e.key(), c.key) << c.lines;
-    EXPECT_NE(e.message().find(c.says), std::string::npos) << c.lines << " -> " << e.message();
-  }
+  expect_errors(cases);
 }
 
 TEST(ConfigIpv6, TwoBridgesCannotShareAPrefix) {
@@ -163,12 +170,7 @@ TEST(ConfigIpv6, BadReservationIpv6NamesLineKeyAndWhy) {
       {"duid = \"00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10\"\n", 9,
        "bridge[0].reservation[0].duid", "needs ipv6"},
   };
-  for (const BadCase& c : cases) {
-    const ConfigError e = error_of(bridge_with(stateful + res + c.lines));
-    EXPECT_EQ(e.line(), c.line) << c.lines;
-    EXPECT_EQ(e.key(), c.key) << c.lines;
-    EXPECT_NE(e.message().find(c.says), std::string::npos) << c.lines << " -> " << e.message();
-  }
+  expect_errors(cases, stateful + res);
   // Without ipv6 on the bridge, or with a prefix chosen only at start.
   ConfigError e = error_of(bridge_with(res + "ipv6 = \"fd42::50\"\n"));
   EXPECT_EQ(e.key(), "bridge[0].reservation[0].ipv6");
