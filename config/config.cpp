@@ -370,6 +370,7 @@ Config default_config() {
   bridge.lease_time = 3600;
   bridge.domain = "berth";
   bridge.create = true;
+  bridge.nat = true;  // as lxc-net and LXD: a container on the default bridge reaches out
   Config config;
   config.bridges.push_back(std::move(bridge));
   config.source = "<built-in defaults>";
@@ -493,6 +494,8 @@ std::string to_toml(const Config& config) {
          (config.daemon.durability == Durability::fsync ? "\"fsync\"" : "\"process\"") + "\n";
   out += "control_socket = " + toml_string(config.daemon.control_socket) + "\n";
   out += "control_group = " + toml_string(config.daemon.control_group) + "\n";
+  out += "user = " + toml_string(config.daemon.user) + "\n";
+  out += std::string("resolved = ") + (config.daemon.resolved ? "true" : "false") + "\n";
   for (const BridgeConfig& b : config.bridges) {
     out += "\n[[bridge]]\n";
     out += "name = " + toml_string(b.name) + "\n";

@@ -28,6 +28,11 @@ struct DaemonConfig {
   Durability durability = Durability::fsync;
   std::string control_socket = "/run/berth/berthd.sock";
   std::string control_group;  // group that may use the control socket; empty: root's
+  // Started as root, berthd becomes this user (name or number) once its
+  // sockets are open, keeping only CAP_NET_ADMIN, CAP_NET_RAW and
+  // CAP_NET_BIND_SERVICE. Empty: it keeps the identity it was started with.
+  std::string user;
+  bool resolved = true;  // register each bridge's DNS with systemd-resolved
 
   bool operator==(const DaemonConfig&) const = default;
 };

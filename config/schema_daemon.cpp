@@ -53,7 +53,17 @@ void apply_control_group(const Value& v, DaemonDraft& d) {
   d.value.control_group = group;
 }
 
-constexpr std::array<KeyRow<DaemonDraft>, 5> kDaemonRows = {{
+void apply_user(const Value& v, DaemonDraft& d) {
+  const std::string& user = v.string();
+  if (user.find_first_of(" :/\n") != std::string::npos || user.find('\0') != std::string::npos) {
+    v.fail("user " + quoted(user) + " is not a user name or number");
+  }
+  d.value.user = user;
+}
+
+void apply_resolved(const Value& v, DaemonDraft& d) { d.value.resolved = v.boolean(); }
+
+constexpr std::array<KeyRow<DaemonDraft>, 7> kDaemonRows = {{
     {"database", "string", "`\"/var/lib/berth/berth.db\"`", false, false,
      "SQLite file holding leases and reservations; its directory is created if missing.",
      apply_database},
@@ -70,6 +80,17 @@ constexpr std::array<KeyRow<DaemonDraft>, 5> kDaemonRows = {{
      "Group (name or number) that owns the control socket, so its members may use berthctl "
      "without root. Empty: root's group.",
      apply_control_group},
+    {"user", "string", "`\"\"`", false, false,
+     "When started as root, berthd switches to this user (name or number) and its primary "
+     "group once the database, sockets and control socket are open, keeping only "
+     "CAP_NET_ADMIN, CAP_NET_RAW and CAP_NET_BIND_SERVICE; the database directory and control "
+     "socket are given to it. Empty: berthd keeps the identity it was started with.",
+     apply_user},
+    {"resolved", "boolean", "`true`", false, false,
+     "Register each bridge's address as the DNS server of its domain and reverse zone with "
+     "systemd-resolved (over D-Bus), so the host resolves container names; a no-op when "
+     "resolved is not running.",
+     apply_resolved},
 }};
 
 const Section<DaemonDraft> kDaemonSection = {

@@ -11,7 +11,7 @@ build_pkgs=(
   libboost-dev libboost-system-dev
   libnl-3-dev libnl-route-3-dev libnftables-dev nftables
   libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libsystemd-dev libcap-dev
   iproute2
 )
 test_pkgs=(

@@ -30,6 +30,8 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   if (d0.durability != d1.durability) return refuse("[daemon] durability");
   if (d0.control_socket != d1.control_socket) return refuse("[daemon] control_socket");
   if (d0.control_group != d1.control_group) return refuse("[daemon] control_group");
+  if (d0.user != d1.user) return refuse("[daemon] user");
+  if (d0.resolved != d1.resolved) return refuse("[daemon] resolved");
   const config::DnsConfig& n0 = config_.dns;
   const config::DnsConfig& n1 = next.dns;
   if (n0.enabled != n1.enabled || n0.port != n1.port || n0.workers != n1.workers) {

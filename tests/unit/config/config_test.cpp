@@ -72,6 +72,22 @@ TEST(Config, DefaultConfig) {
   EXPECT_EQ(b.domain, "berth");
   EXPECT_FALSE(b.mtu.has_value());
   EXPECT_TRUE(b.create);
+  EXPECT_TRUE(b.nat);  // as lxc-net: the default bridge reaches the outside
+  EXPECT_EQ(c.daemon.user, "");
+  EXPECT_TRUE(c.daemon.resolved);
+}
+
+TEST(Config, DaemonUserAndResolved) {
+  const Config c = parse_config(std::string(kBridge) + "[daemon]\nuser = \"berth\"\nresolved = false\n", "t.toml");
+  EXPECT_EQ(c.daemon.user, "berth");
+  EXPECT_FALSE(c.daemon.resolved);
+  try {
+    (void)parse_config("[daemon]\nuser = \"a b\"\n" + std::string(kBridge), "t.toml");
+    FAIL() << "a user with a space was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.toml:2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("user"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Config, FullValidFile) {
@@ -124,6 +140,7 @@ TEST(Config, MinimalFileTakesDefaults) {
   EXPECT_EQ(c.daemon, DaemonConfig{});
   Config expected = default_config();
   expected.source = "min.toml";
+  expected.bridges[0].nat = false;  // only the built-in default bridge has NAT on
   EXPECT_EQ(c, expected);
 }
 
