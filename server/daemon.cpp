@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dhcp/reservations.hpp"
+#include "server/privileges.hpp"
 
 namespace berth::server {
 
@@ -59,7 +60,8 @@ Daemon::Daemon(config::Config cfg)
           io_, [this](const auto& events) { return concerns_bridges(events); },
           [this] { return reconcile_links(); }),
       signals_(io_, SIGINT, SIGTERM, SIGHUP),
-      tick_(io_) {
+      tick_(io_),
+      notify_(io_) {
   signals_.add(SIGUSR1);
   const std::string& db = config_.daemon.database;
   if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) {
@@ -116,6 +118,7 @@ int Daemon::run() {
     spdlog::error("no control API: {}", e.what());
     throw;
   }
+  drop_privileges();
   dhcp4_->start();
   start_ipv6();
   if (dns_) {
@@ -128,6 +131,7 @@ int Daemon::run() {
   start_firewall();
   arm_tick();
   wait_signals();
+  notify_.ready(status_line());
   io_.run();
   firewall_.stop(config_.firewall.keep_rules);
   if (control_) control_->stop();
@@ -149,15 +153,51 @@ void Daemon::wait_signals() {
         break;
       case SIGHUP:
         spdlog::info("SIGHUP: reloading {}", config_.source);
+        notify_.reloading();
         (void)reload();  // a refusal is logged; the running config stays
+        notify_.ready(status_line());
         break;
       default:
         spdlog::info("signal {}: shutting down", sig);
+        notify_.stopping();
         io_.stop();
         return;
     }
     wait_signals();
   });
+}
+
+void Daemon::drop_privileges() {
+  if (config_.daemon.user.empty()) return;
+  const Identity who = lookup_user(config_.daemon.user);
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files, dirs;
+  const fs::path db(config_.daemon.database);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    files.push_back(db.string() + suffix);
+  }
+  files.emplace_back(config_.daemon.control_socket);
+  // SQLite creates and removes its -wal and -journal files next to the
+  // database, and berthd removes its socket on stop: the user needs those
+  // directories, as long as they hold nothing else.
+  for (const fs::path& file : {db, fs::path(config_.daemon.control_socket)}) {
+    const fs::path dir = file.parent_path();
+    if (dir.empty() || dir == dir.root_path()) continue;
+    if (holds_only(dir, file.filename().string())) {
+      dirs.push_back(dir);
+    } else {
+      spdlog::warn(
+          "{} holds other files: it stays its owner's, and user {} must be able to "
+          "write there",
+          dir.string(), who.name);
+    }
+  }
+  give_to(who, files, dirs);
+  become(who);
+}
+
+std::string Daemon::status_line() const {
+  return "serving " + std::to_string(bridges_.size()) + " bridge(s)";
 }
 
 // A lease change is durable: DNS names (and port forwards to names) follow.

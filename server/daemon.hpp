@@ -40,6 +40,7 @@
 #include "server/link_watcher.hpp"
 #include "server/local_names.hpp"
 #include "server/ra_server.hpp"
+#include "server/systemd_notify.hpp"
 
 namespace berth::server {
 
@@ -133,6 +134,11 @@ class Daemon : public ControlBackend {
   void on_committed(size_t bridge, const std::vector<leases::LeaseChange>& changes);
   void arm_tick();
   void wait_signals();
+  // [daemon] user: gives the database and control socket to the user and
+  // becomes it (server/privileges.hpp). Nothing when unset.
+  void drop_privileges();
+  // The STATUS= line systemd shows.
+  std::string status_line() const;
   // Reads the database's reservations, then applies them.
   void reload_reservations();
   // Merges the file's and the database's (db_reservations_) reservations of
@@ -202,6 +208,7 @@ class Daemon : public ControlBackend {
   std::vector<leases::StoredForward> db_forwards_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer tick_;
+  SystemdNotifier notify_;
   int64_t started_at_ = 0;
 };
 
