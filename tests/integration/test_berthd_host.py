@@ -125,6 +125,32 @@ class PrivilegeDrop(unittest.TestCase):
             self.assertIn("there is no user 'no-such-berth-user'", p.log_text())
 
 
+class ForeignBridge(unittest.TestCase):
+    """The LXD and libvirt migration case (docs/migrating.md): the manager
+    owns the bridge and its address; berthd serves it with create = false,
+    takes the old dnsmasq's leases over, and leaves the bridge when it stops."""
+
+    def test_serves_a_bridge_it_did_not_create(self):
+        with Lab() as lab:
+            host = lab.host()
+            host.ip("link", "add", "br0", "type", "bridge")
+            host.ip("addr", "add", "198.18.0.1/24", "dev", "br0")
+            host.ip("link", "set", "br0", "up")
+            ns = lab.client("old", mac="02:62:74:00:20:01")
+            leases = lab.tmp / "dnsmasq.br0.leases"
+            leases.write_text("1999999999 02:62:74:00:20:01 198.18.0.77 old *\n")
+            config = netlab.berthd_config("@DATABASE@").replace(
+                'domain = "lab"', 'domain = "lab"\ncreate = false', 1)
+            server = start_berthd(lab, config)
+            server.ctl("import", "dnsmasq-leases", str(leases), "--bridge", "br0")
+            lease = netlab.Udhcpc(ns).acquire()
+            self.assertEqual(lease.ip, "198.18.0.77")
+            self.assertEqual(server.process.terminate(), 0)
+            self.assertTrue(host.link_exists("br0"), "berthd deleted a bridge it did not make")
+            addrs = host.run(["ip", "-br", "addr", "show", "br0"]).stdout
+            self.assertIn("198.18.0.1/24", addrs)
+
+
 class SystemdNotify(unittest.TestCase):
     def test_ready_watchdog_reload_and_stopping(self):
         with Lab() as lab:
