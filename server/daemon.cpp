@@ -170,6 +170,12 @@ void Daemon::wait_signals() {
 void Daemon::drop_privileges() {
   if (config_.daemon.user.empty()) return;
   const Identity who = lookup_user(config_.daemon.user);
+  if (::geteuid() == who.uid) {
+    // Started as the user already (systemd's User=): nothing to give away.
+    spdlog::info("running as user {} (uid {})", who.name, who.uid);
+    return;
+  }
+  if (::geteuid() != 0) become(who);  // throws: only root may switch users
   namespace fs = std::filesystem;
   std::vector<fs::path> files, dirs;
   const fs::path db(config_.daemon.database);
