@@ -29,7 +29,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       ->capture_default_str();
   app.footer(
       "Exit status: 0 on success, 1 when berthd refused the request (its reason is printed) or "
-      "cannot be reached, 2 for usage errors. See berthctl(1).");
+      "cannot be reached, 2 for usage errors. See berthctl(8).");
 
   // In the order --help lists them.
   add_status_command(app, ctx);
