@@ -264,4 +264,9 @@ std::string to_toml(const Config& config);
 // Markdown reference of every key, generated from the schema tables.
 std::string config_reference_markdown();
 
+// The same reference as the berth.toml(5) manual page (roff, man macros,
+// plain ASCII), `version` in its footer. Built into the page at build time
+// by tools/berth_man_page.
+std::string config_reference_man(std::string_view version);
+
 }  // namespace berth::config
