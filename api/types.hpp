@@ -311,13 +311,26 @@ struct DetachResult {
   bool operator==(const DetachResult&) const = default;
 };
 
+// A chain in another table (or another firewall) that drops what berth's
+// bridges forward, and what berthd does about it.
+struct ForeignFinding {
+  std::string table;    // "ip filter"
+  std::string chain;    // "FORWARD"
+  std::string finding;  // "policy drop"
+  std::string action;   // "accept rules for berth0 in DOCKER-USER", "none (foreign = false)"
+
+  bool operator==(const ForeignFinding&) const = default;
+};
+
 // Answer of GET /v1/firewall: the table berthd wants (`nft list` form) and
 // the kernel's (null when the table is absent); in_sync when they match.
+// `foreign`: what stands in the way outside table inet berth.
 struct FirewallInfo {
   bool enabled = true;
   bool in_sync = false;
   std::string wanted;
   std::optional<std::string> kernel;
+  std::vector<ForeignFinding> foreign;
 
   bool operator==(const FirewallInfo&) const = default;
 };
@@ -388,6 +401,7 @@ void to_json(nlohmann::json& j, const Attach& a);
 void to_json(nlohmann::json& j, const Detach& d);
 void to_json(nlohmann::json& j, const AttachResult& r);
 void to_json(nlohmann::json& j, const DetachResult& r);
+void to_json(nlohmann::json& j, const ForeignFinding& f);
 void to_json(nlohmann::json& j, const FirewallInfo& f);
 
 // Response bodies: throw DecodeError naming the field.
@@ -406,6 +420,7 @@ void from_json(const nlohmann::json& j, ForwardInfo& f);
 void from_json(const nlohmann::json& j, ForwardList& l);
 void from_json(const nlohmann::json& j, AttachResult& r);
 void from_json(const nlohmann::json& j, DetachResult& r);
+void from_json(const nlohmann::json& j, ForeignFinding& f);
 void from_json(const nlohmann::json& j, FirewallInfo& f);
 
 // Strict like the request decoders, but throwing DecodeError: for tests and

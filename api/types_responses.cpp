@@ -236,11 +236,16 @@ void to_json(json& j, const DetachResult& r) {
   j = json{{"bridge", r.bridge}, {"ifname", r.ifname}};
 }
 
+void to_json(json& j, const ForeignFinding& f) {
+  j = json{{"table", f.table}, {"chain", f.chain}, {"finding", f.finding}, {"action", f.action}};
+}
+
 void to_json(json& j, const FirewallInfo& f) {
   j = json{{"enabled", f.enabled},
            {"in_sync", f.in_sync},
            {"wanted", f.wanted},
-           {"kernel", f.kernel ? json(*f.kernel) : json(nullptr)}};
+           {"kernel", f.kernel ? json(*f.kernel) : json(nullptr)},
+           {"foreign", f.foreign}};
 }
 
 // --- from_json (responses) -------------------------------------------------
@@ -411,6 +416,17 @@ void from_json(const json& j, FirewallInfo& f) {
   } else {
     f.kernel = get_string(j, kObject, "kernel");
   }
+  // Absent from berthd before issue 13.
+  f.foreign.clear();
+  if (j.contains("foreign")) f.foreign = get_array<ForeignFinding>(j, kObject, "foreign");
+}
+
+void from_json(const json& j, ForeignFinding& f) {
+  constexpr std::string_view kObject = "a foreign finding";
+  f.table = get_string(j, kObject, "table");
+  f.chain = get_string(j, kObject, "chain");
+  f.finding = get_string(j, kObject, "finding");
+  f.action = get_string(j, kObject, "action");
 }
 
 }  // namespace berth::api

@@ -1,5 +1,7 @@
 #include "bridge/firewall.hpp"
 
+#include "bridge/foreign_firewall.hpp"
+
 #include <fcntl.h>
 #include <nftables/libnftables.h>
 #include <unistd.h>
@@ -7,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -237,8 +240,22 @@ std::string render_table(const FirewallState& state) {
   }
 
   std::string out = "table " + std::string(kTable) + " {\n";
-  out += input.text() + "\n" + forward.text() + "\n" + prerouting.text() + "\n" + output.text() +
-         "\n" + postrouting.text();
+  out += input.text() + "\n" + forward.text() + "\n";
+  if (state.reply_mark) {
+    // Before any other table's forward chain (Docker's is at priority 0), so
+    // their `meta mark` accepts see the mark.
+    Chain reply_mark{
+        .name = "reply_mark", .type = "filter", .hook = "forward", .priority = "mangle"};
+    std::array<char, 16> mark{};
+    std::snprintf(mark.data(), mark.size(), "0x%08x", kReplyMark);
+    for (const auto& b : state.bridges) {
+      reply_mark.rules.push_back("oifname " + quoted(b.name) +
+                                 " ct state established,related meta mark set meta mark | " +
+                                 mark.data());
+    }
+    out += reply_mark.text() + "\n";
+  }
+  out += prerouting.text() + "\n" + output.text() + "\n" + postrouting.text();
   out += "}\n";
   return out;
 }
@@ -359,6 +376,17 @@ bool Nftables::in_sync() {
   const auto listing = kernel_table();
   if (!applied_) return !listing.has_value();
   return listing.has_value() && *listing == applied_listing_;
+}
+
+std::string Nftables::list_json(const std::string& what) {
+  const unsigned flags = nft_ctx_output_get_flags(ctx_.get());
+  nft_ctx_output_set_flags(ctx_.get(), flags | NFT_CTX_OUTPUT_JSON);
+  const RunResult r = run_commands(ctx_.get(), "list " + what + "\n");
+  nft_ctx_output_set_flags(ctx_.get(), flags);
+  if (r.rc == 0) return r.output.empty() ? std::string(R"({"nftables": []})") : r.output;
+  // A table deleted since its chains were listed.
+  if (r.error.find(std::strerror(ENOENT)) != std::string::npos) return R"({"nftables": []})";
+  throw FirewallError("cannot list nftables " + what + ": " + nft_message(r));
 }
 
 const std::string& Nftables::applied_listing() const { return applied_listing_; }

@@ -1,12 +1,14 @@
 // The nftables table `inet berth`: rendered whole from a FirewallState and
-// replaced in one transaction through libnftables. berth owns that table and
-// reads or writes nothing else in the ruleset.
+// replaced in one transaction through libnftables. berth owns that table;
+// outside it, berth only reads other tables' forward chains and adds or
+// deletes its own accept rules there, each commented "berth"
+// (bridge/foreign_firewall.hpp).
 //
 // Every chain has policy accept, so the table never breaks the host's other
 // traffic: the only packets it drops are forwarded between two berth bridges
 // whose pair is not allowed. The accepts in the input and forward chains
 // state what berth needs; an accept ends only this table's evaluation of a
-// packet, so a drop in another table still wins.
+// packet, so a drop in another table still wins: hence the foreign rules.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +58,10 @@ struct FirewallState {
   // Unordered pairs of bridge names whose members may forward to each other.
   // Names that are not in `bridges` have no effect.
   std::vector<std::pair<std::string, std::string>> allowed_pairs;
+  // Mark established and related packets to each bridge with kReplyMark
+  // (chain reply_mark, before other tables' forward chains), for the accept
+  // rules berth put into another table's forward chain.
+  bool reply_mark = false;
   bool operator==(const FirewallState&) const = default;
 };
 
@@ -104,6 +110,15 @@ class Firewall {
   // set to accept_ra = 2 first, so the host keeps its own IPv6 routes. True
   // when forwarding was off. Throws FirewallError when it cannot.
   virtual bool enable_ipv6_forwarding() = 0;
+  // `list <what>` ("ruleset", "chains", "table ip filter") in nft's JSON
+  // form; an absent table lists as empty. Throws FirewallError.
+  virtual std::string list_json(const std::string& what) {
+    (void)what;
+    return R"({"nftables": []})";
+  }
+  // Runs nft commands as for `nft -f`, in one transaction. Throws
+  // FirewallError.
+  virtual void execute(const std::string& commands) { (void)commands; }
 };
 
 // Touches nothing: remembers the state it was given and is always in sync.
@@ -163,6 +178,9 @@ class Nftables final : public Firewall {
   // Runs nft commands as they would appear in a file given to `nft -f`;
   // returns nft's output. Throws FirewallError with nft's message.
   std::string run(const std::string& commands);
+
+  std::string list_json(const std::string& what) override;
+  void execute(const std::string& commands) override { run(commands); }
 
  private:
   struct ContextFree {

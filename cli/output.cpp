@@ -262,6 +262,12 @@ std::string render_firewall(const api::FirewallInfo& f) {
   out += f.kernel ? printable_lines(*f.kernel) : std::string("(no table inet berth)\n");
   out += "\n";
   out += !f.kernel ? "missing\n" : f.in_sync ? "in sync\n" : "differs\n";
+  if (!f.foreign.empty()) {
+    out += "\nother tables dropping forwarded traffic:\n";
+    for (const api::ForeignFinding& g : f.foreign) {
+      out += printable_lines(g.table + " chain " + g.chain + ": " + g.finding + "; " + g.action);
+    }
+  }
   return out;
 }
 

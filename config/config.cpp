@@ -613,6 +613,7 @@ std::string to_toml(const Config& config) {
   out += "\n[firewall]\n";
   out += std::string("enabled = ") + (config.firewall.enabled ? "true" : "false") + "\n";
   out += std::string("keep_rules = ") + (config.firewall.keep_rules ? "true" : "false") + "\n";
+  out += std::string("foreign = ") + (config.firewall.foreign ? "true" : "false") + "\n";
   return out;
 }
 

@@ -195,10 +195,12 @@ struct DnsConfig {
 };
 
 // The nftables table `inet berth` (NAT, port forwards, isolation between
-// bridges). berthd owns that table only.
+// bridges), which berthd owns, and its accept rules in other tables' forward
+// chains that drop (Docker's), each commented "berth".
 struct FirewallConfig {
   bool enabled = true;
   bool keep_rules = false;  // leave the table in place when berthd stops
+  bool foreign = true;      // accept rules in other tables' dropping forward chains
 
   bool operator==(const FirewallConfig&) const = default;
 };

@@ -102,8 +102,9 @@ const Section<DaemonDraft> kDaemonSection = {
 
 void apply_fw_enabled(const Value& v, FirewallDraft& d) { d.value.enabled = v.boolean(); }
 void apply_fw_keep_rules(const Value& v, FirewallDraft& d) { d.value.keep_rules = v.boolean(); }
+void apply_fw_foreign(const Value& v, FirewallDraft& d) { d.value.foreign = v.boolean(); }
 
-constexpr std::array<KeyRow<FirewallDraft>, 2> kFirewallRows = {{
+constexpr std::array<KeyRow<FirewallDraft>, 3> kFirewallRows = {{
     {"enabled", "boolean", "`true`", false, true,
      "Keep the nftables table `inet berth`: accept DHCP and DNS from each bridge, forward its "
      "traffic, NAT, port forwards and isolation between bridges. When false berthd writes no "
@@ -111,8 +112,16 @@ constexpr std::array<KeyRow<FirewallDraft>, 2> kFirewallRows = {{
      apply_fw_enabled},
     {"keep_rules", "boolean", "`false`", false, true,
      "Leave the table in place when berthd stops, so clients keep their NAT and forwards "
-     "meanwhile; otherwise it is removed.",
+     "meanwhile; otherwise it is removed, with berth's rules in other tables.",
      apply_fw_keep_rules},
+    {"foreign", "boolean", "`true`", false, true,
+     "An accept in `inet berth` cannot overrule a drop in another table. When another "
+     "table has a forward chain with policy drop (Docker's `ip filter FORWARD`; `ip6` ones only "
+     "for bridges with IPv6), berthd adds `iifname \"<bridge>\" accept` and an accept for "
+     "replies to the bridge, commented \"berth\", to DOCKER-USER when that chain jumps there, "
+     "else at the top of the chain, in forms iptables-nft lists. False: such chains are only "
+     "reported (`berthctl firewall show`, the log) and nothing outside `inet berth` is touched.",
+     apply_fw_foreign},
 }};
 
 const Section<FirewallDraft> kFirewallSection = {
@@ -120,7 +129,8 @@ const Section<FirewallDraft> kFirewallSection = {
     "[firewall]",
     false,
     "Rules in the nftables table `inet berth`, which berthd owns and replaces whole in one "
-    "transaction; no other table is touched. The whole table is optional.",
+    "transaction. Outside it berthd only reads other tables' forward chains and, with "
+    "`foreign`, adds and deletes its own accept rules there. The whole table is optional.",
     kFirewallRows,
     nullptr};
 

@@ -104,6 +104,7 @@ bridge::FirewallState Daemon::firewall_state() const {
 }
 
 void Daemon::refresh_firewall() {
+  firewall_.set_foreign(config_.firewall.foreign);
   try {
     db_forwards_ = reader_->list_forwards();
   } catch (const std::exception& e) {
@@ -119,6 +120,7 @@ void Daemon::start_firewall() {
   } catch (const std::exception& e) {
     spdlog::error("cannot read port forwards: {}", e.what());
   }
+  firewall_.set_foreign(config_.firewall.foreign);
   try {
     firewall_.enable(std::make_unique<bridge::Nftables>());
   } catch (const std::exception& e) {
@@ -301,6 +303,11 @@ void Daemon::on_request(const api::GetFirewall&, const Peer&, const Done& done) 
       info.wanted = std::move(now.wanted);
       info.kernel = std::move(now.kernel);
       info.in_sync = now.in_sync;
+      // Ours, then any other detector's (FirewallKeeper::add_finding_source).
+      for (const bridge::ForeignFinding& f : firewall_.findings()) {
+        info.foreign.push_back(api::ForeignFinding{
+            .table = f.table, .chain = f.chain, .finding = f.finding, .action = f.action});
+      }
     } catch (const std::exception& e) {
       return done(error_response(500, std::string("cannot read the firewall: ") + e.what()));
     }

@@ -21,6 +21,7 @@ void FirewallKeeper::enable(std::unique_ptr<bridge::Firewall> firewall) {
 void FirewallKeeper::disable() {
   if (!firewall_) return;
   timer_.cancel();
+  remove_foreign();
   try {
     firewall_->remove();
   } catch (const std::exception& e) {
@@ -33,13 +34,90 @@ void FirewallKeeper::disable() {
 void FirewallKeeper::apply(bool force) {
   if (!firewall_) return;
   bridge::FirewallState want = state_();
-  if (!force && applied_ && *applied_ == want) return;
+  const std::optional<bridge::ForeignPlan> plan = inspect_foreign(want);
+  // Unreadable other tables: keep marking as before rather than strand
+  // rules put there earlier.
+  want.reply_mark = plan ? plan->reply_mark : applied_ && applied_->reply_mark;
+  if (force || !applied_ || !(*applied_ == want)) {
+    if (!apply_table(std::move(want))) return;
+  }
+  // After the table: the mark the rules match is set by then.
+  if (!plan || plan->commands.empty()) return;
+  try {
+    firewall_->execute(plan->commands);
+  } catch (const std::exception& e) {
+    error_ = e.what();
+    spdlog::error("firewall: cannot change berth's rules in other tables: {}", e.what());
+    return;
+  }
+  foreign_tables_ = plan->tables;
+  spdlog::info("firewall: berth's rules in other tables updated ({} change(s))",
+               std::count(plan->commands.begin(), plan->commands.end(), '\n'));
+  for (const bridge::ForeignFinding& f : plan->findings) {
+    if (f.action.starts_with("none")) continue;
+    spdlog::info("firewall: {} chain {} has {}: {}", f.table, f.chain, f.finding, f.action);
+  }
+}
+
+std::optional<bridge::ForeignPlan> FirewallKeeper::inspect_foreign(
+    const bridge::FirewallState& state) {
+  std::vector<bridge::ForeignBridge> bridges;
+  for (const bridge::FirewallBridge& b : state.bridges) {
+    bridges.push_back(bridge::ForeignBridge{.name = b.name, .ipv6 = b.ipv6.has_value()});
+  }
+  try {
+    bridge::ForeignPlan plan =
+        bridge::inspect_foreign(*firewall_, bridges, foreign_, foreign_tables_, !inspected_);
+    inspected_ = true;
+    if (plan.findings != findings_) {
+      for (const bridge::ForeignFinding& f : plan.findings) {
+        if (f.action.starts_with("none")) {
+          spdlog::warn(
+              "firewall: {} chain {} has {}, so it drops what berth's bridges forward; "
+              "berth does nothing about it: {}",
+              f.table, f.chain, f.finding, f.action);
+        }
+      }
+      findings_ = plan.findings;
+    }
+    return plan;
+  } catch (const std::exception& e) {
+    spdlog::warn("firewall: cannot read other tables' forward chains: {}", e.what());
+    return std::nullopt;
+  }
+}
+
+void FirewallKeeper::remove_foreign() {
+  try {
+    const std::string commands =
+        bridge::removal_commands(bridge::parse_nft_json(firewall_->list_json("ruleset")));
+    if (!commands.empty()) {
+      firewall_->execute(commands);
+      spdlog::info("firewall: berth's rules in other tables removed");
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("firewall: cannot remove berth's rules in other tables: {}", e.what());
+  }
+  foreign_tables_.clear();
+  findings_.clear();
+  inspected_ = false;
+}
+
+std::vector<bridge::ForeignFinding> FirewallKeeper::findings() const {
+  std::vector<bridge::ForeignFinding> all = findings_;
+  for (const FindingSource& source : finding_sources_) {
+    for (bridge::ForeignFinding& f : source()) all.push_back(std::move(f));
+  }
+  return all;
+}
+
+bool FirewallKeeper::apply_table(bridge::FirewallState want) {
   try {
     firewall_->apply(want);
   } catch (const std::exception& e) {
     error_ = e.what();
     spdlog::error("firewall: table inet berth not applied: {}", e.what());
-    return;
+    return false;
   }
   error_.clear();
   const bool changed_forwards = !applied_ || applied_->forwards != want.forwards;
@@ -84,6 +162,7 @@ void FirewallKeeper::apply(bool force) {
       spdlog::error("firewall: cannot enable IPv6 forwarding: {}", e.what());
     }
   }
+  return true;
 }
 
 // Another program may flush the ruleset or delete the table: put it back.
@@ -101,8 +180,9 @@ void FirewallKeeper::arm_check() {
       spdlog::warn(
           "firewall: table inet berth was changed or removed by another program; "
           "restoring it");
-      apply(true);
     }
+    // Also notices other tables' chains (Docker started after berthd).
+    apply(!ok);
     arm_check();
   });
 }
@@ -114,6 +194,7 @@ void FirewallKeeper::stop(bool keep_rules) {
     spdlog::info("firewall: table inet berth kept (keep_rules = true)");
     return;
   }
+  remove_foreign();
   try {
     firewall_->remove();
     spdlog::info("firewall: table inet berth removed");
@@ -125,7 +206,8 @@ void FirewallKeeper::stop(bool keep_rules) {
 FirewallKeeper::Info FirewallKeeper::info() {
   Info i;
   if (!firewall_) return i;
-  const bridge::FirewallState now = state_();
+  bridge::FirewallState now = state_();
+  now.reply_mark = applied_ && applied_->reply_mark;
   i.wanted = bridge::render_table(now);
   i.kernel = firewall_->kernel_table();
   i.in_sync = firewall_->in_sync() && applied_ && *applied_ == now;

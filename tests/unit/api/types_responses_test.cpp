@@ -199,11 +199,31 @@ TEST(ApiTypes, AttachDetachAndFirewallResults) {
   const FirewallInfo missing{
       .enabled = true, .in_sync = false, .wanted = "table inet berth {\n}\n", .kernel = {}};
   EXPECT_EQ(json(missing), json::parse(R"({"enabled": true, "in_sync": false,
-      "wanted": "table inet berth {\n}\n", "kernel": null})"));
+      "wanted": "table inet berth {\n}\n", "kernel": null, "foreign": []})"));
   EXPECT_EQ(round_trip(missing), missing);
   const FirewallInfo synced{
       .enabled = true, .in_sync = true, .wanted = "t\n", .kernel = std::string("t\n")};
   EXPECT_EQ(round_trip(synced), synced);
+
+  // Other tables' drop chains (issue 13); a berthd from before has no list.
+  const FirewallInfo docker{.enabled = true,
+                            .in_sync = true,
+                            .wanted = "t\n",
+                            .kernel = std::string("t\n"),
+                            .foreign = {{.table = "ip filter",
+                                         .chain = "FORWARD",
+                                         .finding = "policy drop",
+                                         .action = "accept rules for berth0 in DOCKER-USER"}}};
+  EXPECT_EQ(json(docker)["foreign"], json::parse(R"([{"table": "ip filter", "chain": "FORWARD",
+      "finding": "policy drop", "action": "accept rules for berth0 in DOCKER-USER"}])"));
+  EXPECT_EQ(round_trip(docker), docker);
+  EXPECT_TRUE(json::parse(R"({"enabled": true, "in_sync": true, "wanted": "", "kernel": null})")
+                  .get<FirewallInfo>()
+                  .foreign.empty());
+  EXPECT_THROW(json::parse(R"({"enabled": true, "in_sync": true, "wanted": "", "kernel": null,
+      "foreign": [{"table": "ip filter"}]})")
+                   .get<FirewallInfo>(),
+               DecodeError);
 }
 
 TEST(ApiTypes, CompanionDecodersNameTheField) {

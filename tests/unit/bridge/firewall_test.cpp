@@ -178,6 +178,23 @@ TEST(FirewallRenderTest, EmptyStateHasChainsAndNoBridgeRules) {
   EXPECT_EQ(render_table(FirewallState{}), expected);
 }
 
+TEST(FirewallRenderTest, ReplyMarkChainOnlyWhenAskedAndBeforeOtherTablesForwardChains) {
+  FirewallState state = one_nat_bridge_one_forward();
+  EXPECT_FALSE(contains(render_table(state), "reply_mark"));
+  EXPECT_FALSE(contains(render_table(state), "meta mark"));
+  state.reply_mark = true;
+  const std::string text = render_table(state);
+  EXPECT_TRUE(contains(text,
+                       "\tchain reply_mark {\n"
+                       "\t\ttype filter hook forward priority mangle; policy accept;\n"
+                       "\t\toifname \"br0\" ct state established,related meta mark set meta mark | "
+                       "0x10000000\n"
+                       "\t}\n"));
+  // It only marks: no verdict of its own.
+  EXPECT_EQ(chain_rules(text, "reply_mark").size(), 1u);
+  EXPECT_FALSE(contains(chain_rules(text, "reply_mark")[0], "accept"));
+}
+
 TEST(FirewallRenderTest, TransactionCreatesDeletesAndDefinesInOneBatch) {
   const FirewallState state = larger_state();
   EXPECT_EQ(render_transaction(state),

@@ -59,6 +59,29 @@ TEST_F(BerthctlTest, FirewallShow) {
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(json::parse(r.out).get<api::FirewallInfo>(), berthd_.firewall);
 
+  // A drop in another table, and what berthd does about it (issue 13).
+  berthd_.set_firewall({.enabled = true,
+                        .in_sync = true,
+                        .wanted = table,
+                        .kernel = table,
+                        .foreign = {{.table = "ip filter",
+                                     .chain = "FORWARD",
+                                     .finding = "policy drop",
+                                     .action = "accept rules for berth0 in DOCKER-USER"},
+                                    {.table = "ip6 filter",
+                                     .chain = "FORWARD",
+                                     .finding = "policy drop",
+                                     .action = "none (foreign = false)"}}});
+  r = berthctl({"firewall", "show"});
+  EXPECT_EQ(r.out, "wanted by berthd:\n" + table + "\nin the kernel:\n" + table +
+                       "\nin sync\n\nother tables dropping forwarded traffic:\n"
+                       "ip filter chain FORWARD: policy drop; accept rules for berth0 in "
+                       "DOCKER-USER\n"
+                       "ip6 filter chain FORWARD: policy drop; none (foreign = false)\n");
+  r = berthctl({"firewall", "show", "--json"});
+  EXPECT_EQ(json::parse(r.out).get<api::FirewallInfo>(), berthd_.firewall);
+  EXPECT_EQ(json::parse(r.out)["foreign"][1]["action"], "none (foreign = false)");
+
   berthd_.set_firewall({.enabled = false, .in_sync = false, .wanted = "", .kernel = std::nullopt});
   r = berthctl({"firewall", "show"});
   EXPECT_EQ(r.out, "berthd does not manage the firewall ([firewall] enabled = false)\n");

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace berth::server {
 namespace {
 
@@ -27,6 +30,16 @@ class RecordingFirewall : public bridge::Firewall {
     ++forwarding6_asked;
     return true;
   }
+  // Every listing is `ruleset`; the test sets it.
+  std::string list_json(const std::string& what) override {
+    listed.push_back(what);
+    return ruleset;
+  }
+  void execute(const std::string& commands) override { executed.push_back(commands); }
+
+  std::string ruleset = R"({"nftables": []})";
+  std::vector<std::string> listed;
+  std::vector<std::string> executed;
 
   std::vector<bridge::FirewallState> applied;
   int removes = 0;
@@ -124,6 +137,63 @@ TEST_F(FirewallKeeperTest, InfoComparesTheStateWithWhatWasApplied) {
   keeper.disable();
   EXPECT_FALSE(keeper.enabled());
   EXPECT_EQ(keeper.info().wanted, "");
+}
+
+std::string nft_data(const std::string& name) {
+  std::ifstream in(std::string(BERTH_TEST_DATA_DIR) + "/nft/" + name);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_F(FirewallKeeperTest, DockersDropGetsAcceptsAfterTheMarkingTableAndLosesThemOnStop) {
+  firewall->ruleset = nft_data("docker_ruleset.json");
+  keeper.enable(std::move(owned));
+  ASSERT_EQ(firewall->applied.size(), 1u);
+  EXPECT_TRUE(firewall->applied[0].reply_mark) << "the accept for replies needs the mark";
+  ASSERT_EQ(firewall->executed.size(), 1u);
+  EXPECT_NE(firewall->executed[0].find("insert rule ip filter DOCKER-USER iifname \"br0\""),
+            std::string::npos);
+  ASSERT_EQ(keeper.findings().size(), 1u);
+  EXPECT_EQ(keeper.findings()[0].action, "accept rules for br0 in DOCKER-USER");
+  EXPECT_TRUE(keeper.info().in_sync);
+  EXPECT_NE(keeper.info().wanted.find("chain reply_mark"), std::string::npos);
+
+  // The rules are there now: a refresh adds nothing.
+  firewall->ruleset = nft_data("docker_with_berth_rules.json");
+  state.bridges[0].name = "berth0";
+  keeper.apply();
+  ASSERT_EQ(firewall->executed.size(), 2u);  // old0's rule and the duplicate go
+  EXPECT_EQ(firewall->executed[1].find("insert"), std::string::npos);
+
+  // Other detectors' findings follow berth's own.
+  keeper.add_finding_source([] {
+    return std::vector<bridge::ForeignFinding>{{.table = "inet firewalld",
+                                                .chain = "filter_FORWARD",
+                                                .finding = "reject",
+                                                .action = "none"}};
+  });
+  ASSERT_EQ(keeper.findings().size(), 2u);
+  EXPECT_EQ(keeper.findings()[1].table, "inet firewalld");
+
+  keeper.stop(/* keep_rules= */ false);
+  ASSERT_EQ(firewall->executed.size(), 3u);
+  EXPECT_EQ(firewall->executed[2].find("insert"), std::string::npos);
+  EXPECT_NE(firewall->executed[2].find("delete rule ip filter DOCKER-USER handle"),
+            std::string::npos);
+  EXPECT_EQ(firewall->removes, 1);
+}
+
+TEST_F(FirewallKeeperTest, ForeignFalseOnlyReports) {
+  firewall->ruleset = nft_data("docker_ruleset.json");
+  keeper.set_foreign(false);
+  keeper.enable(std::move(owned));
+  EXPECT_TRUE(firewall->executed.empty());
+  EXPECT_FALSE(firewall->applied.at(0).reply_mark);
+  ASSERT_EQ(keeper.findings().size(), 1u);
+  EXPECT_EQ(keeper.findings()[0].action, "none (foreign = false)");
+  keeper.stop(/* keep_rules= */ true);
+  EXPECT_TRUE(firewall->executed.empty());
 }
 
 }  // namespace
