@@ -20,6 +20,7 @@ test_pkgs=(
   kea-dhcp4-server kea-dhcp6-server kea-admin
   dnsutils knot-dnsutils dnsperf
   python3 python3-scapy sqlite3 tcpdump procps psmisc ndisc6 iputils-ping
+  python3-dbus python3-gi dbus-daemon
 )
 
 pkgs=("${build_pkgs[@]}")

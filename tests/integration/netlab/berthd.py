@@ -93,12 +93,14 @@ def berthctl_path() -> Optional[Path]:
 def start_berthd(lab: Lab, config_text: Optional[str] = None, *,
                  bridges: Sequence[BridgeConfig] = (BridgeConfig(),), log_level: str = "debug",
                  ready_timeout: float = 10.0, attach: bool = True,
-                 binary: Optional[Path] = None) -> Berthd:
+                 binary: Optional[Path] = None, env: Optional[dict] = None) -> Berthd:
     """Runs `berthd --config FILE` in the host namespace and waits (bounded)
     until its log says "serving"; then enslaves waiting clients to the
     bridge(s). `config_text` may use @DATABASE@ for the lab's database path;
     without it a config is generated from `bridges`. berthd creates the
-    bridges itself. Raises BerthdUnavailable (a SkipTest) with no binary."""
+    bridges itself. `env`: variables added to berthd's environment (such as
+    DBUS_SYSTEM_BUS_ADDRESS). Raises BerthdUnavailable (a SkipTest) with no
+    binary."""
     binary = binary or berthd_path()
     if binary is None:
         raise BerthdUnavailable("no berthd binary: set $BERTHD or build build/server/berthd")
@@ -124,7 +126,8 @@ def start_berthd(lab: Lab, config_text: Optional[str] = None, *,
         config_text += f'\n[dns]\nresolv_conf = "{workdir / "resolv.conf"}"\n'
     config_path.write_text(config_text)
     process = lab.host().spawn([str(binary), "--config", str(config_path)],
-                               log=workdir / "berthd.log")
+                               log=workdir / "berthd.log",
+                               env={**os.environ, **env} if env else None)
     process.wait_for_log(r"serving", ready_timeout, "berthd to log \"serving\"")
     if attach:
         for b in bridges:
