@@ -77,7 +77,9 @@ struct MessagePtr {
 // ifindexes and interface names to a resolved and a firewalld that see the
 // host's links: other links. So the default bus is used only from PID 1's
 // network namespace; a bus named in $DBUS_SYSTEM_BUS_ADDRESS is trusted to
-// be the right one. Unknown (no /proc access): assumed to be the same.
+// be the right one. Unknown (no access to /proc/1, as for a user without
+// CAP_SYS_PTRACE): assumed to be the same, hence asked in the constructor,
+// before berthd gives up root.
 bool bus_sees_our_links() {
   const char* address = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
   if (address != nullptr && *address != '\0') return true;
@@ -542,7 +544,8 @@ struct HostDbus::Worker {
   }
 };
 
-HostDbus::HostDbus(HostDbusOptions options) : options_(options) {
+HostDbus::HostDbus(HostDbusOptions options)
+    : options_(options), bus_sees_our_links_(bus_sees_our_links()) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
   thread_ = std::thread([this] { run(); });
@@ -580,7 +583,7 @@ std::vector<FirewalldFinding> HostDbus::firewalld_findings() const {
 
 void HostDbus::run() {
   Worker w{.owner = *this, .options = options_};
-  const bool enabled = (options_.resolved || options_.firewalld) && bus_sees_our_links();
+  const bool enabled = (options_.resolved || options_.firewalld) && bus_sees_our_links_;
   if (!enabled && (options_.resolved || options_.firewalld)) {
     spdlog::info(
         "host D-Bus: berthd runs in another network namespace than the host's init: bridges are "

@@ -46,7 +46,9 @@ struct FirewalldFinding {
 class HostDbus {
  public:
   // Starts the worker; it connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS
-  // or the default socket) on its own time.
+  // or the default socket) on its own time. The default bus is left alone
+  // when berthd is not in PID 1's network namespace (checked here: make it
+  // before dropping root).
   explicit HostDbus(HostDbusOptions options);
   ~HostDbus();  // stop()
   HostDbus(const HostDbus&) = delete;
@@ -70,6 +72,7 @@ class HostDbus {
   void run();
 
   HostDbusOptions options_;
+  bool bus_sees_our_links_ = true;
   mutable std::mutex mutex_;
   std::vector<LinkDns> wanted_;             // guarded by mutex_
   bool changed_ = false;                    // guarded by mutex_
