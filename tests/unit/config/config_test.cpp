@@ -78,7 +78,8 @@ TEST(Config, DefaultConfig) {
 }
 
 TEST(Config, DaemonUserAndResolved) {
-  const Config c = parse_config(std::string(kBridge) + "[daemon]\nuser = \"berth\"\nresolved = false\n", "t.toml");
+  const Config c = parse_config(
+      std::string(kBridge) + "[daemon]\nuser = \"berth\"\nresolved = false\n", "t.toml");
   EXPECT_EQ(c.daemon.user, "berth");
   EXPECT_FALSE(c.daemon.resolved);
   try {
