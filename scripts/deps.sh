@@ -21,6 +21,7 @@ test_pkgs=(
   dnsutils knot-dnsutils dnsperf
   python3 python3-scapy sqlite3 tcpdump procps psmisc ndisc6 iputils-ping
   groff-base man-db dpkg-dev file systemd iptables
+  python3-dbus python3-gi dbus-daemon
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -127,12 +127,14 @@ int Daemon::run() {
     spdlog::info("dns: {} local names", names_->name_count());
   }
   spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
+  update_host_dbus();
   watcher_.start();
   start_firewall();
   arm_tick();
   wait_signals();
   notify_.ready(status_line());
   io_.run();
+  if (host_dbus_) host_dbus_->stop();  // RevertLink, removeInterface: bounded
   firewall_.stop(config_.firewall.keep_rules);
   if (control_) control_->stop();
   dhcp4_->stop();

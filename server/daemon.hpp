@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "bridge/firewall.hpp"
+#include "bridge/host_dbus.hpp"
 #include "bridge/links.hpp"
 #include "config/config.hpp"
 #include "dhcp/dhcp4_service.hpp"
@@ -117,6 +118,11 @@ class Daemon : public ControlBackend {
   // the sockets of those whose link or address came back. True: retry.
   bool reconcile_links();
 
+  // ---- systemd-resolved and firewalld over D-Bus (server/daemon_host.cpp)
+  // Hands the served bridges to host_dbus_ (made at the first call); cheap,
+  // never blocks: call it whenever a bridge, its ifindex or its domain changes.
+  void update_host_dbus();
+
   // ---- IPv6: router advertisements and DHCPv6 (server/daemon_ipv6.cpp)
   // The DHCPv6 server DUID: the database's, else a new DUID-UUID (kept).
   Bytes server_duid();
@@ -202,6 +208,8 @@ class Daemon : public ControlBackend {
   FirewallKeeper firewall_;
   LinkWatcher watcher_;
   std::unique_ptr<ControlServer> control_;
+  // resolved and firewalld; firewalld_findings() is for GET /v1/firewall.
+  std::unique_ptr<bridge::HostDbus> host_dbus_;
   std::vector<BridgeLink> bridges_;
   int64_t reservations_version_ = -1;
   std::vector<leases::Reservation> db_reservations_;

@@ -282,6 +282,7 @@ bool Daemon::reconcile_links() {
       }
     }
   }
+  if (started_at_ != 0) update_host_dbus();  // a re-created bridge has a new ifindex
   return retry;
 }
 

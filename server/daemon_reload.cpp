@@ -135,6 +135,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   } else {
     refresh_firewall();
   }
+  update_host_dbus();  // bridges added, removed, re-served, or a new domain
   spdlog::info("configuration reloaded from {}: {} bridge(s), {} changed", source, result.bridges,
                result.bridges_changed.size());
   return result;

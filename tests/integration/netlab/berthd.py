@@ -98,8 +98,9 @@ def start_berthd(lab: Lab, config_text: Optional[str] = None, *,
     until its log says "serving"; then enslaves waiting clients to the
     bridge(s). `config_text` may use @DATABASE@ for the lab's database path;
     without it a config is generated from `bridges`. berthd creates the
-    bridges itself. `env` adds to berthd's environment. Raises
-    BerthdUnavailable (a SkipTest) with no binary."""
+    bridges itself. `env`: variables added to berthd's environment (such as
+    DBUS_SYSTEM_BUS_ADDRESS). Raises BerthdUnavailable (a SkipTest) with no
+    binary."""
     binary = binary or berthd_path()
     if binary is None:
         raise BerthdUnavailable("no berthd binary: set $BERTHD or build build/server/berthd")
