@@ -118,6 +118,9 @@ int Daemon::run() {
     spdlog::error("no control API: {}", e.what());
     throw;
   }
+  // Before the privilege drop: HostDbus reads /proc/1/ns/net to tell whether
+  // the system bus belongs to berthd's network namespace.
+  update_host_dbus();
   drop_privileges();
   dhcp4_->start();
   start_ipv6();
@@ -127,7 +130,6 @@ int Daemon::run() {
     spdlog::info("dns: {} local names", names_->name_count());
   }
   spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
-  update_host_dbus();
   watcher_.start();
   start_firewall();
   arm_tick();

@@ -13,6 +13,18 @@ void Daemon::update_host_dbus() {
     // firewalld is looked for even with [daemon] resolved = false.
     host_dbus_ = std::make_unique<bridge::HostDbus>(
         bridge::HostDbusOptions{.resolved = config_.daemon.resolved, .firewalld = true});
+    // `berthctl firewall show` lists what was done in firewalld beside what
+    // was found in other nftables tables.
+    firewall_.add_finding_source([this] {
+      std::vector<bridge::ForeignFinding> out;
+      for (bridge::FirewalldFinding& f : host_dbus_->firewalld_findings()) {
+        out.push_back({.table = "firewalld",
+                       .chain = "",
+                       .finding = std::move(f.what),
+                       .action = std::move(f.action)});
+      }
+      return out;
+    });
   }
   std::vector<bridge::LinkDns> links;
   for (const BridgeLink& link : bridges_) {

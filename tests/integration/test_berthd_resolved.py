@@ -159,6 +159,14 @@ class HostDbus(unittest.TestCase):
             wait_for_call(record, "addInterface", ["trusted", "br0"])
             wait_for_call(record, "getZoneOfInterface", ["br1"])
             server.process.wait_for_log(r"br1 is in zone public already", 5)
+            # berthctl firewall show names both, beside the nftables findings.
+            shown = [f for f in server.ctl("firewall", "show", json_out=True)["foreign"]
+                     if f["table"] == "firewalld"]
+            self.assertEqual(len(shown), 2, shown)
+            self.assertTrue(any("br0" in f["finding"] and "trusted" in f["finding"]
+                                for f in shown), shown)
+            self.assertTrue(any("br1" in f["finding"] and "public" in f["finding"]
+                                for f in shown), shown)
 
             firewalld.signal(signal.SIGUSR1)  # firewall-cmd --reload: runtime bindings gone
             wait_until(lambda: len([c for c in calls(record, "addInterface")

@@ -65,6 +65,7 @@ test_install() {
     /usr/share/man/man8/berthd.8 /usr/share/man/man8/berthctl.8 \
     /usr/share/man/man5/berth.toml.5 \
     /usr/share/doc/berth/examples/berth.toml \
+    /usr/share/polkit-1/rules.d/50-berth.rules \
     /lib/systemd/system/berthd.service \
     /usr/lib/sysusers.d/berth.conf /usr/lib/tmpfiles.d/berth.conf
   [[ -x $root/usr/sbin/berthd && -x $root/usr/bin/berthctl ]] || fail "binaries not executable"
@@ -184,7 +185,8 @@ test_deb() {
   for f in ./usr/sbin/berthd ./usr/bin/berthctl ./lib/systemd/system/berthd.service \
     ./usr/share/man/man8/berthd.8 ./usr/share/man/man8/berthctl.8 \
     ./usr/share/man/man5/berth.toml.5 ./usr/lib/sysusers.d/berth.conf \
-    ./usr/lib/tmpfiles.d/berth.conf ./usr/share/doc/berth/examples/berth.toml; do
+    ./usr/lib/tmpfiles.d/berth.conf ./usr/share/doc/berth/examples/berth.toml \
+    ./usr/share/polkit-1/rules.d/50-berth.rules; do
     grep -qx -- "$f" <<<"$contents" && pass "package holds $f" || fail "package lacks $f"
   done
   grep -q '^\./usr/local' <<<"$contents" && fail "package holds files under /usr/local"
