@@ -645,17 +645,7 @@ std::string config_reference_markdown() {
       "*Reload* says whether a configuration reload may change a key; changing any\n"
       "other key takes a restart of berthd.\n"
       "\n";
-  append_section(out, schema::daemon_section());
-  append_section(out, schema::bridge_section());
-  append_section(out, schema::reservation_section());
-  append_section(out, schema::forward_section());
-  append_section(out, schema::dns_section());
-  append_section(out, schema::dns_server_section());
-  append_section(out, schema::dns_host_section());
-  append_section(out, schema::dns_cname_section());
-  append_section(out, schema::dns_srv_section());
-  append_section(out, schema::dns_txt_section());
-  append_section(out, schema::firewall_section());
+  schema::for_each_section([&](const auto& section) { append_section(out, section); });
   out +=
       "## Example\n"
       "\n"

@@ -158,17 +158,7 @@ std::string config_reference_man(std::string_view version) {
       "(\\fIreloadable\\fR) or changing it takes a restart of berthd\n"
       "(\\fIrestart\\fR).\n"
       ".SH KEYS\n";
-  append_man_section(out, schema::daemon_section());
-  append_man_section(out, schema::bridge_section());
-  append_man_section(out, schema::reservation_section());
-  append_man_section(out, schema::forward_section());
-  append_man_section(out, schema::dns_section());
-  append_man_section(out, schema::dns_server_section());
-  append_man_section(out, schema::dns_host_section());
-  append_man_section(out, schema::dns_cname_section());
-  append_man_section(out, schema::dns_srv_section());
-  append_man_section(out, schema::dns_txt_section());
-  append_man_section(out, schema::firewall_section());
+  schema::for_each_section([&](const auto& section) { append_man_section(out, section); });
   out +=
       ".SH EXAMPLE\n"
       "The built\\-in defaults, written out in full:\n"

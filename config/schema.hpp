@@ -163,6 +163,23 @@ const Section<CnameDraft>& dns_cname_section();
 const Section<SrvDraft>& dns_srv_section();
 const Section<TxtDraft>& dns_txt_section();
 
+// Calls `f` with every section, in the order the references document them
+// (docs/configuration.md, berth.toml(5)).
+template <class F>
+void for_each_section(F&& f) {
+  f(daemon_section());
+  f(bridge_section());
+  f(reservation_section());
+  f(forward_section());
+  f(dns_section());
+  f(dns_server_section());
+  f(dns_host_section());
+  f(dns_cname_section());
+  f(dns_srv_section());
+  f(dns_txt_section());
+  f(firewall_section());
+}
+
 // Sets the bridge's address and its pool: `pool` when given (already checked
 // with pool_problem), else default_pool(). The one place both a written
 // address and resolve_auto_address() take their pool from.
