@@ -33,7 +33,11 @@ std::string hex32(uint64_t v) {
 // nullopt for anything else. Counters say nothing about what a rule does.
 std::optional<std::string> statement_text(const json& stmt) {
   if (!stmt.is_object() || stmt.size() != 1) return std::nullopt;
-  const auto& [key, value] = *stmt.items().begin();
+  // Not items(): its proxy is a temporary, and a structured binding to it
+  // dangles (ASan: stack-use-after-scope).
+  const auto first = stmt.begin();
+  const std::string& key = first.key();
+  const json& value = first.value();
   if (key == "counter") return std::string();
   if (key == "accept") return std::string("accept");
   if (key != "match" || !value.is_object()) return std::nullopt;
