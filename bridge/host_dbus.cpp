@@ -159,17 +159,15 @@ struct HostDbus::Worker {
       return;
     }
     sd_bus_set_method_call_timeout(bus, usec(options.call_timeout));
-    r =
-        add_match(fmt::format("type='signal',sender='org.freedesktop.DBus',"
-                              "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                              "arg0='{}'",
-                              kResolvedName));
-    if (r >= 0) {
-      r =
-          add_match(fmt::format("type='signal',sender='org.freedesktop.DBus',"
-                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                "arg0='{}'",
-                                kFirewalldName));
+    // Either service coming or going (a restart) means applying it all again.
+    for (const char* name : {kResolvedName, kFirewalldName}) {
+      if (r >= 0) {
+        r =
+            add_match(fmt::format("type='signal',sender='org.freedesktop.DBus',"
+                                  "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                  "arg0='{}'",
+                                  name));
+      }
     }
     if (r >= 0) {
       r = add_match(fmt::format("type='signal',interface='{}',member='Reloaded'", kFirewalldName));
