@@ -33,6 +33,11 @@ struct DaemonConfig {
   // CAP_NET_BIND_SERVICE. Empty: it keeps the identity it was started with.
   std::string user;
   bool resolved = true;  // register each bridge's DNS with systemd-resolved
+  // Run on every DHCPv4 lease change with dnsmasq's --dhcp-script arguments
+  // and environment (leases/lease_script.hpp); empty: none.
+  std::string lease_script;
+  uint32_t lease_script_timeout = 10;  // seconds; then its process group is killed
+  bool lease_script_renewals = true;   // also "old" on renewals (--script-on-renewal)
 
   bool operator==(const DaemonConfig&) const = default;
 };

@@ -4,6 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace berth::config::schema {
 namespace {
@@ -63,7 +68,56 @@ void apply_user(const Value& v, DaemonDraft& d) {
 
 void apply_resolved(const Value& v, DaemonDraft& d) { d.value.resolved = v.boolean(); }
 
-constexpr std::array<KeyRow<DaemonDraft>, 7> kDaemonRows = {{
+// Checked when the file is read, not when the first lease changes: a typo
+// in the path is a config error, not a warning in the log hours later.
+void apply_lease_script(const Value& v, DaemonDraft& d) {
+  const std::string& path = v.string();
+  if (path.empty()) {
+    d.value.lease_script.clear();
+    return;
+  }
+  if (path.front() != '/') v.fail("lease_script must be an absolute path (no PATH search)");
+  if (path.find('\0') != std::string::npos) v.fail("lease_script contains a NUL byte");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    v.fail("lease_script " + quoted(path) + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) v.fail("lease_script " + quoted(path) + " is not a regular file");
+  if (::access(path.c_str(), X_OK) != 0) {
+    v.fail("lease_script " + quoted(path) + " is not executable: " + std::strerror(errno));
+  }
+  d.value.lease_script = path;
+}
+
+void apply_lease_script_timeout(const Value& v, DaemonDraft& d) {
+  uint64_t seconds = 0;
+  if (v.node().is_integer()) {
+    const int64_t n = v.integer();
+    if (n < 0) v.fail("lease_script_timeout " + std::to_string(n) + " is negative");
+    seconds = static_cast<uint64_t>(n);
+  } else if (v.node().is_string()) {
+    const std::string& text = v.string();
+    auto parsed = parse_lease_time(text);
+    if (!parsed || text == "infinite") {
+      v.fail("lease_script_timeout " + quoted(text) +
+             " is not a number of seconds with an optional unit s, m or h");
+    }
+    seconds = *parsed;
+  } else {
+    v.wrong_type();
+  }
+  if (seconds < 1 || seconds > 3600) {
+    v.fail("lease_script_timeout of " + std::to_string(seconds) +
+           " seconds is not between 1 and 3600");
+  }
+  d.value.lease_script_timeout = static_cast<uint32_t>(seconds);
+}
+
+void apply_lease_script_renewals(const Value& v, DaemonDraft& d) {
+  d.value.lease_script_renewals = v.boolean();
+}
+
+constexpr std::array<KeyRow<DaemonDraft>, 10> kDaemonRows = {{
     {"database", "string", "`\"/var/lib/berth/berth.db\"`", false, false,
      "SQLite file holding leases and reservations; its directory is created if missing.",
      apply_database},
@@ -91,6 +145,23 @@ constexpr std::array<KeyRow<DaemonDraft>, 7> kDaemonRows = {{
      "systemd-resolved (over D-Bus), so the host resolves container names; a no-op when "
      "resolved is not running.",
      apply_resolved},
+    {"lease_script", "string", "`\"\"`", false, false,
+     "Absolute path of a program run on every DHCPv4 lease change with dnsmasq's "
+     "--dhcp-script arguments (`add`, `old` or `del`, MAC, IP, hostname if any) and DNSMASQ_* "
+     "environment, so scripts written for dnsmasq (libvirt's leaseshelper) work unchanged. "
+     "One call at a time, in order, on a thread of its own: DHCP never waits for it. It runs "
+     "as [daemon] user, stdin on /dev/null, stdout and stderr into berthd's log. It must "
+     "exist and be executable when the config is read. Empty: no script.",
+     apply_lease_script},
+    {"lease_script_timeout", "integer or string", "`10`", false, false,
+     "Seconds (or \"30s\", \"2m\") a lease_script call may run; then its process group is "
+     "killed, the kill is logged, and the next call runs. 1 to 3600.",
+     apply_lease_script_timeout},
+    {"lease_script_renewals", "boolean", "`true`", false, false,
+     "Call lease_script with `old` also when a renewal only moved the lease's expiry "
+     "(dnsmasq's --script-on-renewal), so a script that keeps expiry times (libvirt's "
+     "leaseshelper) stays current. False: `old` only when the MAC or hostname changed.",
+     apply_lease_script_renewals},
 }};
 
 const Section<DaemonDraft> kDaemonSection = {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "leases/lease.hpp"
+#include "leases/lease_script.hpp"
 #include "leases/lease_table.hpp"
 #include "protocol/address.hpp"
 #include "protocol/dhcp4/message.hpp"
@@ -65,6 +66,9 @@ struct Decision {
   // commit fails.
   std::vector<std::pair<Ipv4Address, std::optional<leases::Lease>>> undo;
   std::string_view drop_reason;  // why nothing is sent, when nothing is
+  // What the request said, for [daemon] lease_script; set by the server
+  // only when a script is configured.
+  std::shared_ptr<const leases::ScriptRequest> script_request;
 };
 
 struct DhcpCounters {

@@ -94,6 +94,7 @@ Daemon::Daemon(config::Config cfg)
     serve_bridge(prepare_bridge(bc), stored);
   }
   attach_uplinks();
+  setup_lease_script(stored);
   stored.clear();
   reload_reservations();
   dhcp4_->open_relay_socket();
@@ -122,6 +123,7 @@ int Daemon::run() {
   // the system bus belongs to berthd's network namespace.
   update_host_dbus();
   drop_privileges();
+  if (lease_script_) lease_script_->start();  // as [daemon] user
   dhcp4_->start();
   start_ipv6();
   if (dns_) {
@@ -234,6 +236,7 @@ void Daemon::arm_tick() {
     for (const leases::Lease& l : expired) {
       spdlog::info("lease expired: {} {} {} {}", l.bridge, l.ip.to_string(), l.mac.to_string(),
                    l.hostname);
+      script_expired(l);
       if (auto index = link_index(l.bridge)) {
         leases::Lease gone = l;
         gone.state = leases::LeaseState::expired;

@@ -38,6 +38,7 @@
 #include "server/dns_server.hpp"
 #include "server/firewall_keeper.hpp"
 #include "server/lease_committer.hpp"
+#include "server/lease_script_runner.hpp"
 #include "server/link_watcher.hpp"
 #include "server/local_names.hpp"
 #include "server/ra_server.hpp"
@@ -156,6 +157,15 @@ class Daemon : public ControlBackend {
   // The IPv6 prefix of the bridge named `name`, if it has one.
   std::optional<Ipv6Prefix> bridge_ipv6(std::string_view name) const;
 
+  // ---- [daemon] lease_script (server/daemon_lease_script.cpp)
+  // Makes the runner (when a script is configured), watches DHCPv4 commits
+  // and queues dnsmasq's start-up "old" call for each bound stored lease.
+  void setup_lease_script(const std::vector<leases::Lease>& stored);
+  void script_decision(size_t bridge, const dhcp::Decision& decision);
+  void script_expired(const leases::Lease& lease);
+  leases::ScriptContext script_context(std::string_view bridge) const;
+  void lease_script_metrics(std::string& out) const;
+
   // ---- firewall state (server/daemon_forwards.cpp)
   // A forward's target now: its address, or the address its name has.
   std::optional<Ipv4Address> forward_target(const std::string& to, size_t bridge) const;
@@ -198,6 +208,7 @@ class Daemon : public ControlBackend {
   // A second connection for reads on the io thread (the writer owns store_).
   std::unique_ptr<leases::LeaseStore> reader_;
   std::unique_ptr<WriterCommitter> committer_;
+  std::unique_ptr<LeaseScriptRunner> lease_script_;  // null without [daemon] lease_script
   SystemDhcp4Network network_;
   std::unique_ptr<Dhcp4Server> dhcp4_;
   SystemDhcp6Network network6_;

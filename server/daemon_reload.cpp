@@ -32,6 +32,10 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   if (d0.control_group != d1.control_group) return refuse("[daemon] control_group");
   if (d0.user != d1.user) return refuse("[daemon] user");
   if (d0.resolved != d1.resolved) return refuse("[daemon] resolved");
+  if (d0.lease_script != d1.lease_script || d0.lease_script_timeout != d1.lease_script_timeout ||
+      d0.lease_script_renewals != d1.lease_script_renewals) {
+    return refuse("[daemon] lease_script, lease_script_timeout or lease_script_renewals");
+  }
   const config::DnsConfig& n0 = config_.dns;
   const config::DnsConfig& n1 = next.dns;
   if (n0.enabled != n1.enabled || n0.port != n1.port || n0.workers != n1.workers) {

@@ -176,6 +176,10 @@ void Dhcp4Server::process(size_t bridge, const dhcp4::Message& msg) {
     }
     return;
   }
+  if (on_decision_ && !d.commit.empty()) {
+    d.script_request =
+        std::make_shared<const leases::ScriptRequest>(leases::script_request_of(msg));
+  }
   execute(bridge, std::move(d), nullptr);
 }
 
@@ -204,6 +208,7 @@ void Dhcp4Server::execute(size_t bridge, dhcp::Decision decision,
     } else {
       if (shared->reply) send(bridge, *shared->reply);
       if (on_commit_) on_commit_(bridge, shared->commit);
+      if (on_decision_) on_decision_(bridge, *shared);
     }
     if (then) then(ok);
   });

@@ -36,6 +36,11 @@ class Dhcp4Server {
 
   Dhcp4Server(Dhcp4Network& network, LeaseCommitter& commits, Clock clock,
               CommitObserver on_commit);
+  // Every decision whose commit is durable, after the observer above, with
+  // what each address held before (undo) and the request's script_request
+  // ([daemon] lease_script). Set before start().
+  using DecisionObserver = std::function<void(size_t bridge, const dhcp::Decision& decision)>;
+  void set_decision_observer(DecisionObserver observer) { on_decision_ = std::move(observer); }
   ~Dhcp4Server();
   Dhcp4Server(const Dhcp4Server&) = delete;
   Dhcp4Server& operator=(const Dhcp4Server&) = delete;
@@ -106,6 +111,7 @@ class Dhcp4Server {
   LeaseCommitter& commits_;
   Clock clock_;
   CommitObserver on_commit_;
+  DecisionObserver on_decision_;
   dhcp::Dhcp4Service engine_;
   std::vector<Link> links_;
   std::unique_ptr<RelaySocket> relay_;
