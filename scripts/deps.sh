@@ -22,6 +22,7 @@ test_pkgs=(
   python3 python3-scapy sqlite3 tcpdump procps psmisc ndisc6 iputils-ping
   groff-base man-db dpkg-dev file systemd iptables
   python3-dbus python3-gi dbus-daemon
+  libvirt-daemon  # libvirt_leaseshelper for the lease_script test; no service (that is libvirt-daemon-system)
 )
 
 pkgs=("${build_pkgs[@]}")
