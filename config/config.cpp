@@ -496,6 +496,10 @@ std::string to_toml(const Config& config) {
   out += "control_group = " + toml_string(config.daemon.control_group) + "\n";
   out += "user = " + toml_string(config.daemon.user) + "\n";
   out += std::string("resolved = ") + (config.daemon.resolved ? "true" : "false") + "\n";
+  out += "lease_script = " + toml_string(config.daemon.lease_script) + "\n";
+  out += "lease_script_timeout = " + std::to_string(config.daemon.lease_script_timeout) + "\n";
+  out += std::string("lease_script_renewals = ") +
+         (config.daemon.lease_script_renewals ? "true" : "false") + "\n";
   for (const BridgeConfig& b : config.bridges) {
     out += "\n[[bridge]]\n";
     out += "name = " + toml_string(b.name) + "\n";

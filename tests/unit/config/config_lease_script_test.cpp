@@ -23,6 +23,9 @@ TEST(ConfigLeaseScript, DefaultsAndValues) {
   EXPECT_EQ(c.daemon.lease_script, "/bin/sh");
   EXPECT_EQ(c.daemon.lease_script_timeout, 120u);
   EXPECT_FALSE(c.daemon.lease_script_renewals);
+  // And they survive a round trip through to_toml.
+  Config again = parse_config(to_toml(c), "again.toml");
+  EXPECT_EQ(again.daemon, c.daemon);
   EXPECT_EQ(
       parse_config(daemon_with("lease_script_timeout = 3\n"), "t").daemon.lease_script_timeout, 3u);
 }
