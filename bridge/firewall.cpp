@@ -164,6 +164,7 @@ std::string render_table(const FirewallState& state) {
       input.rules.push_back(iif + " udp dport " + port + " accept");
       input.rules.push_back(iif + " tcp dport " + port + " accept");
     }
+    if (b.tftp) input.rules.push_back(iif + " udp dport 69 accept");  // TFTP, RFC 1350
     if (b.ipv6) {
       input.rules.push_back(iif + " udp dport 547 accept");  // DHCPv6, RFC 8415 §7.2
       input.rules.push_back(iif + " icmpv6 type nd-router-solicit accept");  // RFC 4861 §6.2.6

@@ -35,6 +35,7 @@ struct FirewallBridge {
   uint16_t dns_port = 53;                  // 0: no DNS input rule for this bridge
   std::optional<Ipv6Prefix> ipv6;          // the bridge's IPv6 address and prefix, when it has one
   bool ipv6_nat = false;                   // masquerade the IPv6 prefix -> outside (NAT66)
+  bool tftp = false;                       // accept TFTP requests (udp/69) for network boot
   bool operator==(const FirewallBridge&) const = default;
 };
 

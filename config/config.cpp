@@ -413,13 +413,22 @@ Config parse_config(std::string_view text, std::string_view source_name) {
       schema::read_section(*node->as_table(), schema::firewall_section(), draft);
       config.firewall = draft.value;
       firewall_site = draft.site_of("enabled");
+    } else if (name == schema::tftp_section().name) {
+      if (!node->is_table()) {
+        site.fail("expected a table [tftp], got " + std::string(schema::type_name(node->type())));
+      }
+      schema::TftpDraft draft;
+      draft.table = site;
+      schema::read_section(*node->as_table(), schema::tftp_section(), draft);
+      config.tftp = draft.value;
     } else {
       // Top-level sections by name, with the header a suggestion prints.
-      const std::array<std::pair<std::string_view, std::string_view>, 4> sections = {{
+      const std::array<std::pair<std::string_view, std::string_view>, 5> sections = {{
           {schema::daemon_section().name, schema::daemon_section().header},
           {schema::bridge_section().name, schema::bridge_section().header},
           {schema::dns_section().name, schema::dns_section().header},
           {schema::firewall_section().name, schema::firewall_section().header},
+          {schema::tftp_section().name, schema::tftp_section().header},
       }};
       std::array<std::string_view, sections.size()> names;
       for (size_t i = 0; i < sections.size(); ++i) names[i] = sections[i].first;
@@ -485,6 +494,26 @@ Config load_config_file(const std::string& path) {
   return parse_config(text, path);
 }
 
+namespace {
+
+// [bridge.boot], the keys that are set.
+std::string boot_toml(const BootConfig& boot) {
+  std::string out = "\n[bridge.boot]\n";
+  if (boot.next_server) out += "next_server = \"" + boot.next_server->to_string() + "\"\n";
+  const std::pair<std::string_view, const std::string*> texts[] = {
+      {"server_name", &boot.server_name},   {"filename", &boot.filename},
+      {"filename_efi", &boot.filename_efi}, {"filename_arm64", &boot.filename_arm64},
+      {"ipxe_url", &boot.ipxe_url},
+  };
+  for (const auto& [key, value] : texts) {
+    if (!value->empty()) out += std::string(key) + " = " + toml_string(*value) + "\n";
+  }
+  if (boot.tftp) out += "tftp = true\n";
+  return out;
+}
+
+}  // namespace
+
 std::string to_toml(const Config& config) {
   std::string out;
   out += "[daemon]\n";
@@ -544,6 +573,7 @@ std::string to_toml(const Config& config) {
       out += std::string("ipv6_nat = ") + (b.ipv6_nat ? "true" : "false") + "\n";
       out += "ra_interval = " + std::to_string(b.ra_interval) + "\n";
     }
+    if (b.boot.enabled()) out += boot_toml(b.boot);
     for (const ReservationConfig& r : b.reservations) {
       out += "\n[[bridge.reservation]]\n";
       switch (r.match) {
@@ -618,6 +648,13 @@ std::string to_toml(const Config& config) {
   out += std::string("enabled = ") + (config.firewall.enabled ? "true" : "false") + "\n";
   out += std::string("keep_rules = ") + (config.firewall.keep_rules ? "true" : "false") + "\n";
   out += std::string("foreign = ") + (config.firewall.foreign ? "true" : "false") + "\n";
+  if (config.tftp != TftpConfig{}) {
+    out += "\n[tftp]\nroot = " + toml_string(config.tftp.root) + "\n";
+    out += "max_transfers = " + std::to_string(config.tftp.max_transfers) + "\n";
+    out += "timeout = " + std::to_string(config.tftp.timeout) + "\n";
+    out += "retries = " + std::to_string(config.tftp.retries) + "\n";
+    out += "max_block_size = " + std::to_string(config.tftp.max_block_size) + "\n";
+  }
   return out;
 }
 

@@ -88,6 +88,37 @@ constexpr std::string_view to_string(ForwardConfig::Proto proto) {
   return kForwardProtoNames.name(proto);
 }
 
+// Network boot of a bridge's clients ([bridge.boot]): PXE and iPXE
+// (RFC 2131 siaddr/sname/file, RFC 2132 options 66 and 67, RFC 4578
+// client architecture). Empty strings are unset.
+struct BootConfig {
+  std::optional<Ipv4Address> next_server;  // siaddr; unset: the bridge's address
+  std::string server_name;                 // sname and option 66, at most 63 bytes
+  std::string filename;                    // file and option 67 for BIOS clients
+  std::string filename_efi;                // for EFI IA32, x64 and BC clients (option 93 6, 7, 9)
+  std::string filename_arm64;              // for EFI arm64 clients (option 93 11)
+  std::string ipxe_url;                    // the file for clients whose user class is "iPXE"
+  bool tftp = false;                       // serve [tftp] root on the bridge address, port 69
+
+  // Whether any key is set: only then do replies carry boot fields.
+  bool enabled() const {
+    return next_server || !server_name.empty() || !filename.empty() || !filename_efi.empty() ||
+           !filename_arm64.empty() || !ipxe_url.empty() || tftp;
+  }
+  bool operator==(const BootConfig&) const = default;
+};
+
+// The read-only TFTP server ([tftp]) of bridges with boot.tftp = true.
+struct TftpConfig {
+  std::string root = "/srv/tftp";  // the only directory served
+  uint32_t max_transfers = 64;     // concurrent transfers, all bridges together
+  uint32_t timeout = 2;            // seconds before a block is sent again (unless negotiated)
+  uint32_t retries = 5;            // resends of one block before the transfer is abandoned
+  uint16_t max_block_size = 1468;  // largest blksize granted (RFC 2348); 1468 fits a 1500 MTU
+
+  bool operator==(const TftpConfig&) const = default;
+};
+
 // How a bridge's IPv6 clients get addresses (dnsmasq's ra-only, ra-stateless
 // and a DHCPv6 dhcp-range; LXD's ipv6.dhcp and ipv6.dhcp.stateful).
 enum class Ipv6Mode : uint8_t {
@@ -142,6 +173,7 @@ struct BridgeConfig {
   Ipv6Address ipv6_pool_end;
   bool ipv6_nat = false;       // masquerade IPv6 from the prefix (NAT66); default on with auto
   uint32_t ra_interval = 600;  // MaxRtrAdvInterval, seconds
+  BootConfig boot;             // [bridge.boot]
 
   bool has_ipv6() const { return ipv6.has_value() || ipv6_auto; }
 
@@ -215,6 +247,7 @@ struct Config {
   std::vector<BridgeConfig> bridges;
   DnsConfig dns;
   FirewallConfig firewall;
+  TftpConfig tftp;
   std::string source;  // file the config came from, "<built-in defaults>" otherwise
 
   bool operator==(const Config&) const = default;

@@ -108,6 +108,13 @@ struct BridgeDraft : Draft {
   std::vector<Site> allow_sites;  // of each allow_bridges element, in order
 };
 
+struct BootDraft : Draft {
+  BootConfig value;
+};
+struct TftpDraft : Draft {
+  TftpConfig value;
+};
+
 struct DnsDraft : Draft {
   DnsConfig value;
 };
@@ -156,6 +163,8 @@ const Section<BridgeDraft>& bridge_section();
 const Section<ReservationDraft>& reservation_section();
 const Section<ForwardDraft>& forward_section();
 const Section<FirewallDraft>& firewall_section();
+const Section<BootDraft>& boot_section();
+const Section<TftpDraft>& tftp_section();
 const Section<DnsDraft>& dns_section();
 const Section<DomainUpstreamsDraft>& dns_server_section();
 const Section<HostDraft>& dns_host_section();
@@ -171,6 +180,7 @@ void for_each_section(F&& f) {
   f(bridge_section());
   f(reservation_section());
   f(forward_section());
+  f(boot_section());
   f(dns_section());
   f(dns_server_section());
   f(dns_host_section());
@@ -178,6 +188,7 @@ void for_each_section(F&& f) {
   f(dns_srv_section());
   f(dns_txt_section());
   f(firewall_section());
+  f(tftp_section());
 }
 
 // Sets the bridge's address and its pool: `pool` when given (already checked
@@ -200,6 +211,9 @@ std::optional<std::string> bridge_ipv6_problem(const Ipv6Prefix& p);
 Ipv6Address pool_offset(const Ipv6Prefix& p, uint64_t offset);
 // <prefix>::1:0 to <prefix>::1:ffff, the pool when ipv6_pool is not written.
 void set_default_ipv6_pool(BridgeConfig& bridge);
+
+// [bridge.boot] (schema_boot.cpp): reads the table into the bridge.
+void apply_boot(const Value& v, BridgeDraft& d);
 
 // "tcp port 8080 on 198.18.0.1", "udp port 53 on every host address".
 std::string forward_text(const ForwardConfig& forward);

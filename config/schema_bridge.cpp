@@ -324,7 +324,7 @@ void finish_bridge(BridgeDraft& d) {
   }
 }
 
-constexpr std::array<KeyRow<BridgeDraft>, 24> kBridgeRows = {{
+constexpr std::array<KeyRow<BridgeDraft>, 25> kBridgeRows = {{
     {"name", "string", "required", true, false,
      "Interface name of the bridge: 1 to 15 bytes, no '/', ':' or whitespace.", apply_name},
     {"address", "string", "required", true, false,
@@ -431,6 +431,8 @@ constexpr std::array<KeyRow<BridgeDraft>, 24> kBridgeRows = {{
      "Longest time in seconds between unsolicited router advertisements (RFC 4861 "
      "MaxRtrAdvInterval, 4 to 1800); the shortest is a third of it.",
      apply_ra_interval},
+    {"boot", "table [bridge.boot]", "none", false, true,
+     "Network boot (PXE, iPXE) of this bridge's clients; see [bridge.boot].", apply_boot},
 }};
 
 const Section<BridgeDraft> kBridgeSection = {

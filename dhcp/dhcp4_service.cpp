@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dhcp/boot.hpp"
+
 namespace berth::dhcp {
 
 using dhcp4::Message;
@@ -292,6 +294,7 @@ Reply Dhcp4Service::make_reply(const Bridge& b, const Message& msg, MessageType 
           break;
       }
     }
+    add_boot_fields(s.boot, s.address.address, msg, m);
   }
   // RFC 6842: echo the client identifier; RFC 3046 §2.2: echo relay agent
   // information, last.

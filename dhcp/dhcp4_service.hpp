@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/config.hpp"
 #include "leases/lease.hpp"
 #include "leases/lease_script.hpp"
 #include "leases/lease_table.hpp"
@@ -38,6 +39,7 @@ struct BridgeSettings {
   bool ignore_client_id = false;
   // Answer a DISCOVER carrying option 80 with an ACK at once (RFC 4039).
   bool rapid_commit = false;
+  config::BootConfig boot;  // network boot fields of OFFER and ACK (dhcp/boot.hpp)
 };
 
 // Where a reply goes (RFC 2131 §4.1).

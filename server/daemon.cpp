@@ -47,7 +47,8 @@ dhcp::BridgeSettings settings_of(const config::BridgeConfig& bc) {
                               .decline_quarantine = bc.decline_quarantine,
                               .authoritative = bc.authoritative,
                               .ignore_client_id = bc.ignore_client_id,
-                              .rapid_commit = bc.rapid_commit};
+                              .rapid_commit = bc.rapid_commit,
+                              .boot = bc.boot};
 }
 
 Daemon::Daemon(config::Config cfg)

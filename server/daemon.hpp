@@ -43,6 +43,7 @@
 #include "server/local_names.hpp"
 #include "server/ra_server.hpp"
 #include "server/systemd_notify.hpp"
+#include "server/tftp_server.hpp"
 
 namespace berth::server {
 
@@ -123,6 +124,12 @@ class Daemon : public ControlBackend {
   // Hands the served bridges to host_dbus_ (made at the first call); cheap,
   // never blocks: call it whenever a bridge, its ifindex or its domain changes.
   void update_host_dbus();
+
+  // ---- TFTP for network boot (server/daemon_tftp.cpp)
+  // Listens on the bridge's address when its boot.tftp is set (the server
+  // made at the first such bridge). Throws at start-up; logs on a reload.
+  void serve_tftp(size_t index, const config::BridgeConfig& bc);
+  void tftp_metrics(std::string& out) const;
 
   // ---- IPv6: router advertisements and DHCPv6 (server/daemon_ipv6.cpp)
   // The DHCPv6 server DUID: the database's, else a new DUID-UUID (kept).
@@ -215,6 +222,7 @@ class Daemon : public ControlBackend {
   std::unique_ptr<Dhcp6Server> dhcp6_;
   std::map<size_t, std::unique_ptr<RaServer>> ra_;  // by bridge index, bridges with IPv6
   std::unique_ptr<DnsServer> dns_;
+  std::unique_ptr<TftpServer> tftp_;  // while any bridge has boot.tftp
   std::unique_ptr<LocalNames> names_;
   FirewallKeeper firewall_;
   LinkWatcher watcher_;

@@ -63,6 +63,7 @@ size_t Daemon::serve_bridge(PreparedBridge p, const std::vector<leases::Lease>& 
                                 .address = bc.address,
                                 .name = bc.name});
   serve_ipv6(index, bc, p.info, std::move(p.dhcp6), stored);
+  serve_tftp(index, bc);
   const dns::DnsBridge zone = dns_bridge_of(bc);
   if (dns_ && p.dns) dns_->add_bridge(index, zone, std::move(*p.dns));
   names_->set_bridge(index, zone);
@@ -103,6 +104,7 @@ void Daemon::retire_bridge(size_t index) {
   bridges_.erase(it);
   dhcp4_->remove_bridge(index);
   retire_ipv6(index);
+  if (tftp_) tftp_->remove_bridge(index);
   if (dns_) dns_->remove_bridge(index);
   names_->remove_bridge(index);
 }

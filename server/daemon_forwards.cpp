@@ -65,7 +65,8 @@ bridge::FirewallState Daemon::firewall_state() const {
         .nat_address = bc->nat_address,
         .dns_port = static_cast<uint16_t>(config_.dns.enabled ? config_.dns.port : 0),
         .ipv6 = bc->ipv6,
-        .ipv6_nat = bc->ipv6_nat});
+        .ipv6_nat = bc->ipv6_nat,
+        .tftp = bc->boot.tftp});
     for (const std::string& other : bc->allow_bridges) {
       s.allowed_pairs.emplace_back(link.name, other);
     }

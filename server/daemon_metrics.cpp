@@ -71,6 +71,7 @@ std::string Daemon::metrics_text() const {
                  : 0.0);
   }
   ipv6_metrics(out);
+  tftp_metrics(out);
   if (dns_) {
     const auto d = dns_->counters();
     family("berth_dns_queries_total", "counter", "DNS queries by result.");

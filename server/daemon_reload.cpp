@@ -42,6 +42,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
     return refuse("[dns] enabled, port or workers");
   }
   if (n0.cache_size != n1.cache_size) return refuse("[dns] cache_size");
+  if (config_.tftp != next.tftp) return refuse("[tftp]");
   const bool forwarding_changed = n0.upstreams != n1.upstreams ||
                                   n0.resolv_conf != n1.resolv_conf || n0.servers != n1.servers ||
                                   n0.upstream_timeout_ms != n1.upstream_timeout_ms;
@@ -70,7 +71,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   // final RA, then a new one at once).
   auto needs_new_sockets = [](const config::BridgeConfig& a, const config::BridgeConfig& b) {
     return a.address != b.address || a.pool_start != b.pool_start || a.pool_end != b.pool_end ||
-           a.mtu != b.mtu || a.create != b.create || a.mac != b.mac ||
+           a.mtu != b.mtu || a.create != b.create || a.mac != b.mac || a.boot.tftp != b.boot.tftp ||
            ((a.has_ipv6() || b.has_ipv6()) && !(a == b));
   };
   std::vector<std::string> retire;               // removed, or served anew

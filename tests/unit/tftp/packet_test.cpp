@@ -1,0 +1,68 @@
+// The TFTP codec: round trips, and malformed input refused by kind.
+#include "tftp/packet.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace berth::tftp {
+namespace {
+
+Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+TEST(TftpPacket, RequestRoundTripWithOptionsLowerCased) {
+  const Bytes wire = bytes(std::string("\0\1pxelinux.0\0OCTET\0BLKSIZE\0001468\0tsize\0000\0", 37));
+  auto p = parse_packet(wire);
+  ASSERT_TRUE(p.ok()) << p.error().what;
+  const auto& r = std::get<Request>(*p);
+  EXPECT_EQ(r.op, Opcode::rrq);
+  EXPECT_EQ(r.filename, "pxelinux.0");
+  EXPECT_EQ(r.mode, "octet");
+  ASSERT_EQ(r.options.size(), 2u);
+  EXPECT_EQ(r.options[0], (Option{"blksize", "1468"}));
+  EXPECT_EQ(r.options[1], (Option{"tsize", "0"}));
+  auto again = parse_packet(encode_request(r));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(std::get<Request>(*again), r);
+}
+
+TEST(TftpPacket, OtherPacketsRoundTrip) {
+  const Bytes payload = {1, 2, 3, 0, 5};
+  auto d = parse_packet(encode_data(7, payload));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(std::get<Data>(*d), (Data{7, payload}));
+  auto a = parse_packet(encode_ack(65535));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(std::get<Ack>(*a).block, 65535);
+  auto e = parse_packet(encode_error(ErrorCode::file_not_found, "no such file"));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(std::get<ErrorPacket>(*e), (ErrorPacket{ErrorCode::file_not_found, "no such file"}));
+  auto o = parse_packet(encode_oack({{"blksize", "1024"}, {"tsize", "99"}}));
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(std::get<Oack>(*o).options.size(), 2u);
+  EXPECT_EQ(encode_ack(258), (Bytes{0, 4, 1, 2}));
+}
+
+TEST(TftpPacket, MalformedIsRefused) {
+  const std::string cases[] = {
+      std::string("\0\1", 2),                             // too short
+      std::string("\0\1file", 6),                         // no NUL
+      std::string("\0\1file\0", 7),                       // no mode
+      std::string("\0\1\0octet\0", 9),                    // empty file name
+      std::string("\0\1f\0octet\0blksize\0", 18),         // option without value
+      std::string("\0\1f\0octet\0a\0001\0A\0002\0", 20),  // option twice
+      std::string("\0\4\0\1\0", 5),                       // ACK of 5 bytes
+      std::string("\0\11\0\1", 4),                        // opcode 9
+      std::string("\0\5\0\1oops", 8),                     // error without NUL
+  };
+  for (const std::string& c : cases) {
+    EXPECT_FALSE(parse_packet(bytes(c)).ok()) << testing::PrintToString(bytes(c));
+  }
+  Bytes big = bytes(std::string("\0\1", 2));
+  big.resize(600, 'a');
+  big.back() = 0;
+  EXPECT_FALSE(parse_packet(big).ok());
+}
+
+}  // namespace
+}  // namespace berth::tftp
