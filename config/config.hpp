@@ -33,6 +33,10 @@ struct DaemonConfig {
   // CAP_NET_BIND_SERVICE. Empty: it keeps the identity it was started with.
   std::string user;
   bool resolved = true;  // register each bridge's DNS with systemd-resolved
+  // Events kept for GET /v1/events: younger than events_max_age seconds (0:
+  // no age limit) and at most events_max_count of them (0: no count limit).
+  int64_t events_max_age = 24 * 3600;
+  int64_t events_max_count = 100000;
 
   bool operator==(const DaemonConfig&) const = default;
 };

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "config/values.hpp"
+
 namespace berth::config::schema {
 namespace {
 
@@ -63,7 +65,34 @@ void apply_user(const Value& v, DaemonDraft& d) {
 
 void apply_resolved(const Value& v, DaemonDraft& d) { d.value.resolved = v.boolean(); }
 
-constexpr std::array<KeyRow<DaemonDraft>, 7> kDaemonRows = {{
+void apply_events_max_age(const Value& v, DaemonDraft& d) {
+  if (v.node().is_integer()) {
+    const int64_t n = v.integer();
+    if (n < 0 || n > int64_t{100} * 365 * 86400) {
+      v.fail("events_max_age " + std::to_string(n) + " is not between 0 and 100 years");
+    }
+    d.value.events_max_age = n;
+    return;
+  }
+  if (!v.node().is_string()) v.wrong_type();
+  const std::string& text = v.string();
+  auto parsed = text == "infinite" ? std::nullopt : parse_lease_time(text);
+  if (!parsed) {
+    v.fail("events_max_age " + quoted(text) +
+           " is not a number of seconds with an optional unit s, m, h or d");
+  }
+  if (*parsed > 100ULL * 365 * 86400)
+    v.fail("events_max_age " + quoted(text) + " is over 100 years");
+  d.value.events_max_age = static_cast<int64_t>(*parsed);
+}
+
+void apply_events_max_count(const Value& v, DaemonDraft& d) {
+  const int64_t n = v.integer();
+  if (n < 0) v.fail("events_max_count " + std::to_string(n) + " is negative");
+  d.value.events_max_count = n;
+}
+
+constexpr std::array<KeyRow<DaemonDraft>, 9> kDaemonRows = {{
     {"database", "string", "`\"/var/lib/berth/berth.db\"`", false, false,
      "SQLite file holding leases and reservations; its directory is created if missing.",
      apply_database},
@@ -91,6 +120,13 @@ constexpr std::array<KeyRow<DaemonDraft>, 7> kDaemonRows = {{
      "systemd-resolved (over D-Bus), so the host resolves container names; a no-op when "
      "resolved is not running.",
      apply_resolved},
+    {"events_max_age", "integer or string", "`\"24h\"`", false, true,
+     "How long the events of GET /v1/events (`berthctl events`) are kept: seconds, or a "
+     "number with a unit s, m, h or d. 0: no age limit. Pruned once a minute, off the DHCP "
+     "path.",
+     apply_events_max_age},
+    {"events_max_count", "integer", "`100000`", false, true,
+     "Most events kept; the oldest go first. 0: no count limit.", apply_events_max_count},
 }};
 
 const Section<DaemonDraft> kDaemonSection = {
