@@ -7,6 +7,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <cerrno>
 #include <limits>
 #include <system_error>
@@ -154,6 +155,85 @@ HttpReply ControlClient::send(const api::HttpRequest& request) {
   }
   connect();
   return exchange(request, closed_early);
+}
+
+HttpReply ControlClient::stream_lines(const api::HttpRequest& request,
+                                      const std::function<bool(std::string_view line)>& on_line) {
+  stream_.reset();
+  connect();
+  http::request<http::string_body> req;
+  req.version(11);
+  req.method(http::string_to_verb(request.method));
+  req.target(request.target);
+  req.set(http::field::host, "berthd");
+  req.set(http::field::user_agent, std::string("berthctl/") + BERTH_VERSION);
+  req.set(http::field::accept, "application/x-ndjson");
+  req.keep_alive(false);
+  req.prepare_payload();
+  stream_->expires_after(timeout_);
+  beast::error_code ec =
+      run_one(io_, [&](auto handler) { http::async_write(*stream_, req, handler); });
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  if (!ec) {
+    ec = run_one(
+        io_, [&](auto handler) { http::async_read_header(*stream_, buffer_, parser, handler); });
+  }
+  if (ec) {
+    stream_.reset();
+    if (ec == beast::error::timeout) {
+      throw ConnectError("berthd did not answer within " + seconds(timeout_) + " (" + path_ + ")");
+    }
+    throw ConnectError("the connection to berthd at " + path_ + " broke: " + ec.message());
+  }
+  HttpReply reply{.status = static_cast<int>(parser.get().result_int()),
+                  .content_type = std::string(parser.get()[http::field::content_type]),
+                  .body = {}};
+  if (reply.status != 200 || parser.get().has_content_length() || parser.get().chunked()) {
+    // A refusal (or a plain answer): read it whole.
+    ec = run_one(io_, [&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); });
+    reply.body = parser.get().body();
+    stream_.reset();
+    if (reply.status == 200) {
+      std::string_view rest = reply.body;
+      while (!rest.empty()) {
+        const size_t nl = rest.find('\n');
+        if (!on_line(rest.substr(0, nl))) break;
+        if (nl == std::string_view::npos) break;
+        rest.remove_prefix(nl + 1);
+      }
+    }
+    return reply;
+  }
+  // The body runs until the connection closes: the bytes after the header
+  // (already in buffer_), then the socket.
+  stream_->expires_never();
+  std::string pending(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  buffer_.clear();
+  std::array<char, 16384> chunk{};
+  for (;;) {
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      if (!on_line(std::string_view(pending).substr(start, nl - start))) {
+        stream_.reset();
+        return reply;
+      }
+    }
+    pending.erase(0, start);
+    size_t n = 0;
+    ec = run_one(io_, [&](auto handler) {
+      stream_->async_read_some(net::buffer(chunk),
+                               [&n, handler](beast::error_code e, size_t got) mutable {
+                                 n = got;
+                                 handler(e);
+                               });
+    });
+    pending.append(chunk.data(), n);
+    if (ec) break;
+  }
+  if (!pending.empty()) on_line(pending);
+  stream_.reset();
+  return reply;
 }
 
 }  // namespace berth::api

@@ -8,6 +8,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,15 @@ class ControlClient {
   // Sends one request and returns berthd's answer, whatever its status.
   // Throws ConnectError.
   HttpReply send(const api::HttpRequest& request);
+
+  // Sends a request whose answer streams (GET /v1/events?follow=1) on a
+  // connection of its own and calls `on_line` with each line of the body,
+  // without its newline, as it arrives, until berthd ends the stream or
+  // on_line returns false. A status other than 200 is returned with its
+  // body unread lines and all; 200 returns once the stream ends. Only the
+  // connect and the header are bounded by the timeout. Throws ConnectError.
+  HttpReply stream_lines(const api::HttpRequest& request,
+                         const std::function<bool(std::string_view line)>& on_line);
 
   const std::string& socket_path() const { return path_; }
 

@@ -135,6 +135,13 @@ std::variant<Query, ApiError> parse_query(std::string_view path, std::string_vie
         return bad_request(std::string(path) + " takes no query parameters; " + quote_text(*key) +
                            " was given");
       }
+      if (allowed.size() > 1) {
+        std::string names;
+        for (std::string_view a : allowed)
+          names += (names.empty() ? "'" : ", '") + std::string(a) + "'";
+        return bad_request("unknown query parameter " + quote_text(*key) + " on " +
+                           std::string(path) + "; known ones: " + names);
+      }
       return bad_request("unknown query parameter " + quote_text(*key) + " on " +
                          std::string(path) + "; the only one is '" + std::string(*allowed.begin()) +
                          "'");
@@ -197,6 +204,47 @@ std::variant<ForgetLease, ApiError> parse_forget(std::string_view bridge_segment
                        " is not an IPv4 address like 10.0.3.57");
   }
   return ForgetLease{.bridge = std::move(*bridge), .ip = *ip};
+}
+
+// ?since=CURSOR&follow=1&format=sse on GET /v1/events.
+std::variant<GetEvents, ApiError> parse_events_query(std::string_view path,
+                                                     std::string_view query) {
+  auto parsed = parse_query(path, query, {"since", "follow", "format"});
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  GetEvents out;
+  for (const auto& [key, value] : std::get<Query>(parsed)) {
+    if (key == "since") {
+      const std::string bad = "query parameter 'since' " + quote_text(value) +
+                              " is not a cursor (an integer from 0 up)";
+      if (value.empty() || value.size() > 19 ||
+          value.find_first_not_of("0123456789") != std::string::npos) {
+        return bad_request(bad);
+      }
+      uint64_t v = 0;
+      for (char c : value) v = v * 10 + static_cast<uint64_t>(c - '0');  // 19 digits fit
+      if (v > static_cast<uint64_t>(INT64_MAX)) return bad_request(bad);
+      out.since = static_cast<int64_t>(v);
+    } else if (key == "follow") {
+      if (value == "1" || value == "true") {
+        out.follow = true;
+      } else if (value == "0" || value == "false") {
+        out.follow = false;
+      } else {
+        return bad_request("query parameter 'follow' " + quote_text(value) +
+                           " is not one of 1, 0, true, false");
+      }
+    } else {
+      if (value == "sse") {
+        out.sse = true;
+      } else if (value == "ndjson") {
+        out.sse = false;
+      } else {
+        return bad_request("query parameter 'format' " + quote_text(value) +
+                           " is not one of ndjson, sse");
+      }
+    }
+  }
+  return out;
 }
 
 // One route: its path pattern (for messages), the methods it takes.
@@ -352,6 +400,11 @@ std::variant<Request, ApiError> route(std::string_view method, std::string_view 
   if (seg.size() == 2 && seg[1] == "firewall") {
     return simple(Route{"/v1/firewall", {"GET"}}, GetFirewall{});
   }
+  if (seg.size() == 2 && seg[1] == "events") {
+    if (auto e = check_method(Route{"/v1/events", {"GET"}}, method)) return *e;
+    if (auto e = refuse_body(route_name, body)) return *e;
+    return lift(parse_events_query(path, query));
+  }
   return ApiError{.status = 404, .message = "no such path: " + quote_text(path), .allow = {}};
 }
 
@@ -441,6 +494,14 @@ HttpRequest to_http(const Request& req) {
       return {"POST", "/v1/detach", json_text(json(r))};
     }
     HttpRequest operator()(const GetFirewall&) const { return {"GET", "/v1/firewall", {}}; }
+    HttpRequest operator()(const GetEvents& r) const {
+      std::string query;
+      if (r.since) query += "&since=" + std::to_string(*r.since);
+      if (r.follow) query += "&follow=1";
+      if (r.sse) query += "&format=sse";
+      if (!query.empty()) query[0] = '?';
+      return {"GET", "/v1/events" + query, {}};
+    }
 
     static std::string filter(const std::optional<std::string>& bridge) {
       return bridge ? "?bridge=" + percent_encode(*bridge) : std::string();

@@ -19,6 +19,7 @@
 //   POST   /v1/attach
 //   POST   /v1/detach
 //   GET    /v1/firewall
+//   GET    /v1/events[?since=CURSOR][&follow=1][&format=sse]
 //   GET    /metrics
 #pragma once
 
@@ -98,9 +99,21 @@ struct GetFirewall {
   bool operator==(const GetFirewall&) const = default;
 };
 
-using Request = std::variant<GetStatus, ListBridges, ListLeases, ListReservations, AddReservation,
-                             DeleteReservation, PatchReservation, ForgetLease, Reload, GetMetrics,
-                             ListForwards, AddForward, DeleteForward, Attach, Detach, GetFirewall>;
+// GET /v1/events (api/events.hpp): the events after `since` (none given:
+// all kept, or with follow only those to come); follow keeps the answer
+// open and streams new ones. sse: Server-Sent Events rather than JSON lines
+// (format=sse, or the control server's Accept: text/event-stream).
+struct GetEvents {
+  std::optional<int64_t> since;
+  bool follow = false;
+  bool sse = false;
+  bool operator==(const GetEvents&) const = default;
+};
+
+using Request =
+    std::variant<GetStatus, ListBridges, ListLeases, ListReservations, AddReservation,
+                 DeleteReservation, PatchReservation, ForgetLease, Reload, GetMetrics, ListForwards,
+                 AddForward, DeleteForward, Attach, Detach, GetFirewall, GetEvents>;
 
 std::variant<Request, ApiError> parse_request(std::string_view method, std::string_view target,
                                               std::string_view body);

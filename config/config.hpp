@@ -38,6 +38,10 @@ struct DaemonConfig {
   std::string lease_script;
   uint32_t lease_script_timeout = 10;  // seconds; then its process group is killed
   bool lease_script_renewals = true;   // also "old" on renewals (--script-on-renewal)
+  // Events kept for GET /v1/events: younger than events_max_age seconds (0:
+  // no age limit) and at most events_max_count of them (0: no count limit).
+  int64_t events_max_age = 24 * 3600;
+  int64_t events_max_count = 100000;
 
   bool operator==(const DaemonConfig&) const = default;
 };

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/values.hpp"
+
 namespace berth::config::schema {
 namespace {
 
@@ -117,7 +119,34 @@ void apply_lease_script_renewals(const Value& v, DaemonDraft& d) {
   d.value.lease_script_renewals = v.boolean();
 }
 
-constexpr std::array<KeyRow<DaemonDraft>, 10> kDaemonRows = {{
+void apply_events_max_age(const Value& v, DaemonDraft& d) {
+  if (v.node().is_integer()) {
+    const int64_t n = v.integer();
+    if (n < 0 || n > int64_t{100} * 365 * 86400) {
+      v.fail("events_max_age " + std::to_string(n) + " is not between 0 and 100 years");
+    }
+    d.value.events_max_age = n;
+    return;
+  }
+  if (!v.node().is_string()) v.wrong_type();
+  const std::string& text = v.string();
+  auto parsed = text == "infinite" ? std::nullopt : parse_lease_time(text);
+  if (!parsed) {
+    v.fail("events_max_age " + quoted(text) +
+           " is not a number of seconds with an optional unit s, m, h or d");
+  }
+  if (*parsed > 100ULL * 365 * 86400)
+    v.fail("events_max_age " + quoted(text) + " is over 100 years");
+  d.value.events_max_age = static_cast<int64_t>(*parsed);
+}
+
+void apply_events_max_count(const Value& v, DaemonDraft& d) {
+  const int64_t n = v.integer();
+  if (n < 0) v.fail("events_max_count " + std::to_string(n) + " is negative");
+  d.value.events_max_count = n;
+}
+
+constexpr std::array<KeyRow<DaemonDraft>, 12> kDaemonRows = {{
     {"database", "string", "`\"/var/lib/berth/berth.db\"`", false, false,
      "SQLite file holding leases and reservations; its directory is created if missing.",
      apply_database},
@@ -162,6 +191,13 @@ constexpr std::array<KeyRow<DaemonDraft>, 10> kDaemonRows = {{
      "(dnsmasq's --script-on-renewal), so a script that keeps expiry times (libvirt's "
      "leaseshelper) stays current. False: `old` only when the MAC or hostname changed.",
      apply_lease_script_renewals},
+    {"events_max_age", "integer or string", "`\"24h\"`", false, true,
+     "How long the events of GET /v1/events (`berthctl events`) are kept: seconds, or a "
+     "number with a unit s, m, h or d. 0: no age limit. Pruned once a minute, off the DHCP "
+     "path.",
+     apply_events_max_age},
+    {"events_max_count", "integer", "`100000`", false, true,
+     "Most events kept; the oldest go first. 0: no count limit.", apply_events_max_count},
 }};
 
 const Section<DaemonDraft> kDaemonSection = {

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <ctime>
@@ -12,7 +13,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -123,7 +124,66 @@ constexpr std::array<const char*, 6> kMigrations = {
     CREATE UNIQUE INDEX reservations_by_ipv6 ON reservations (bridge, ipv6) WHERE ipv6 IS NOT NULL;
     CREATE UNIQUE INDEX reservations_by_duid ON reservations (bridge, duid) WHERE duid != '';
     )sql",
+    // Events (issue 14): one row per change, in the change's transaction.
+    // The cursor is never reused (AUTOINCREMENT), so a reader that resumes
+    // after it misses nothing and sees nothing twice. Lease events are
+    // written by LeaseStore::write(); reservation and forward changes by
+    // these triggers, whichever process makes them. Times in UTC ms.
+    R"sql(
+    CREATE TABLE events (
+      cursor    INTEGER PRIMARY KEY AUTOINCREMENT,
+      time      INTEGER NOT NULL,
+      kind      TEXT    NOT NULL,
+      bridge    TEXT    NOT NULL DEFAULT '',
+      ip        TEXT    NOT NULL DEFAULT '',
+      mac       TEXT    NOT NULL DEFAULT '',
+      hostname  TEXT    NOT NULL DEFAULT '',
+      details   TEXT    NOT NULL DEFAULT '{}'
+    );
+    CREATE TRIGGER events_reservation_ins AFTER INSERT ON reservations BEGIN
+      INSERT INTO events (time, kind, bridge, ip, mac, hostname, details) VALUES (
+        CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'reservation_added',
+        NEW.bridge, NEW.ip, CASE WHEN NEW.match_kind = 'mac' THEN NEW.match_value ELSE '' END,
+        NEW.name, json_object('id', NEW.id, 'match', NEW.match_kind, 'value', NEW.match_value,
+                              'ipv6', NEW.ipv6)); END;
+    CREATE TRIGGER events_reservation_upd AFTER UPDATE ON reservations BEGIN
+      INSERT INTO events (time, kind, bridge, ip, mac, hostname, details) VALUES (
+        CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'reservation_changed',
+        NEW.bridge, NEW.ip, CASE WHEN NEW.match_kind = 'mac' THEN NEW.match_value ELSE '' END,
+        NEW.name, json_object('id', NEW.id, 'match', NEW.match_kind, 'value', NEW.match_value,
+                              'ipv6', NEW.ipv6, 'old_ip', OLD.ip, 'old_name', OLD.name,
+                              'old_ipv6', OLD.ipv6)); END;
+    CREATE TRIGGER events_reservation_del AFTER DELETE ON reservations BEGIN
+      INSERT INTO events (time, kind, bridge, ip, mac, hostname, details) VALUES (
+        CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'reservation_removed',
+        OLD.bridge, OLD.ip, CASE WHEN OLD.match_kind = 'mac' THEN OLD.match_value ELSE '' END,
+        OLD.name, json_object('id', OLD.id, 'match', OLD.match_kind, 'value', OLD.match_value,
+                              'ipv6', OLD.ipv6)); END;
+    CREATE TRIGGER events_forward_ins AFTER INSERT ON forwards BEGIN
+      INSERT INTO events (time, kind, bridge, details) VALUES (
+        CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'forward_added', NEW.bridge,
+        json_object('id', NEW.id, 'proto', NEW.proto, 'host_address', NEW.host_address,
+                    'host_port', NEW.host_port, 'to', NEW.target, 'to_port', NEW.target_port)); END;
+    CREATE TRIGGER events_forward_del AFTER DELETE ON forwards BEGIN
+      INSERT INTO events (time, kind, bridge, details) VALUES (
+        CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'forward_removed', OLD.bridge,
+        json_object('id', OLD.id, 'proto', OLD.proto, 'host_address', OLD.host_address,
+                    'host_port', OLD.host_port, 'to', OLD.target, 'to_port', OLD.target_port)); END;
+    )sql",
 };
+
+// The migration that adds the events table (found, not numbered by hand:
+// migrations from other branches may come before it).
+constexpr int events_migration() {
+  for (size_t i = 0; i < kMigrations.size(); ++i) {
+    if (std::string_view(kMigrations[i]).find("CREATE TABLE events (") != std::string_view::npos) {
+      return static_cast<int>(i + 1);
+    }
+  }
+  return 0;
+}
+constexpr int kEventsSchema = events_migration();
+static_assert(kEventsSchema > 0);
 
 std::string column_text(sqlite3_stmt* st, int col) {
   const unsigned char* t = sqlite3_column_text(st, col);
@@ -337,15 +397,82 @@ constexpr const char* kUpsertQuarantineV3 =
     "INSERT OR REPLACE INTO quarantine (bridge, ip, mac, client_id, until, declined_at) "
     "VALUES (?,?,?,?,?,?)";
 
+constexpr const char* kPriorLease =
+    "SELECT mac, client_id, hostname, state, expires_at FROM leases WHERE bridge = ? AND ip = ?";
+constexpr const char* kPriorQuarantine =
+    "SELECT mac, client_id, '', 'declined', until FROM quarantine WHERE bridge = ? AND ip = ?";
+constexpr const char* kInsertEvent =
+    "INSERT INTO events (time, kind, bridge, ip, mac, hostname, details) VALUES (?,?,?,?,?,?,?)";
+
 }  // namespace
 
-void LeaseStore::write(std::span<const LeaseChange> changes) {
+void LeaseStore::write(std::span<const LeaseChange> changes) { write(changes, {}); }
+
+std::optional<PriorLease> LeaseStore::prior_lease(const LeaseChange& c) const {
+  const std::string ip = c.lease.ip.to_string();
+  for (const char* sql : {kPriorLease, kPriorQuarantine}) {
+    if (sql == kPriorQuarantine && c.kind != LeaseChange::Kind::erase) break;
+    sqlite3_stmt* st = statement(sql);
+    bind_value(st, 1, c.lease.bridge);
+    bind_value(st, 2, ip);
+    const int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      PriorLease p;
+      auto mac = MacAddress::parse(column_text(st, 0));
+      auto cid = parse_hex_colon(column_text(st, 1));
+      auto state = lease_state_from_string(column_text(st, 3));
+      if (mac) p.mac = *mac;
+      if (cid) p.client_id = std::move(*cid);
+      p.hostname = column_text(st, 2);
+      p.state = state.value_or(LeaseState::bound);
+      p.expires_at = sqlite3_column_int64(st, 4);
+      sqlite3_reset(st);
+      return p;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
+  }
+  return std::nullopt;
+}
+
+void LeaseStore::insert_event(const Event& e) {
+  sqlite3_stmt* st = statement(kInsertEvent);
+  bind_value(st, 1, e.time_ms);
+  bind_value(st, 2, to_string(e.kind));
+  bind_value(st, 3, e.bridge);
+  bind_value(st, 4, e.ip);
+  bind_value(st, 5, e.mac);
+  bind_value(st, 6, e.hostname);
+  bind_value(st, 7, e.details);
+  step_done(st);
+}
+
+void LeaseStore::write(std::span<const LeaseChange> changes, std::span<const Event> extra) {
   const bool v4 = version_ >= 4;
+  const bool events = version_ >= kEventsSchema;
+  const int64_t now_ms = event_clock_ms();
   exec("BEGIN IMMEDIATE");
   try {
+    for (const Event& e : extra) {
+      if (events) insert_event(e);
+    }
     for (const LeaseChange& c : changes) {
       const Lease& l = c.lease;
       const std::string ip = l.ip.to_string();
+      if (events) {
+        const std::optional<PriorLease> prior = prior_lease(c);
+        if (auto kind = lease_event_kind(c, prior)) {
+          Lease shown = l;
+          if (c.kind == LeaseChange::Kind::erase) {
+            shown.mac = prior->mac;
+            shown.client_id = prior->client_id;
+            if (shown.hostname.empty()) shown.hostname = prior->hostname;
+            shown.state = prior->state;
+            shown.expires_at = prior->expires_at;
+          }
+          insert_event(lease_event(*kind, shown, now_ms));
+        }
+      }
       const int64_t family = l.ip.is_v4() ? 4 : 6;
       if (!v4 && (family != 4 || l.iaid != 0)) {
         throw StoreError(path_ + ": schema version " + std::to_string(version_) +
@@ -730,6 +857,71 @@ bool LeaseStore::delete_forward(int64_t id) {
   bind_value(st, 1, id);
   step_done(st);
   return sqlite3_changes(db_) > 0;
+}
+
+int LeaseStore::events_schema_version() { return kEventsSchema; }
+
+std::vector<Event> LeaseStore::events_after(int64_t after, size_t limit) const {
+  std::vector<Event> out;
+  if (version_ < kEventsSchema) return out;
+  sqlite3_stmt* st = statement(
+      "SELECT cursor, time, kind, bridge, ip, mac, hostname, details FROM events "
+      "WHERE cursor > ? ORDER BY cursor LIMIT ?");
+  bind_value(st, 1, after);
+  bind_value(st, 2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Event e;
+    e.cursor = sqlite3_column_int64(st, 0);
+    e.time_ms = sqlite3_column_int64(st, 1);
+    auto kind = event_kind_from_string(column_text(st, 2));
+    if (!kind || *kind == EventKind::gap) {
+      const std::string text = column_text(st, 2);
+      sqlite3_reset(st);
+      throw StoreError(path_ + ": unreadable event " + std::to_string(e.cursor) + " of kind '" +
+                       text + "'");
+    }
+    e.kind = *kind;
+    e.bridge = column_text(st, 3);
+    e.ip = column_text(st, 4);
+    e.mac = column_text(st, 5);
+    e.hostname = column_text(st, 6);
+    e.details = column_text(st, 7);
+    out.push_back(std::move(e));
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) throw StoreError(path_ + ": " + sqlite3_errmsg(db_));
+  return out;
+}
+
+LeaseStore::EventBounds LeaseStore::event_bounds() const {
+  EventBounds b;
+  if (version_ < kEventsSchema) return b;
+  // sqlite_sequence holds the last cursor AUTOINCREMENT gave, even once
+  // every event is pruned.
+  sqlite3_stmt* st = statement(
+      "SELECT (SELECT MIN(cursor) FROM events), "
+      "IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)");
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    b.head = sqlite3_column_int64(st, 1);
+    b.oldest = sqlite3_column_type(st, 0) == SQLITE_NULL ? b.head + 1 : sqlite3_column_int64(st, 0);
+  }
+  sqlite3_reset(st);
+  return b;
+}
+
+size_t LeaseStore::prune_events(int64_t cutoff_ms, int64_t keep, size_t chunk) {
+  if (version_ < kEventsSchema) return 0;
+  // Oldest first, by cursor (the primary key): the scan stops at the first
+  // event that stays.
+  sqlite3_stmt* st = statement(
+      "DELETE FROM events WHERE cursor IN (SELECT cursor FROM events WHERE time < ?1 OR "
+      "cursor <= (SELECT MAX(cursor) FROM events) - ?2 ORDER BY cursor LIMIT ?3)");
+  bind_value(st, 1, cutoff_ms);
+  bind_value(st, 2, keep);
+  bind_value(st, 3, static_cast<int64_t>(std::min<size_t>(chunk, INT64_MAX)));
+  step_done(st);
+  return static_cast<size_t>(sqlite3_changes(db_));
 }
 
 }  // namespace berth::leases

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "leases/events.hpp"
 #include "leases/lease.hpp"
 #include "leases/reservation.hpp"
 
@@ -73,6 +74,25 @@ class LeaseStore {
   // transaction. All or nothing: throws StoreError and rolls back on failure.
   // Leases of either family (an IPv6 lease needs schema version 4).
   void write(std::span<const LeaseChange> changes);
+  // The same, with each change's event (leases/events.hpp) and `extra`
+  // events (lease expiries the daemon noticed) in the one transaction.
+  void write(std::span<const LeaseChange> changes, std::span<const Event> extra);
+
+  // ---- events (the schema version events_schema_version() adds them;
+  // none before). Reservation and forward changes add theirs by trigger,
+  // in their own statement's transaction, whoever makes them.
+  static int events_schema_version();
+  // Events with a cursor above `after`, oldest first, at most `limit`.
+  std::vector<Event> events_after(int64_t after, size_t limit) const;
+  struct EventBounds {
+    int64_t oldest = 1;  // first cursor still kept; head + 1 when none is
+    int64_t head = 0;    // last cursor ever given (pruning never lowers it)
+    bool operator==(const EventBounds&) const = default;
+  };
+  EventBounds event_bounds() const;
+  // Deletes at most `chunk` of the oldest events that are older than
+  // `cutoff_ms` or beyond the newest `keep`; returns how many it deleted.
+  size_t prune_events(int64_t cutoff_ms, int64_t keep, size_t chunk);
 
   std::vector<Reservation> load_reservations() const;
   // Bumped by triggers on every change to the reservations table, whoever
@@ -121,6 +141,10 @@ class LeaseStore {
   void migrate(int target);
   std::vector<Lease> load(const std::string* bridge) const;
   std::optional<std::string> select_text(const char* sql, const std::string& key) const;
+  // What the store holds at the change's address (leases, and for an
+  // erase the quarantine too), for its event.
+  std::optional<PriorLease> prior_lease(const LeaseChange& c) const;
+  void insert_event(const Event& e);
 
   std::string path_;
   sqlite3* db_ = nullptr;

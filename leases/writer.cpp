@@ -23,7 +23,17 @@ void LeaseWriter::submit(std::vector<LeaseChange> changes, Done done) {
   {
     std::lock_guard lock(mu_);
     wake = queue_.empty() && !busy_;  // a busy writer looks at the queue when it is done
-    queue_.push_back(Pending{std::move(changes), std::move(done)});
+    queue_.push_back(Pending{std::move(changes), std::move(done), {}});
+  }
+  if (wake) wake_.notify_one();
+}
+
+void LeaseWriter::submit_events(std::vector<Event> events, Done done) {
+  bool wake;
+  {
+    std::lock_guard lock(mu_);
+    wake = queue_.empty() && !busy_;
+    queue_.push_back(Pending{{}, std::move(done), std::move(events)});
   }
   if (wake) wake_.notify_one();
 }
@@ -40,6 +50,7 @@ LeaseWriter::Stats LeaseWriter::stats() const {
 
 void LeaseWriter::run() {
   std::vector<LeaseChange> batch;
+  std::vector<Event> events;
   std::deque<Pending> taken;
   for (;;) {
     {
@@ -52,12 +63,16 @@ void LeaseWriter::run() {
       busy_ = true;
     }
     batch.clear();
-    for (const Pending& p : taken) batch.insert(batch.end(), p.changes.begin(), p.changes.end());
+    events.clear();
+    for (const Pending& p : taken) {
+      batch.insert(batch.end(), p.changes.begin(), p.changes.end());
+      events.insert(events.end(), p.events.begin(), p.events.end());
+    }
 
     bool ok = true;
     auto start = std::chrono::steady_clock::now();
     try {
-      store_.write(batch);
+      store_.write(batch, events);
     } catch (const StoreError& e) {
       ok = false;
       spdlog::error("lease commit of {} change(s) failed, no DHCPACK sent for them: {}",

@@ -45,6 +45,9 @@ class LeaseWriter {
 
   // Queues changes that must be committed together; `done` runs once.
   void submit(std::vector<LeaseChange> changes, Done done);
+  // Queues events that go with no lease change (expiries the daemon
+  // noticed); committed with the next group, `done` once.
+  void submit_events(std::vector<Event> events, Done done);
   // Blocks until everything submitted so far has been committed (tests, shutdown).
   void flush();
   Stats stats() const;
@@ -53,6 +56,7 @@ class LeaseWriter {
   struct Pending {
     std::vector<LeaseChange> changes;
     Done done;
+    std::vector<Event> events;
   };
   void run();
 

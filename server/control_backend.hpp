@@ -4,7 +4,9 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "api/router.hpp"
@@ -18,10 +20,36 @@ struct Peer {
   pid_t pid = 0;
 };
 
+// A response body that goes on after the header (GET /v1/events?follow=1):
+// the connection's side. Everything on the io_context thread.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues bytes for the client. False when the connection is closed, or
+  // when the client has left more than the limit unread: the connection is
+  // closed then (with a log line) and the source should stop.
+  virtual bool write(std::string bytes) = 0;
+  // Bytes queued and not yet taken by the client.
+  virtual size_t unsent() const = 0;
+};
+
+// The producer's side: the server calls start() once the header is out,
+// resume() whenever the queue has drained, stop() when the connection ends.
+class StreamSource {
+ public:
+  virtual ~StreamSource() = default;
+  virtual void start(std::weak_ptr<StreamSink> sink) = 0;
+  virtual void resume() = 0;
+  virtual void stop() = 0;
+};
+
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set (status 200), `body` is ignored: the header goes out without
+  // a length, and the source writes the body until either side ends it.
+  std::shared_ptr<StreamSource> stream = nullptr;
 };
 
 // A JSON body with `status`.

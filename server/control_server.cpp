@@ -17,6 +17,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/events.hpp"
 #include "api/response.hpp"
 
 namespace berth::server {
@@ -181,7 +183,7 @@ namespace control_detail {
 
 // One connection: reads requests one after the other (keep-alive,
 // pipelining), hands each to the backend, writes its answer.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, public StreamSink {
  public:
   Session(std::shared_ptr<ControlServer::Shared> shared, Local::socket socket, uint64_t id,
           Peer peer)
@@ -195,6 +197,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    if (auto source = std::move(stream_source_)) source->stop();
     beast::error_code ec;
     stream_.socket().shutdown(Local::socket::shutdown_both, ec);
     stream_.close();
@@ -284,7 +287,13 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond(e->status, "application/json", api::error_body(*e), e->allow,
                      /*close_after=*/false);
     }
-    const api::Request& request = std::get<api::Request>(parsed);
+    api::Request& request = std::get<api::Request>(parsed);
+    // Server-Sent Events are asked for by header (RFC: WHATWG HTML §9.2).
+    if (auto* events = std::get_if<api::GetEvents>(&request);
+        events &&
+        std::string(req[http::field::accept]).find(api::kEventStreamType) != std::string::npos) {
+      events->sse = true;
+    }
     request_line_ = api::describe(request);
     change_ = api::changes_state(request);
     awaiting_backend_ = true;
@@ -323,7 +332,88 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::debug("control: uid {} pid {}: {} -> {}", peer_.uid, peer_.pid, request_line_,
                     r.status);
     }
+    if (r.stream && r.status == 200) return respond_stream(std::move(r));
     respond(r.status, std::move(r.content_type), std::move(r.body), {}, /*close_after=*/false);
+  }
+
+  // ---- a streamed answer (StreamSink): the header without a length and
+  // "Connection: close" (RFC 9112 §6.3: the body ends when the connection
+  // does), then whatever the source writes. A read stays pending on the
+  // socket only to notice the client hanging up.
+  void respond_stream(ApiResponse r) {
+    stream_source_ = std::move(r.stream);
+    std::string head = std::string(version_ == 10 ? "HTTP/1.0" : "HTTP/1.1") +
+                       " 200 OK\r\nServer: berthd\r\nContent-Type: " + r.content_type +
+                       "\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+    stream_.expires_never();
+    watch_hangup();
+    write(std::move(head));
+    // A local owner: the source may end the stream (and this session's hold
+    // on it) from inside start().
+    if (auto source = stream_source_) source->start(weak_from_this());
+  }
+
+  void watch_hangup() {
+    // On the socket itself, not the timed stream: a write timing out must
+    // not be confused with the client's silence, which is expected.
+    stream_.socket().async_read_some(
+        net::buffer(drain_buffer_), [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (self->closed_) return;
+          if (ec) {
+            spdlog::debug("control: events follower uid {} pid {} hung up", self->peer_.uid,
+                          self->peer_.pid);
+            return self->close();
+          }
+          self->watch_hangup();  // a client has nothing to say here; ignore it
+        });
+  }
+
+ public:
+  bool write(std::string bytes) override {
+    if (closed_) return false;
+    if (unsent_ + bytes.size() > limits().stream_buffer_limit) {
+      spdlog::warn(
+          "control: events follower uid {} pid {} dropped: it left {} bytes unread, more than "
+          "the limit of {}",
+          peer_.uid, peer_.pid, unsent_ + bytes.size(), limits().stream_buffer_limit);
+      close();
+      return false;
+    }
+    unsent_ += bytes.size();
+    outbox_.push_back(std::move(bytes));
+    if (!writing_) write_next();
+    return true;
+  }
+  size_t unsent() const override { return unsent_; }
+
+ private:
+  void write_next() {
+    if (closed_) return;
+    if (outbox_.empty()) {
+      writing_ = false;
+      if (auto source = stream_source_) source->resume();
+      return;
+    }
+    writing_ = true;
+    // A client that takes nothing for the whole timeout is gone or stuck.
+    stream_.expires_after(limits().timeout);
+    net::async_write(stream_, net::buffer(outbox_.front()),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (self->closed_) return;
+                       self->stream_.expires_never();
+                       if (ec) {
+                         if (ec == beast::error::timeout) {
+                           spdlog::warn(
+                               "control: events follower uid {} pid {} dropped: it read nothing "
+                               "for {} ms",
+                               self->peer_.uid, self->peer_.pid, self->limits().timeout.count());
+                         }
+                         return self->close();
+                       }
+                       self->unsent_ -= self->outbox_.front().size();
+                       self->outbox_.pop_front();
+                       self->write_next();
+                     });
   }
 
   void respond_error(const api::ApiError& e) {
@@ -392,6 +482,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string request_line_;
   std::array<char, 4096> drain_buffer_{};
   size_t drained_ = 0;
+  std::shared_ptr<StreamSource> stream_source_;
+  std::deque<std::string> outbox_;
+  size_t unsent_ = 0;
+  bool writing_ = false;
 };
 
 }  // namespace control_detail

@@ -29,6 +29,9 @@ struct ControlServerLimits {
   // Connections served at once; more wait in the listen backlog.
   size_t max_connections = 64;
   size_t body_limit = api::kMaxBodySize;  // larger bodies get 413
+  // A streamed answer (GET /v1/events?follow=1) whose client leaves more
+  // than this unread is closed: a slow follower costs bounded memory.
+  size_t stream_buffer_limit = 1024 * 1024;
 };
 
 class ControlServer {

@@ -75,6 +75,10 @@ Daemon::Daemon(config::Config cfg)
   writer_ = std::make_unique<leases::LeaseWriter>(*store_);
   reader_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   committer_ = std::make_unique<WriterCommitter>(io_, *writer_);
+  events_ = std::make_unique<EventFeed>(io_, *reader_);
+  pruner_ = std::make_unique<leases::EventPruner>(db, durability_of(config_.daemon.durability),
+                                                  event_retention(config_.daemon),
+                                                  std::chrono::minutes(1));
   spdlog::info("lease database {}: {} lease(s)", db, stored.size());
 
   dhcp4_ = std::make_unique<Dhcp4Server>(
@@ -215,6 +219,7 @@ std::string Daemon::status_line() const {
 
 // A lease change is durable: DNS names (and port forwards to names) follow.
 void Daemon::on_committed(size_t bridge, const std::vector<leases::LeaseChange>& changes) {
+  events_->notify();  // their events went in with them
   const int64_t now = unix_now();
   for (const leases::LeaseChange& change : changes) {
     if (change.kind == leases::LeaseChange::Kind::erase) {
@@ -234,6 +239,8 @@ void Daemon::arm_tick() {
     const int64_t now = unix_now();
     std::vector<leases::Lease> expired = dhcp4_->tick();
     for (leases::Lease& l : dhcp6_->tick()) expired.push_back(std::move(l));
+    record_expiries(expired);
+    events_->notify();  // changes other processes made (berthctl offline, sqlite3)
     for (const leases::Lease& l : expired) {
       spdlog::info("lease expired: {} {} {} {}", l.bridge, l.ip.to_string(), l.mac.to_string(),
                    l.hostname);

@@ -27,6 +27,7 @@
 #include "bridge/links.hpp"
 #include "config/config.hpp"
 #include "dhcp/dhcp4_service.hpp"
+#include "leases/event_pruner.hpp"
 #include "leases/store.hpp"
 #include "leases/writer.hpp"
 #include "server/control_backend.hpp"
@@ -36,6 +37,7 @@
 #include "server/dhcp6_server.hpp"
 #include "server/dhcp6_socket.hpp"
 #include "server/dns_server.hpp"
+#include "server/event_feed.hpp"
 #include "server/firewall_keeper.hpp"
 #include "server/lease_committer.hpp"
 #include "server/lease_script_runner.hpp"
@@ -49,6 +51,9 @@ namespace berth::server {
 
 // Seconds since the epoch, UTC: the clock of leases.
 int64_t unix_now();
+
+// [daemon] events_max_age and events_max_count.
+leases::EventRetention event_retention(const config::DaemonConfig& d);
 
 // The DHCP side of a bridge's config.
 dhcp::BridgeSettings settings_of(const config::BridgeConfig& bc);
@@ -201,6 +206,9 @@ class Daemon : public ControlBackend {
   void on_request(const api::Attach&, const Peer&, const Done&);
   void on_request(const api::Detach&, const Peer&, const Done&);
   void on_request(const api::GetFirewall&, const Peer&, const Done&);
+  void on_request(const api::GetEvents&, const Peer&, const Done&);  // server/daemon_events.cpp
+  // Lease expiries the DHCP engines noticed, as events (one writer commit).
+  void record_expiries(const std::vector<leases::Lease>& expired);
   std::variant<std::vector<leases::Lease>, ApiResponse> check_reservation(
       size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const;
   void forget_leases(size_t bridge, const std::vector<leases::Lease>& gone,
@@ -237,6 +245,9 @@ class Daemon : public ControlBackend {
   boost::asio::steady_timer tick_;
   SystemdNotifier notify_;
   int64_t started_at_ = 0;
+  // GET /v1/events: the followers, and the pruning thread (issue 14).
+  std::unique_ptr<EventFeed> events_;
+  std::unique_ptr<leases::EventPruner> pruner_;
 };
 
 }  // namespace berth::server

@@ -18,6 +18,8 @@ void Daemon::handle(const api::Request& req, const Peer& peer,
                     std::function<void(ApiResponse)> done) {
   try {
     std::visit([&](const auto& r) { on_request(r, peer, done); }, req);
+    // Reservation and forward changes wrote their events by trigger.
+    if (api::changes_state(req)) events_->notify();
   } catch (const std::exception& e) {
     spdlog::error("control: {}", e.what());
     done(error_response(500, std::string("internal error: ") + e.what()));
