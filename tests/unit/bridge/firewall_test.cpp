@@ -615,3 +615,20 @@ TEST(Ipv4ForwardingTest, SetAndReadBackInTheNamespace) {
 
 }  // namespace
 }  // namespace berth::bridge
+
+namespace berth::bridge {
+namespace {
+
+// Network boot: TFTP requests are accepted only from bridges that serve it.
+TEST(FirewallRenderTest, TftpAcceptOnlyForBridgesWithTftp) {
+  FirewallState state = one_nat_bridge_one_forward();
+  EXPECT_EQ(render_table(state).find("dport 69 accept"), std::string::npos);
+  state.bridges.front().tftp = true;
+  const std::string text = render_table(state);
+  EXPECT_NE(text.find("iifname \"" + state.bridges.front().name + "\" udp dport 69 accept"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace berth::bridge

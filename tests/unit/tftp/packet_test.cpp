@@ -11,7 +11,7 @@ namespace {
 Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 TEST(TftpPacket, RequestRoundTripWithOptionsLowerCased) {
-  const Bytes wire = bytes(std::string("\0\1pxelinux.0\0OCTET\0BLKSIZE\0001468\0tsize\0000\0", 37));
+  const Bytes wire = bytes(std::string("\0\1pxelinux.0\0OCTET\0BLKSIZE\0001468\0tsize\0000\0", 40));
   auto p = parse_packet(wire);
   ASSERT_TRUE(p.ok()) << p.error().what;
   const auto& r = std::get<Request>(*p);
