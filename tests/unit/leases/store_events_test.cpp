@@ -9,24 +9,12 @@
 #include "leases/event_pruner.hpp"
 #include "leases/store.hpp"
 #include "leases/writer.hpp"
+#include "tests/unit/leases/temp_db.hpp"
 
 namespace berth::leases {
 namespace {
 
-class EventsDb : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("berth-events-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "berth.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
-  std::string path_;
-};
+class EventsDb : public TempDbTest {};
 
 Lease lease(const char* ip, uint8_t m, int64_t updated_at, LeaseState state = LeaseState::bound) {
   return Lease{.bridge = "br0",

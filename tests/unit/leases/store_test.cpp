@@ -7,24 +7,12 @@
 #include <filesystem>
 
 #include "leases/writer.hpp"
+#include "tests/unit/leases/temp_db.hpp"
 
 namespace berth::leases {
 namespace {
 
-class TempDb : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("berth-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "berth.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
-  std::string path_;
-};
+class TempDb : public TempDbTest {};
 
 Lease sample(const char* ip, uint8_t m) {
   return Lease{.bridge = "br0",
