@@ -8,10 +8,12 @@
 namespace berth::tftp {
 namespace {
 
+using namespace std::string_literals;
+
 Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 TEST(TftpPacket, RequestRoundTripWithOptionsLowerCased) {
-  const Bytes wire = bytes(std::string("\0\1pxelinux.0\0OCTET\0BLKSIZE\0001468\0tsize\0000\0", 40));
+  const Bytes wire = bytes("\0\1pxelinux.0\0OCTET\0BLKSIZE\0001468\0tsize\0000\0"s);
   auto p = parse_packet(wire);
   ASSERT_TRUE(p.ok()) << p.error().what;
   const auto& r = std::get<Request>(*p);
@@ -45,20 +47,20 @@ TEST(TftpPacket, OtherPacketsRoundTrip) {
 
 TEST(TftpPacket, MalformedIsRefused) {
   const std::string cases[] = {
-      std::string("\0\1", 2),                             // too short
-      std::string("\0\1file", 6),                         // no NUL
-      std::string("\0\1file\0", 7),                       // no mode
-      std::string("\0\1\0octet\0", 9),                    // empty file name
-      std::string("\0\1f\0octet\0blksize\0", 18),         // option without value
-      std::string("\0\1f\0octet\0a\0001\0A\0002\0", 20),  // option twice
-      std::string("\0\4\0\1\0", 5),                       // ACK of 5 bytes
-      std::string("\0\11\0\1", 4),                        // opcode 9
-      std::string("\0\5\0\1oops", 8),                     // error without NUL
+      "\0\1"s,                            // too short
+      "\0\1file"s,                        // no NUL
+      "\0\1file\0"s,                      // no mode
+      "\0\1\0octet\0"s,                   // empty file name
+      "\0\1f\0octet\0blksize\0"s,         // option without value
+      "\0\1f\0octet\0a\0001\0A\0002\0"s,  // option twice
+      "\0\4\0\1\0"s,                      // ACK of 5 bytes
+      "\0\11\0\1"s,                       // opcode 9
+      "\0\5\0\1oops"s,                    // error without NUL
   };
   for (const std::string& c : cases) {
     EXPECT_FALSE(parse_packet(bytes(c)).ok()) << testing::PrintToString(bytes(c));
   }
-  Bytes big = bytes(std::string("\0\1", 2));
+  Bytes big = bytes("\0\1"s);
   big.resize(600, 'a');
   big.back() = 0;
   EXPECT_FALSE(parse_packet(big).ok());
