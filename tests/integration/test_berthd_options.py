@@ -125,7 +125,7 @@ class Options(unittest.TestCase):
                 "timeout 20;", "retry 1;", "initial-interval 1;", ""]))
             client.acquire(keep_running=False)
             env = client.events()[-1]["env"]
-            self.assertEqual(env.get("new_domain_search", ""), '"lab." "corp.example."')
+            self.assertEqual(env.get("new_domain_search", "").split(), ["lab.", "corp.example."])
             self.assertEqual(env.get("new_routers"), ROUTER)
             self.check_routes(ns)
 
