@@ -537,7 +537,7 @@ std::string to_toml(const Config& config) {
     } else {
       out += "address = \"" + b.address.address.to_string() + "/" +
              std::to_string(b.address.length) + "\"\n";
-      out += "pool = \"" + AddressRange{b.pool_start, b.pool_end}.to_string() + "\"\n";
+      out += schema::pool_toml(b);
     }
     out += "lease_time = " +
            (b.lease_time == kInfiniteLease ? std::string("\"infinite\"")
@@ -563,6 +563,7 @@ std::string to_toml(const Config& config) {
       out += toml_string(b.allow_bridges[i]);
     }
     out += "]\n";
+    out += schema::bridge_options_toml(b);
     if (b.has_ipv6()) {
       out += "ipv6 = \"" + (b.ipv6_auto ? std::string("auto") : b.ipv6->to_string()) + "\"\n";
       out += "ipv6_mode = \"" + std::string(to_string(b.ipv6_mode)) + "\"\n";
@@ -591,6 +592,7 @@ std::string to_toml(const Config& config) {
       if (r.ipv6) out += "ipv6 = \"" + r.ipv6->to_string() + "\"\n";
       if (!r.duid.empty()) out += "duid = \"" + to_hex_colon(r.duid) + "\"\n";
       if (!r.name.empty()) out += "name = " + toml_string(r.name) + "\n";
+      out += schema::reservation_options_toml(r);
     }
     for (const ForwardConfig& f : b.forwards) {
       out += "\n[[bridge.forward]]\n";
@@ -600,6 +602,7 @@ std::string to_toml(const Config& config) {
       out += "to = " + toml_string(f.to) + "\n";
       out += "to_port = " + std::to_string(f.to_port) + "\n";
     }
+    out += schema::bridge_option_tables_toml(b);
   }
   const DnsConfig& d = config.dns;
   auto upstreams = [](const std::vector<Upstream>& list) {

@@ -13,6 +13,7 @@
 
 #include "config/values.hpp"
 #include "protocol/address.hpp"
+#include "protocol/dhcp4/option_values.hpp"
 #include "protocol/enum_names.hpp"
 
 namespace berth::config {
@@ -55,9 +56,10 @@ struct ReservationConfig {
   std::vector<uint8_t> client_id;  // option 61 bytes, from "01:00:16:3e:..." hex
   std::string hostname;
   Ipv4Address ip;
-  std::optional<Ipv6Address> ipv6;  // DHCPv6 address and AAAA of `name`
-  std::vector<uint8_t> duid;        // DHCPv6 client DUID; empty: by `mac`
-  std::string name;                 // DNS label; may be empty
+  std::optional<Ipv6Address> ipv6;               // DHCPv6 address and AAAA of `name`
+  std::vector<uint8_t> duid;                     // DHCPv6 client DUID; empty: by `mac`
+  std::string name;                              // DNS label; may be empty
+  std::vector<dhcp4::ConfiguredOption> options;  // [[bridge.reservation.option]]
 
   bool operator==(const ReservationConfig&) const = default;
 };
@@ -142,6 +144,15 @@ constexpr std::string_view to_string(Ipv6Mode m) { return kIpv6ModeNames.name(m)
 inline constexpr uint32_t kMinRaInterval = 4;
 inline constexpr uint32_t kMaxRaInterval = 1800;
 
+// A dynamic pool after a bridge's first (`pool` written as a list).
+struct PoolConfig {
+  Ipv4Address start;
+  Ipv4Address end;         // inclusive
+  std::string class_name;  // only clients of this [[bridge.class]]; empty: any
+
+  bool operator==(const PoolConfig&) const = default;
+};
+
 struct BridgeConfig {
   std::string name;  // interface name, at most 15 bytes
   // The bridge's own address and subnet, e.g. 10.0.3.1/24. With
@@ -178,6 +189,13 @@ struct BridgeConfig {
   bool ipv6_nat = false;       // masquerade IPv6 from the prefix (NAT66); default on with auto
   uint32_t ra_interval = 600;  // MaxRtrAdvInterval, seconds
   BootConfig boot;             // [bridge.boot]
+  // DHCPv4 options: routes, search, ntp_servers, [[bridge.option]],
+  // [[bridge.class]] (config/schema_options.cpp).
+  dhcp4::BridgeOptions dhcp_options;
+  // `pool` as a list: the class its first range is restricted to (empty:
+  // none), and the ranges after the first.
+  std::string pool_class;
+  std::vector<PoolConfig> more_pools;
 
   bool has_ipv6() const { return ipv6.has_value() || ipv6_auto; }
 

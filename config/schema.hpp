@@ -106,6 +106,16 @@ struct BridgeDraft : Draft {
   std::vector<ReservationDraft> reservations;
   std::vector<ForwardDraft> forwards;
   std::vector<Site> allow_sites;  // of each allow_bridges element, in order
+  std::vector<Site> pool_sites;   // of each range when `pool` is a list
+};
+
+struct OptionDraft : Draft {
+  dhcp4::ConfiguredOption value;
+  std::string text;  // `value` as text, parsed by `type` once the table is read
+};
+struct ClassDraft : Draft {
+  dhcp4::ClientClass value;
+  bool has_match = false;
 };
 
 struct BootDraft : Draft {
@@ -162,6 +172,8 @@ const Section<DaemonDraft>& daemon_section();
 const Section<BridgeDraft>& bridge_section();
 const Section<ReservationDraft>& reservation_section();
 const Section<ForwardDraft>& forward_section();
+const Section<OptionDraft>& option_section();
+const Section<ClassDraft>& class_section();
 const Section<FirewallDraft>& firewall_section();
 const Section<BootDraft>& boot_section();
 const Section<TftpDraft>& tftp_section();
@@ -181,6 +193,8 @@ void for_each_section(F&& f) {
   f(reservation_section());
   f(forward_section());
   f(boot_section());
+  f(option_section());
+  f(class_section());
   f(dns_section());
   f(dns_server_section());
   f(dns_host_section());
@@ -214,6 +228,22 @@ void set_default_ipv6_pool(BridgeConfig& bridge);
 
 // [bridge.boot] (schema_boot.cpp): reads the table into the bridge.
 void apply_boot(const Value& v, BridgeDraft& d);
+// The option keys of [[bridge]] and [[bridge.reservation]], `pool` as a
+// list, and their TOML forms (schema_options.cpp).
+void apply_routes(const Value& v, BridgeDraft& d);
+void apply_search(const Value& v, BridgeDraft& d);
+void apply_ntp_servers(const Value& v, BridgeDraft& d);
+void apply_bridge_options(const Value& v, BridgeDraft& d);
+void apply_classes(const Value& v, BridgeDraft& d);
+void apply_pool_list(const Value& v, BridgeDraft& d);
+void apply_reservation_options(const Value& v, ReservationDraft& d);
+// The pools against each other and the classes; after set_address().
+void finish_bridge_options(BridgeDraft& d);
+std::string pool_toml(const BridgeConfig& b);
+std::string bridge_options_toml(const BridgeConfig& b);  // keys of [[bridge]]
+std::string bridge_option_tables_toml(
+    const BridgeConfig& b);  // [[bridge.option]], [[bridge.class]]
+std::string reservation_options_toml(const ReservationConfig& r);
 
 // "tcp port 8080 on 198.18.0.1", "udp port 53 on every host address".
 std::string forward_text(const ForwardConfig& forward);

@@ -30,6 +30,7 @@ void apply_address(const Value& v, BridgeDraft& d) {
 }
 
 void apply_pool(const Value& v, BridgeDraft& d) {
+  if (v.node().is_array()) return apply_pool_list(v, d);
   const std::string& text = v.string();
   auto range = parse_address_range(text);
   if (!range) {
@@ -275,6 +276,7 @@ void finish_bridge(BridgeDraft& d) {
     }
   }
   set_address(d.value, d.value.address, d.pool);
+  finish_bridge_options(d);
   for (const ForwardDraft& f : d.forwards) {
     check_forward_target(f, d.value.address);
     d.value.forwards.push_back(f.value);
@@ -324,7 +326,7 @@ void finish_bridge(BridgeDraft& d) {
   }
 }
 
-constexpr std::array<KeyRow<BridgeDraft>, 25> kBridgeRows = {{
+constexpr std::array<KeyRow<BridgeDraft>, 30> kBridgeRows = {{
     {"name", "string", "required", true, false,
      "Interface name of the bridge: 1 to 15 bytes, no '/', ':' or whitespace.", apply_name},
     {"address", "string", "required", true, false,
@@ -334,11 +336,14 @@ constexpr std::array<KeyRow<BridgeDraft>, 25> kBridgeRows = {{
      "across restarts (in the database); `pool`, reservations and forwards to addresses "
      "cannot be written then.",
      apply_address},
-    {"pool", "string", "the larger run of hosts beside `address`", false, true,
+    {"pool", "string or array", "the larger run of hosts beside `address`", false, true,
      "Addresses handed out dynamically, \"FIRST-LAST\" inclusive, like \"10.0.3.2-10.0.3.254\". "
      "Must lie inside the subnet and leave out its network, broadcast and the bridge's own "
      "address. Without it: the hosts of the subnet on the larger side of `address` "
-     "(10.0.3.1/24 gives 10.0.3.2-10.0.3.254).",
+     "(10.0.3.1/24 gives 10.0.3.2-10.0.3.254). Several pools: a list of such strings and "
+     "tables `{ range = \"FIRST-LAST\", class = \"NAME\" }`, a table's range serving only "
+     "clients of that [[bridge.class]]; ranges may not overlap. A client of a class takes "
+     "from its class's pools first, then from the unrestricted ones.",
      apply_pool},
     {"lease_time", "integer or string", "`3600`", false, true,
      "Lease length: seconds as an integer, or a string with a unit as dnsmasq writes it "
@@ -433,6 +438,24 @@ constexpr std::array<KeyRow<BridgeDraft>, 25> kBridgeRows = {{
      apply_ra_interval},
     {"boot", "table [bridge.boot]", "none", false, true,
      "Network boot (PXE, iPXE) of this bridge's clients; see [bridge.boot].", apply_boot},
+    {"routes", "array of strings", "`[]`", false, true,
+     "Classless static routes sent as DHCP option 121 and Microsoft's 249 (RFC 3442), each "
+     "\"PREFIX via GATEWAY\" like \"10.8.0.0/16 via 10.0.3.254\". Since clients that get "
+     "them ignore the router option, a default route via the router (the bridge address, or "
+     "option 3 when configured) is added unless a 0.0.0.0/0 route is listed.",
+     apply_routes},
+    {"search", "array of strings", "`[]`", false, true,
+     "Domain search list sent as DHCP option 119 (RFC 3397, with name compression), like "
+     "[\"berth\", \"corp.example\"].",
+     apply_search},
+    {"ntp_servers", "array of strings", "`[]`", false, true,
+     "IPv4 addresses of NTP servers, sent as DHCP option 42.", apply_ntp_servers},
+    {"option", "array of tables [[bridge.option]]", "none", false, true,
+     "DHCPv4 options by code with a typed value; see [[bridge.option]].", apply_bridge_options},
+    {"class", "array of tables [[bridge.class]]", "none", false, true,
+     "Client classes matched on option 60, 77 or 93, with their own options and pools; see "
+     "[[bridge.class]].",
+     apply_classes},
 }};
 
 const Section<BridgeDraft> kBridgeSection = {

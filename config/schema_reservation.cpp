@@ -93,7 +93,7 @@ void finish_reservation(ReservationDraft& d) {
   }
 }
 
-constexpr std::array<KeyRow<ReservationDraft>, 7> kReservationRows = {{
+constexpr std::array<KeyRow<ReservationDraft>, 8> kReservationRows = {{
     {"mac", "string", "one of mac, client_id, hostname", false, true,
      "The client's hardware address, like \"00:16:3e:aa:bb:cc\".", apply_res_mac},
     {"client_id", "string", "one of mac, client_id, hostname", false, true,
@@ -118,6 +118,10 @@ constexpr std::array<KeyRow<ReservationDraft>, 7> kReservationRows = {{
     {"name", "string", "none", false, true,
      "DNS name (one label) for the address; it resolves even before the client has a lease.",
      apply_res_name},
+    {"option", "array of tables [[bridge.reservation.option]]", "none", false, true,
+     "DHCPv4 options for this client only, written as [[bridge.option]]; they win over the "
+     "class's and the bridge's.",
+     apply_reservation_options},
 }};
 
 const Section<ReservationDraft> kReservationSection = {

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "dhcp/boot.hpp"
+#include "dhcp/dhcp4_options.hpp"
 
 namespace berth::dhcp {
 
@@ -94,6 +95,7 @@ size_t Dhcp4Service::add_bridge(BridgeSettings settings, const std::vector<Lease
   auto b = std::make_unique<Bridge>(
       Bridge{.settings = settings,
              .table = leases::LeaseTable(settings.name, settings.pool_first, settings.pool_last)});
+  b->table.set_pools(settings.pool_class, settings.more_pools);
   for (const Lease& l : stored) {
     if (l.bridge == settings.name && l.ip.is_v4() && settings.address.contains(l.ip.v4())) {
       b->table.put(l);
@@ -137,6 +139,8 @@ void Dhcp4Service::update_settings(size_t bridge, const BridgeSettings& settings
   next.address = b.settings.address;
   next.pool_first = b.settings.pool_first;
   next.pool_last = b.settings.pool_last;
+  next.pool_class = b.settings.pool_class;
+  next.more_pools = b.settings.more_pools;
   b.settings = std::move(next);
 }
 
@@ -295,6 +299,8 @@ Reply Dhcp4Service::make_reply(const Bridge& b, const Message& msg, MessageType 
       }
     }
     add_boot_fields(s.boot, s.address.address, msg, m);
+    add_configured_options(s.options, msg, wanted, b.table.reservation_for(client_of(b, msg)),
+                           s.address.address, m.options);
   }
   // RFC 6842: echo the client identifier; RFC 3046 §2.2: echo relay agent
   // information, last.
@@ -337,7 +343,8 @@ Reply Dhcp4Service::make_reply(const Bridge& b, const Message& msg, MessageType 
 Decision Dhcp4Service::discover(Bridge& b, const Message& msg, int64_t now) {
   Decision d;
   ClientKey key = client_of(b, msg);
-  auto ip = b.table.allocate(key, msg.options.get_ipv4(opt::requested_address), now);
+  auto ip = b.table.allocate(key, msg.options.get_ipv4(opt::requested_address), now,
+                             client_classes(b.settings.options, msg));
   if (!ip) {
     ++counters_.pool_exhausted;
     if (now - b.last_exhausted_warning >= 60) {
@@ -389,7 +396,7 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
     }
     // The offer timed out: still fine if the address is free for this client.
     bool reserved_here = r && r->ip == *requested;
-    if ((reserved_here || (!r && b.table.pool().contains(*requested))) &&
+    if ((reserved_here || (!r && b.table.in_pool(*requested, client_classes(s.options, msg)))) &&
         !b.table.held_by_other(*requested, key, now)) {
       return ack(b, msg, *requested, now);
     }
@@ -417,7 +424,7 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
     // DISCOVER and is offered its reserved address.
     return nak(b, msg, "client has a reservation for " + r->ip.to_string());
   }
-  if (!b.table.pool().contains(ip) && !(r && r->ip == ip)) {
+  if (!b.table.in_pool(ip, client_classes(s.options, msg)) && !(r && r->ip == ip)) {
     return nak(b, msg, "address outside the pool");
   }
   // Ours, free or the client's own: ACK it.

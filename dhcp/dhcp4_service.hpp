@@ -19,6 +19,7 @@
 #include "leases/lease_table.hpp"
 #include "protocol/address.hpp"
 #include "protocol/dhcp4/message.hpp"
+#include "protocol/dhcp4/option_values.hpp"
 
 namespace berth::dhcp {
 
@@ -40,6 +41,12 @@ struct BridgeSettings {
   // Answer a DISCOVER carrying option 80 with an ACK at once (RFC 4039).
   bool rapid_commit = false;
   config::BootConfig boot;  // network boot fields of OFFER and ACK (dhcp/boot.hpp)
+  // Routes, search list, NTP servers, options by code and client classes
+  // (dhcp/dhcp4_options.hpp).
+  dhcp4::BridgeOptions options;
+  // Several pools: the class the first is restricted to, and the others.
+  std::string pool_class;
+  std::vector<leases::PoolRange> more_pools;
 };
 
 // Where a reply goes (RFC 2131 §4.1).

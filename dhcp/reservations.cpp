@@ -130,6 +130,7 @@ leases::Reservation reservation_from_config(const std::string& bridge,
   out.ipv6 = r.ipv6;
   out.duid = r.duid;
   out.name = r.name;
+  out.options = r.options;
   out.from_config = true;
   return out;
 }

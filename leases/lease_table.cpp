@@ -125,7 +125,37 @@ void LeaseTable::unindex(const Lease& l) {
 }
 
 void LeaseTable::refresh_bit(Ipv4Address ip) {
-  pool_.set(ip, by_ip_.contains(ip) || offers_.contains(ip) || reservation_by_ip_.contains(ip));
+  const bool used = by_ip_.contains(ip) || offers_.contains(ip) || reservation_by_ip_.contains(ip);
+  if (pool_.contains(ip)) pool_.set(ip, used);
+  for (ExtraPool& p : more_pools_) {
+    if (p.bits.contains(ip)) p.bits.set(ip, used);
+  }
+}
+
+void LeaseTable::set_pools(std::string first_class, const std::vector<PoolRange>& more) {
+  pool_class_ = std::move(first_class);
+  more_pools_.clear();
+  for (const PoolRange& r : more) {
+    more_pools_.push_back(
+        ExtraPool{.bits = AddressBitmap(r.first, r.last), .only_class = r.only_class});
+  }
+  // Addresses already known (leases, offers, reservations) are used.
+  std::vector<Ipv4Address> known;
+  for (const auto& [ip, lease] : by_ip_) known.push_back(ip);
+  for (const auto& [ip, offer] : offers_) known.push_back(ip);
+  for (const auto& [ip, index] : reservation_by_ip_) known.push_back(ip);
+  for (Ipv4Address ip : known) refresh_bit(ip);
+}
+
+bool LeaseTable::in_pool(Ipv4Address ip, std::span<const std::string> classes) const {
+  auto open = [&](const std::string& only) {
+    return only.empty() || std::ranges::find(classes, only) != classes.end();
+  };
+  if (pool_.contains(ip)) return open(pool_class_);
+  for (const ExtraPool& p : more_pools_) {
+    if (p.bits.contains(ip)) return open(p.only_class);
+  }
+  return false;
 }
 
 void LeaseTable::set_reservations(std::vector<Reservation> reservations) {
@@ -309,10 +339,10 @@ uint32_t mac_hash(const MacAddress& mac) {
 }  // namespace
 
 std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
-                                                std::optional<Ipv4Address> requested,
-                                                int64_t now) const {
+                                                std::optional<Ipv4Address> requested, int64_t now,
+                                                std::span<const std::string> classes) const {
   auto usable = [&](Ipv4Address ip) {
-    return pool_.contains(ip) && !held_by_other(ip, client, now);
+    return in_pool(ip, classes) && !held_by_other(ip, client, now);
   };
   if (const Reservation* r = reservation_for(client); r && !held_by_other(r->ip, client, now)) {
     return r->ip;
@@ -333,9 +363,19 @@ std::optional<Ipv4Address> LeaseTable::allocate(const ClientKey& client,
   // for what they cannot have): a released or expired address stays with its
   // previous client while never-used addresses remain.
   // A stable spot for this MAC: a re-created container lands where it was.
-  Ipv4Address hashed(pool_.first().value() + mac_hash(client.mac) % pool_.size());
-  if (!pool_.test(hashed)) return hashed;
-  if (auto free = pool_.find_clear(pool_.first())) return free;
+  // The pools open to this client: those of its classes first.
+  std::vector<std::pair<const AddressBitmap*, const std::string*>> pools;
+  pools.emplace_back(&pool_, &pool_class_);
+  for (const ExtraPool& p : more_pools_) pools.emplace_back(&p.bits, &p.only_class);
+  std::stable_partition(pools.begin(), pools.end(),
+                        [](const auto& p) { return !p.second->empty(); });
+  for (const auto& [bits, only] : pools) {
+    if (!only->empty() && std::ranges::find(classes, *only) == classes.end()) continue;
+    const AddressBitmap& p = *bits;
+    Ipv4Address hashed(p.first().value() + mac_hash(client.mac) % p.size());
+    if (!p.test(hashed)) return hashed;
+    if (auto free = p.find_clear(p.first())) return free;
+  }
   // Everything has a record: take the longest-expired one that nobody holds.
   for (const auto& [expires_at, ip_value] : by_expiry_) {
     if (expires_at > now) break;

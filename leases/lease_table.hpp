@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -71,6 +72,16 @@ class AddressBitmap {
   mutable uint32_t hint_word_ = 0;
 };
 
+// A dynamic pool beyond a bridge's first, or the first's restriction:
+// `only_class` empty means any client may get its addresses.
+struct PoolRange {
+  Ipv4Address first;
+  Ipv4Address last;  // inclusive
+  std::string only_class;
+
+  bool operator==(const PoolRange&) const = default;
+};
+
 struct Offer {
   ClientKey client;
   int64_t expires_at = 0;
@@ -81,7 +92,14 @@ class LeaseTable {
   LeaseTable(std::string bridge, Ipv4Address pool_first, Ipv4Address pool_last);
 
   const std::string& bridge() const { return bridge_; }
+  // The first pool.
   const AddressBitmap& pool() const { return pool_; }
+
+  // Several pools (`pool` as a list): restricts the first to a class and
+  // adds the others. Pools never overlap (the config checks).
+  void set_pools(std::string first_class, const std::vector<PoolRange>& more);
+  // Whether `ip` is in a pool a client of `classes` may get addresses from.
+  bool in_pool(Ipv4Address ip, std::span<const std::string> classes = {}) const;
 
   // Records a lease read from the store (or just committed); replaces what
   // was at its address. Returns what it replaced. The table is DHCPv4's:
@@ -123,8 +141,10 @@ class LeaseTable {
   // never-used address; else the longest-expired lease of another client.
   // Released and expired addresses stay with their previous client only
   // against the last three steps. nullopt when the pool is exhausted.
+  // With several pools, only those open to the client's `classes`: first
+  // the pools restricted to one of them, then the unrestricted ones.
   std::optional<Ipv4Address> allocate(const ClientKey& client, std::optional<Ipv4Address> requested,
-                                      int64_t now) const;
+                                      int64_t now, std::span<const std::string> classes = {}) const;
 
   void put_offer(Ipv4Address ip, ClientKey client, int64_t expires_at);
   void drop_offer(Ipv4Address ip);
@@ -150,6 +170,12 @@ class LeaseTable {
 
   std::string bridge_;
   AddressBitmap pool_;
+  std::string pool_class_;  // the class the first pool is restricted to; empty: none
+  struct ExtraPool {
+    AddressBitmap bits;
+    std::string only_class;
+  };
+  std::vector<ExtraPool> more_pools_;
   std::unordered_map<Ipv4Address, Lease> by_ip_;
   std::unordered_map<MacAddress, Ipv4Address> by_mac_;
   std::unordered_map<Bytes, Ipv4Address, BytesHash> by_client_id_;

@@ -9,9 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/address.hpp"
 #include "protocol/bytes.hpp"
+#include "protocol/dhcp4/option_values.hpp"
 #include "protocol/enum_names.hpp"
 
 namespace berth::leases {
@@ -49,6 +51,8 @@ struct Reservation {
   Bytes duid;                       // DHCPv6 client DUID; empty: match the MAC
   std::string name;                 // DNS name (a label); may be empty
   bool from_config = false;
+  // DHCPv4 options sent to this client only ([[bridge.reservation.option]]).
+  std::vector<dhcp4::ConfiguredOption> options;
 
   bool operator==(const Reservation&) const = default;
 };

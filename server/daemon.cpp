@@ -36,6 +36,14 @@ int64_t unix_now() {
       .count();
 }
 
+static std::vector<leases::PoolRange> more_pools_of(const config::BridgeConfig& bc) {
+  std::vector<leases::PoolRange> out;
+  for (const config::PoolConfig& p : bc.more_pools) {
+    out.push_back(leases::PoolRange{.first = p.start, .last = p.end, .only_class = p.class_name});
+  }
+  return out;
+}
+
 dhcp::BridgeSettings settings_of(const config::BridgeConfig& bc) {
   return dhcp::BridgeSettings{.name = bc.name,
                               .address = bc.address,
@@ -48,7 +56,10 @@ dhcp::BridgeSettings settings_of(const config::BridgeConfig& bc) {
                               .authoritative = bc.authoritative,
                               .ignore_client_id = bc.ignore_client_id,
                               .rapid_commit = bc.rapid_commit,
-                              .boot = bc.boot};
+                              .boot = bc.boot,
+                              .options = bc.dhcp_options,
+                              .pool_class = bc.pool_class,
+                              .more_pools = more_pools_of(bc)};
 }
 
 Daemon::Daemon(config::Config cfg)

@@ -72,6 +72,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   auto needs_new_sockets = [](const config::BridgeConfig& a, const config::BridgeConfig& b) {
     return a.address != b.address || a.pool_start != b.pool_start || a.pool_end != b.pool_end ||
            a.mtu != b.mtu || a.create != b.create || a.mac != b.mac || a.boot.tftp != b.boot.tftp ||
+           a.pool_class != b.pool_class || a.more_pools != b.more_pools ||
            ((a.has_ipv6() || b.has_ipv6()) && !(a == b));
   };
   std::vector<std::string> retire;               // removed, or served anew

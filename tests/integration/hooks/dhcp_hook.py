@@ -41,6 +41,9 @@ def configure_udhcpc(event, env):
     elif event in ("bound", "renew"):
         apply_lease(iface, env.get("ip"), env.get("subnet"), env.get("broadcast"),
                     env.get("router", ""))
+        # Option 121 as udhcpc gives it: "PREFIX GATEWAY PREFIX GATEWAY ...".
+        words = env.get("staticroutes", "").split()
+        apply_routes(iface, list(zip(words[0::2], words[1::2])))
 
 
 def configure_dhclient(reason, env):
@@ -55,6 +58,7 @@ def configure_dhclient(reason, env):
             ip("-4", "addr", "flush", "dev", iface)
         apply_lease(iface, env.get("new_ip_address"), env.get("new_subnet_mask"),
                     env.get("new_broadcast_address"), env.get("new_routers", ""))
+        apply_routes(iface, rfc3442_routes(env.get("new_rfc3442_classless_static_routes", "")))
     elif reason in ("EXPIRE", "FAIL", "RELEASE", "STOP"):
         ip("-4", "addr", "flush", "dev", iface)
 
@@ -70,6 +74,34 @@ def apply_lease(iface, address, mask, broadcast, routers):
     first_router = routers.split()[0] if routers.split() else ""
     if first_router:
         ip("-4", "route", "replace", "default", "via", first_router, "dev", iface)
+
+
+def rfc3442_routes(text):
+    """dhclient's option 121 (declared as an array of bytes): "16 10 8 198 18 0 254 ..."
+    decoded into (prefix, gateway) pairs (RFC 3442 section 3)."""
+    b = [int(x) for x in text.split()]
+    routes, i = [], 0
+    while i < len(b):
+        width = b[i]
+        octets = (width + 7) // 8
+        dest = b[i + 1:i + 1 + octets] + [0] * (4 - octets)
+        gw = b[i + 1 + octets:i + 5 + octets]
+        if len(gw) != 4:
+            break
+        routes.append((f"{'.'.join(map(str, dest))}/{width}", ".".join(map(str, gw))))
+        i += 5 + octets
+    return routes
+
+
+def apply_routes(iface, routes):
+    """Classless static routes; a client that has them ignores option 3
+    (RFC 3442), so the default route comes from them too."""
+    for prefix, gateway in routes:
+        dest = "default" if prefix.endswith("/0") else prefix
+        if gateway == "0.0.0.0":
+            ip("-4", "route", "replace", dest, "dev", iface)
+        else:
+            ip("-4", "route", "replace", dest, "via", gateway, "dev", iface)
 
 
 def main():
