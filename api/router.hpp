@@ -19,6 +19,9 @@
 //   POST   /v1/attach
 //   POST   /v1/detach
 //   GET    /v1/firewall
+//   GET    /v1/records[?bridge=B&name=N&type=T]
+//   POST   /v1/records
+//   DELETE /v1/records/{id}
 //   GET    /metrics
 #pragma once
 
@@ -29,6 +32,7 @@
 #include <string_view>
 #include <variant>
 
+#include "api/records.hpp"
 #include "api/types.hpp"
 #include "protocol/address.hpp"
 
@@ -100,7 +104,8 @@ struct GetFirewall {
 
 using Request = std::variant<GetStatus, ListBridges, ListLeases, ListReservations, AddReservation,
                              DeleteReservation, PatchReservation, ForgetLease, Reload, GetMetrics,
-                             ListForwards, AddForward, DeleteForward, Attach, Detach, GetFirewall>;
+                             ListForwards, AddForward, DeleteForward, Attach, Detach, GetFirewall,
+                             ListRecords, AddRecord, DeleteRecord>;
 
 std::variant<Request, ApiError> parse_request(std::string_view method, std::string_view target,
                                               std::string_view body);

@@ -74,6 +74,9 @@ void add_reservation_command(CLI::App& app, Context& ctx);  // reservation add|r
 void add_attach_commands(CLI::App& app, Context& ctx);  // attach, detach
 void add_forward_command(CLI::App& app, Context& ctx);  // forward add|rm|list
 
+// record_commands.cpp
+void add_record_command(CLI::App& app, Context& ctx);  // record add|rm|list
+
 // file_commands.cpp: without berthd, or reading files before asking it
 void add_config_command(CLI::App& app, Context& ctx);  // config check
 void add_import_command(CLI::App& app, Context& ctx);  // import dnsmasq-leases|...

@@ -12,7 +12,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -122,6 +122,23 @@ constexpr std::array<const char*, 6> kMigrations = {
     ALTER TABLE reservations ADD COLUMN duid TEXT NOT NULL DEFAULT '';
     CREATE UNIQUE INDEX reservations_by_ipv6 ON reservations (bridge, ipv6) WHERE ipv6 IS NOT NULL;
     CREATE UNIQUE INDEX reservations_by_duid ON reservations (bridge, duid) WHERE duid != '';
+    )sql",
+    // 7: DNS records added through the control API (leases/store_records.cpp).
+    R"sql(
+    CREATE TABLE dns_records (
+      id        INTEGER PRIMARY KEY AUTOINCREMENT,
+      bridge    TEXT    NOT NULL DEFAULT '',
+      name      TEXT    NOT NULL,
+      type      TEXT    NOT NULL CHECK (type IN ('A', 'AAAA', 'CNAME', 'SRV', 'TXT')),
+      address   TEXT    NULL,
+      target    TEXT    NOT NULL DEFAULT '',
+      priority  INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 65535),
+      weight    INTEGER NOT NULL DEFAULT 0 CHECK (weight BETWEEN 0 AND 65535),
+      port      INTEGER NOT NULL DEFAULT 0 CHECK (port BETWEEN 0 AND 65535),
+      text      TEXT    NOT NULL DEFAULT '[]',
+      created   INTEGER NOT NULL
+    );
+    CREATE INDEX dns_records_by_name ON dns_records (bridge, name COLLATE NOCASE);
     )sql",
 };
 
