@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "cli/app.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 
