@@ -221,6 +221,15 @@ void add_record_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "record", "Add, remove or list DNS records (A, AAAA, CNAME, SRV, TXT), kept by berthd");
   cmd->require_subcommand(1);
+  cmd->footer(
+      "Records are kept by berthd and answered from the next DNS query on; no reload.\n"
+      "Examples:\n"
+      "  berthctl record add www A 10.0.3.60 --bridge lxcbr0      (www.<domain>)\n"
+      "  berthctl record add alias CNAME web --bridge lxcbr0      (to a container's name)\n"
+      "  berthctl record add _http._tcp.web SRV 10 5 80 web --bridge lxcbr0\n"
+      "  berthctl record add info TXT \"v=1\" \"hello world\" --bridge lxcbr0\n"
+      "  berthctl record list --type cname\n"
+      "  berthctl record rm alias                                 (or by id: rm 7)");
   add_record_add(*cmd, ctx);
   add_record_rm(*cmd, ctx);
   add_record_list(*cmd, ctx);
