@@ -345,6 +345,27 @@ std::variant<Request, ApiError> route(std::string_view method, std::string_view 
     if (auto* e = std::get_if<ApiError>(&create)) return *e;
     return AddReservation{.reservation = std::get<ReservationCreate>(std::move(create))};
   }
+  if (seg.size() == 2 && seg[1] == "records") {
+    if (auto e = check_method(Route{"/v1/records", {"GET", "POST"}}, method)) return *e;
+    if (method == "GET") {
+      if (auto e = refuse_body(route_name, body)) return *e;
+      return lift(list_records_from_query(query));
+    }
+    if (auto e = no_query()) return *e;
+    auto j = parse_json_body(route_name, body);
+    if (auto* e = std::get_if<ApiError>(&j)) return *e;
+    auto record = record_from_json(std::get<json>(j));
+    if (auto* e = std::get_if<ApiError>(&record)) return *e;
+    return AddRecord{.record = std::get<dns::UserRecord>(std::move(record))};
+  }
+  if (seg.size() == 3 && seg[1] == "records") {
+    if (auto e = check_method(Route{"/v1/records/{id}", {"DELETE"}}, method)) return *e;
+    if (auto e = no_query()) return *e;
+    if (auto e = refuse_body("DELETE /v1/records/{id}", body)) return *e;
+    auto id = parse_id(seg[2], "record");
+    if (auto* e = std::get_if<ApiError>(&id)) return *e;
+    return DeleteRecord{.id = std::get<int64_t>(id)};
+  }
   if (seg.size() == 3 && seg[1] == "reservations") {
     if (auto e = check_method(Route{"/v1/reservations/{id}", {"PATCH", "DELETE"}}, method)) {
       return *e;
@@ -446,7 +467,8 @@ bool changes_state(const Request& req) {
          std::holds_alternative<PatchReservation>(req) ||
          std::holds_alternative<ForgetLease>(req) || std::holds_alternative<Reload>(req) ||
          std::holds_alternative<AddForward>(req) || std::holds_alternative<DeleteForward>(req) ||
-         std::holds_alternative<Attach>(req) || std::holds_alternative<Detach>(req);
+         std::holds_alternative<Attach>(req) || std::holds_alternative<Detach>(req) ||
+         std::holds_alternative<AddRecord>(req) || std::holds_alternative<DeleteRecord>(req);
 }
 
 std::string describe(const Request& req) {
@@ -501,6 +523,15 @@ HttpRequest to_http(const Request& req) {
       if (r.sse) query += "&format=sse";
       if (!query.empty()) query[0] = '?';
       return {"GET", "/v1/events" + query, {}};
+    }
+    HttpRequest operator()(const ListRecords& r) const {
+      return {"GET", "/v1/records" + records_query(r), {}};
+    }
+    HttpRequest operator()(const AddRecord& r) const {
+      return {"POST", "/v1/records", json_text(record_request_json(r.record))};
+    }
+    HttpRequest operator()(const DeleteRecord& r) const {
+      return {"DELETE", "/v1/records/" + std::to_string(r.id), {}};
     }
 
     static std::string filter(const std::optional<std::string>& bridge) {

@@ -20,6 +20,9 @@
 //   POST   /v1/detach
 //   GET    /v1/firewall
 //   GET    /v1/events[?since=CURSOR][&follow=1][&format=sse]
+//   GET    /v1/records[?bridge=B&name=N&type=T]
+//   POST   /v1/records
+//   DELETE /v1/records/{id}
 //   GET    /metrics
 #pragma once
 
@@ -30,6 +33,7 @@
 #include <string_view>
 #include <variant>
 
+#include "api/records.hpp"
 #include "api/types.hpp"
 #include "protocol/address.hpp"
 
@@ -110,10 +114,10 @@ struct GetEvents {
   bool operator==(const GetEvents&) const = default;
 };
 
-using Request =
-    std::variant<GetStatus, ListBridges, ListLeases, ListReservations, AddReservation,
-                 DeleteReservation, PatchReservation, ForgetLease, Reload, GetMetrics, ListForwards,
-                 AddForward, DeleteForward, Attach, Detach, GetFirewall, GetEvents>;
+using Request = std::variant<GetStatus, ListBridges, ListLeases, ListReservations, AddReservation,
+                             DeleteReservation, PatchReservation, ForgetLease, Reload, GetMetrics,
+                             ListForwards, AddForward, DeleteForward, Attach, Detach, GetFirewall,
+                             GetEvents, ListRecords, AddRecord, DeleteRecord>;
 
 std::variant<Request, ApiError> parse_request(std::string_view method, std::string_view target,
                                               std::string_view body);

@@ -41,6 +41,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add_metrics_command(app, ctx);
   add_attach_commands(app, ctx);
   add_forward_command(app, ctx);
+  add_record_command(app, ctx);
   add_firewall_command(app, ctx);
   add_events_command(app, ctx);
   add_config_command(app, ctx);

@@ -76,6 +76,8 @@ void add_forward_command(CLI::App& app, Context& ctx);  // forward add|rm|list
 
 // event_commands.cpp
 void add_events_command(CLI::App& app, Context& ctx);  // events
+// record_commands.cpp
+void add_record_command(CLI::App& app, Context& ctx);  // record add|rm|list
 
 // file_commands.cpp: without berthd, or reading files before asking it
 void add_config_command(CLI::App& app, Context& ctx);  // config check

@@ -27,6 +27,7 @@
 #include "config/config.hpp"
 #include "protocol/address.hpp"
 #include "protocol/dns/message.hpp"
+#include "protocol/dns/record.hpp"
 
 namespace berth::dns {
 
@@ -63,6 +64,9 @@ struct NameTableSpec {
   std::string host_name;  // the host's own name (one label); empty: none
   std::vector<NamedAddress> names;
   config::DnsConfig statics;  // hosts, cnames, srvs, txts (other fields unused)
+  // Records of the control API (/v1/records), answered like the statics; a
+  // record of a bridge not in `bridges` (or not serving) is left out.
+  std::vector<UserRecord> records;
   uint32_t local_ttl = 0;
   uint32_t serial = 1;  // SOA serial
 };

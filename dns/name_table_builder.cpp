@@ -4,9 +4,9 @@
 //      of its IPv6 prefix (SOA);
 //   2. names: the bridges' own first, then reservations, then leases (the
 //      previous holder of a name keeps it; each family settled on its own),
-//      then static A records;
+//      then static A records, then the API's A and AAAA records;
 //   3. addresses (A and AAAA) merged per name, one PTR per address;
-//   4. static TXT, SRV and CNAME records (an alias owns nothing else);
+//   4. static and API TXT, SRV and CNAME records (an alias owns nothing else);
 //   5. each name placed in its zone, with the empty non-terminals;
 //   6. every RRset written into the table's one buffer.
 #include <fmt/format.h>
@@ -42,6 +42,7 @@ class NameTable::Builder {
     add_bridge_names();
     add_client_names();
     add_static_records();
+    add_api_records();
     merge_addresses();
     settle_ptrs();
     add_cnames();
@@ -303,6 +304,43 @@ class NameTable::Builder {
     }
   }
 
+  // The domain of the bridge a record belongs to ("" without a bridge);
+  // nullopt when that bridge is not served.
+  std::optional<std::string_view> record_domain(const UserRecord& r) const {
+    if (r.bridge.empty()) return std::string_view();
+    for (const DnsBridge& b : spec_.bridges) {
+      if (b.serving && b.name == r.bridge) return std::string_view(b.domain);
+    }
+    return std::nullopt;
+  }
+
+  // 2d and 4. The API's A, AAAA, TXT and SRV records (CNAMEs in add_cnames).
+  void add_api_records() {
+    for (const UserRecord& r : spec_.records) {
+      const auto domain = record_domain(r);
+      if (!domain) continue;
+      const auto n = record_owner(r, *domain);
+      if (!n) continue;
+      switch (r.type) {
+        case RecordType::a:
+        case RecordType::aaaa:
+          if (r.address) add_a(*n, *r.address, true);
+          break;
+        case RecordType::txt:
+          extras_.push_back({&node_of(*n).second, dns::type::TXT, txt_rdata(r.text)});
+          break;
+        case RecordType::srv:
+          if (auto target = record_target(r, *domain)) {
+            extras_.push_back({&node_of(*n).second, dns::type::SRV,
+                               srv_rdata(r.priority, r.weight, r.port, *target)});
+          }
+          break;
+        case RecordType::cname:
+          break;
+      }
+    }
+  }
+
   // 3a. Each node's addresses side by side, in the order added, without repeats.
   void merge_addresses() {
     std::stable_sort(a_recs_.begin(), a_recs_.end(), by_node);
@@ -358,22 +396,34 @@ class NameTable::Builder {
       auto n = name_of(c.name);
       auto target = name_of(c.target);
       if (!n || !target) continue;
-      KeyBuffer buf;
-      const std::string_view key = key_of(n->wire(), buf);
-      if (t_.nodes_.find(key) != t_.nodes_.end() || has_ptr(*n)) {
-        note(fmt::format("cname {} -> {} is not served: {} has other records", c.name, c.target,
-                         c.name));
-        continue;
-      }
-      Node& node = t_.nodes_.emplace(std::string(key), Node{}).first->second;
-      node.is_cname = true;
-      Node* to = nullptr;
-      if (auto it = t_.nodes_.find(key_of(target->wire(), buf));
-          it != t_.nodes_.end() && !it->second.is_cname) {
-        to = &it->second;
-      }
-      aliases_.push_back({&node, *target, to});
+      add_cname(*n, *target);
     }
+    for (const UserRecord& r : spec_.records) {
+      if (r.type != RecordType::cname) continue;
+      const auto domain = record_domain(r);
+      if (!domain) continue;
+      auto n = record_owner(r, *domain);
+      auto target = record_target(r, *domain);
+      if (n && target) add_cname(*n, *target);
+    }
+  }
+
+  void add_cname(const dns::Name& n, const dns::Name& target) {
+    KeyBuffer buf;
+    const std::string_view key = key_of(n.wire(), buf);
+    if (t_.nodes_.find(key) != t_.nodes_.end() || has_ptr(n)) {
+      note(fmt::format("cname {} -> {} is not served: {} has other records", n.to_text(),
+                       target.to_text(), n.to_text()));
+      return;
+    }
+    Node& node = t_.nodes_.emplace(std::string(key), Node{}).first->second;
+    node.is_cname = true;
+    Node* to = nullptr;
+    if (auto it = t_.nodes_.find(key_of(target.wire(), buf));
+        it != t_.nodes_.end() && !it->second.is_cname) {
+      to = &it->second;
+    }
+    aliases_.push_back({&node, target, to});
   }
 
   // The deepest zone that holds `key`, or -1.

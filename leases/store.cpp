@@ -13,7 +13,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 7> kMigrations = {
+constexpr std::array<const char*, 8> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -169,6 +169,23 @@ constexpr std::array<const char*, 7> kMigrations = {
         CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'forward_removed', OLD.bridge,
         json_object('id', OLD.id, 'proto', OLD.proto, 'host_address', OLD.host_address,
                     'host_port', OLD.host_port, 'to', OLD.target, 'to_port', OLD.target_port)); END;
+    )sql",
+    // 8: DNS records added through the control API (leases/store_records.cpp).
+    R"sql(
+    CREATE TABLE dns_records (
+      id        INTEGER PRIMARY KEY AUTOINCREMENT,
+      bridge    TEXT    NOT NULL DEFAULT '',
+      name      TEXT    NOT NULL,
+      type      TEXT    NOT NULL CHECK (type IN ('A', 'AAAA', 'CNAME', 'SRV', 'TXT')),
+      address   TEXT    NULL,
+      target    TEXT    NOT NULL DEFAULT '',
+      priority  INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 65535),
+      weight    INTEGER NOT NULL DEFAULT 0 CHECK (weight BETWEEN 0 AND 65535),
+      port      INTEGER NOT NULL DEFAULT 0 CHECK (port BETWEEN 0 AND 65535),
+      text      TEXT    NOT NULL DEFAULT '[]',
+      created   INTEGER NOT NULL
+    );
+    CREATE INDEX dns_records_by_name ON dns_records (bridge, name COLLATE NOCASE);
     )sql",
 };
 

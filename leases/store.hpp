@@ -14,6 +14,7 @@
 #include "leases/events.hpp"
 #include "leases/lease.hpp"
 #include "leases/reservation.hpp"
+#include "protocol/dns/record.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -109,6 +110,14 @@ class LeaseStore {
   // reservation of the bridge has throws StoreConflict naming it.
   bool update_reservation(int64_t id, Ipv4Address ip, const std::optional<Ipv6Address>& ipv6,
                           const std::string& name);
+
+  // DNS records of the control API, by id (schema 7; none before).
+  std::vector<dns::UserRecord> load_records() const;
+  // Stores a record (its id is ignored) and returns it with its id; a
+  // database before schema 7 throws StoreError.
+  dns::UserRecord add_record(dns::UserRecord r, int64_t now);
+  // False when no record has that id.
+  bool remove_record(int64_t id);
 
   // Port forwards, by id.
   std::vector<StoredForward> list_forwards() const;

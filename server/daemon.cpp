@@ -104,6 +104,8 @@ Daemon::Daemon(config::Config cfg)
   names_ = std::make_unique<LocalNames>(io_, dns_.get(), [this] { firewall_.apply(); });
   if (dns_) names_->set_host_name(host_label());
   names_->set_statics(config_.dns);
+  db_records_ = reader_->load_records();
+  names_->set_records(db_records_);
 
   resolve_auto_addresses(config_, *store_);
   for (const config::BridgeConfig& bc : config_.bridges) {

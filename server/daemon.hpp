@@ -209,6 +209,11 @@ class Daemon : public ControlBackend {
   void on_request(const api::GetEvents&, const Peer&, const Done&);  // server/daemon_events.cpp
   // Lease expiries the DHCP engines noticed, as events (one writer commit).
   void record_expiries(const std::vector<leases::Lease>& expired);
+  // server/daemon_records.cpp
+  void on_request(const api::ListRecords&, const Peer&, const Done&);
+  void on_request(const api::AddRecord&, const Peer&, const Done&);
+  void on_request(const api::DeleteRecord&, const Peer&, const Done&);
+  api::RecordInfo record_info(const dns::UserRecord& r) const;
   std::variant<std::vector<leases::Lease>, ApiResponse> check_reservation(
       size_t bridge, const leases::Reservation& r, int64_t ignore_id, bool force) const;
   void forget_leases(size_t bridge, const std::vector<leases::Lease>& gone,
@@ -241,6 +246,7 @@ class Daemon : public ControlBackend {
   int64_t reservations_version_ = -1;
   std::vector<leases::Reservation> db_reservations_;
   std::vector<leases::StoredForward> db_forwards_;
+  std::vector<dns::UserRecord> db_records_;  // /v1/records, as stored
   boost::asio::signal_set signals_;
   boost::asio::steady_timer tick_;
   SystemdNotifier notify_;

@@ -23,6 +23,11 @@ void LocalNames::set_statics(const config::DnsConfig& dns) {
   changed();
 }
 
+void LocalNames::set_records(std::vector<dns::UserRecord> records) {
+  records_ = std::move(records);
+  changed();
+}
+
 void LocalNames::set_bridge(size_t index, dns::DnsBridge bridge) {
   if (bridges_.size() <= index) bridges_.resize(index + 1);
   bridges_[index].dns = std::move(bridge);
@@ -102,6 +107,7 @@ void LocalNames::build() {
     spec.local_ttl = statics_.local_ttl;
     spec.serial = ++serial_;
     spec.statics = statics_;
+    spec.records = records_;
     spec.bridges.reserve(bridges_.size());
     for (const Bridge& b : bridges_) {
       spec.bridges.push_back(b.dns);

@@ -41,6 +41,8 @@ class LocalNames {
   void set_host_name(std::string label) { host_name_ = std::move(label); }
   // Static records and local_ttl of [dns] (other fields are not read).
   void set_statics(const config::DnsConfig& dns);
+  // The control API's DNS records (/v1/records), replacing those it had.
+  void set_records(std::vector<dns::UserRecord> records);
 
   // Serves (or re-addresses) bridge `index`; unserved indexes in between
   // stay empty. Forgetting a bridge drops its names too. With `bridge.ipv6`
@@ -87,6 +89,7 @@ class LocalNames {
   std::map<std::pair<size_t, IpAddress>, std::string> leased_;
   std::string host_name_;
   config::DnsConfig statics_;
+  std::vector<dns::UserRecord> records_;
   std::vector<std::string> clashes_;
   uint32_t serial_ = 0;
   bool pending_ = false;
