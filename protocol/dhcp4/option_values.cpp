@@ -243,6 +243,41 @@ std::optional<std::string_view> reserved_option_problem(uint8_t code) {
   }
 }
 
+Result<ConfiguredOption> parse_configured_option(std::string_view text) {
+  ConfiguredOption o;
+  if (text.starts_with("force:")) {
+    o.always = true;
+    text.remove_prefix(6);
+  }
+  const size_t first = text.find(':');
+  const size_t second = first == std::string_view::npos ? first : text.find(':', first + 1);
+  if (second == std::string_view::npos) {
+    return make_error(Errc::malformed, "expected \"[force:]CODE:TYPE:VALUE\"");
+  }
+  auto code = parse_unsigned(text.substr(0, first), 255);
+  if (!code || *code == 0 || *code == 255) {
+    return make_error(Errc::malformed, "option code is not a number 1..254");
+  }
+  o.code = static_cast<uint8_t>(*code);
+  if (auto problem = reserved_option_problem(o.code))
+    return make_error(Errc::unsupported, *problem);
+  auto type = kValueTypeNames.value(text.substr(first + 1, second - first - 1));
+  if (!type) {
+    return make_error(Errc::malformed,
+                      "type is not one of ip, ips, string, u8, u16, u32, bool, hex");
+  }
+  o.type = *type;
+  auto value = parse_typed_value(o.type, text.substr(second + 1));
+  if (!value) return value.error();
+  o.value = std::move(*value);
+  return o;
+}
+
+std::string format_configured_option(const ConfiguredOption& o) {
+  return std::string(o.always ? "force:" : "") + std::to_string(o.code) + ":" +
+         std::string(to_string(o.type)) + ":" + format_typed_value(o.type, o.value);
+}
+
 bool class_matches(ClassMatch match, ByteView value, const Bytes* sent) {
   if (sent == nullptr) return false;
   const ByteView got(*sent);

@@ -89,6 +89,15 @@ struct ConfiguredOption {
   bool operator==(const ConfiguredOption&) const = default;
 };
 
+// One option by code on one line, as berthctl and the control API take
+// it: "[force:]CODE:TYPE:VALUE", e.g. "43:hex:01:04:0a" or
+// "force:66:string:boot.lab" (force: sent even when the client did not ask,
+// `always`). The value is everything after the second ':' of CODE:TYPE.
+// Codes reserved_option_problem refuses are errors, as in the config file.
+Result<ConfiguredOption> parse_configured_option(std::string_view text);
+// The inverse: the line parse_configured_option reads back to `o`.
+std::string format_configured_option(const ConfiguredOption& o);
+
 // Why an option code cannot be configured (berth computes it for each
 // reply, or it is framing), or nullopt. Router (3), DNS servers (6), domain
 // name (15), broadcast (28), MTU (26) and the like may be overridden.

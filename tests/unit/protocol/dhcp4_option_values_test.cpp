@@ -140,6 +140,41 @@ TEST(ReservedOptions, ManagedCodesRefusedOverridableAllowed) {
   }
 }
 
+TEST(ConfiguredOptionLine, ParsesFormatsAndReadsBack) {
+  auto o = parse_configured_option("43:hex:01:04:c6:12:00:01");
+  ASSERT_TRUE(o.ok()) << o.error().what;
+  EXPECT_EQ(o->code, 43);
+  EXPECT_EQ(o->type, ValueType::hex);
+  EXPECT_EQ(o->value, (Bytes{1, 4, 0xc6, 0x12, 0, 1}));
+  EXPECT_FALSE(o->always);
+
+  auto f = parse_configured_option("force:66:string:boot:lab");  // the value keeps its ':'
+  ASSERT_TRUE(f.ok()) << f.error().what;
+  EXPECT_TRUE(f->always);
+  EXPECT_EQ(f->code, 66);
+  EXPECT_EQ(std::string(f->value.begin(), f->value.end()), "boot:lab");
+
+  for (const char* line : {"43:hex:01:04:c6:12:00:01", "force:66:string:boot:lab",
+                           "42:ips:198.18.0.1,198.18.0.2", "26:u16:1400", "19:bool:true"}) {
+    auto a = parse_configured_option(line);
+    ASSERT_TRUE(a.ok()) << line << ": " << a.error().what;
+    auto b = parse_configured_option(format_configured_option(*a));
+    ASSERT_TRUE(b.ok()) << format_configured_option(*a);
+    EXPECT_EQ(*a, *b) << line;
+  }
+}
+
+TEST(ConfiguredOptionLine, RefusesReservedCodesBadTypesAndValues) {
+  for (const char* line : {"", "43", "43:hex", "0:u8:1", "255:u8:1", "256:u8:1", "x:u8:1",
+                           "53:u8:1", "51:u32:60", "43:float:1", "43:hex:zz", "26:u16:70000",
+                           "3:ip:not-an-ip", "43:string:", "force:", "force:53:u8:1"}) {
+    EXPECT_FALSE(parse_configured_option(line).ok()) << line;
+  }
+  auto reserved = parse_configured_option("54:ip:198.18.0.1");
+  ASSERT_FALSE(reserved.ok());
+  EXPECT_EQ(reserved.error().code, Errc::unsupported);
+}
+
 TEST(ClassMatching, VendorPrefixUserClassEntriesAndArchList) {
   const Bytes pxe = {'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't'};
   Bytes sent = pxe;
