@@ -8,12 +8,14 @@
 #include <ctime>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace berth::leases {
 namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 8> kMigrations = {
+constexpr std::array<const char*, 9> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -187,7 +189,15 @@ constexpr std::array<const char*, 8> kMigrations = {
     );
     CREATE INDEX dns_records_by_name ON dns_records (bridge, name COLLATE NOCASE);
     )sql",
+    // 9: DHCPv4 options of API reservations: a JSON array of their
+    // "[force:]CODE:TYPE:VALUE" lines (dhcp4::format_configured_option).
+    R"sql(
+    ALTER TABLE reservations ADD COLUMN options TEXT NOT NULL DEFAULT '[]';
+    )sql",
 };
+
+// The first schema version whose reservations keep DHCPv4 options.
+constexpr int kReservationOptionsSchema = 9;
 
 // The migration that adds the events table (found, not numbered by hand:
 // migrations from other branches may come before it).
@@ -564,13 +574,41 @@ std::string match_value(const Reservation& r) {
 
 }  // namespace
 
+namespace {
+
+// Reservation options as the database keeps them (migration 9).
+std::string options_text(const std::vector<dhcp4::ConfiguredOption>& options) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& o : options) j.push_back(dhcp4::format_configured_option(o));
+  return j.dump();
+}
+
+std::optional<std::vector<dhcp4::ConfiguredOption>> options_from_text(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return std::nullopt;
+  std::vector<dhcp4::ConfiguredOption> out;
+  for (const auto& line : j) {
+    if (!line.is_string()) return std::nullopt;
+    auto o = dhcp4::parse_configured_option(line.get<std::string>());
+    if (!o) return std::nullopt;
+    out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<Reservation> LeaseStore::load_reservations() const {
   std::vector<Reservation> out;
   if (version_ < 2) return out;
   sqlite3_stmt* st = statement(
-      version_ >= 6
-          ? "SELECT id, bridge, match_kind, match_value, ip, name, ipv6, duid FROM reservations"
-          : "SELECT id, bridge, match_kind, match_value, ip, name, NULL, '' FROM reservations");
+      version_ >= kReservationOptionsSchema
+          ? "SELECT id, bridge, match_kind, match_value, ip, name, ipv6, duid, options "
+            "FROM reservations"
+      : version_ >= 6 ? "SELECT id, bridge, match_kind, match_value, ip, name, ipv6, duid, '[]' "
+                        "FROM reservations"
+                      : "SELECT id, bridge, match_kind, match_value, ip, name, NULL, '', '[]' "
+                        "FROM reservations");
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     Reservation r;
@@ -589,6 +627,11 @@ std::vector<Reservation> LeaseStore::load_reservations() const {
       auto bytes = parse_hex_colon(duid);
       ok = ok && bytes && !bytes->empty();
       if (bytes) r.duid = std::move(*bytes);
+    }
+    if (auto options = options_from_text(column_text(st, 8))) {
+      r.options = std::move(*options);
+    } else {
+      ok = false;
     }
     if (ok) {
       r.match = *kind;
@@ -637,6 +680,10 @@ Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
     throw std::runtime_error("database schema version " + std::to_string(version_) +
                              " keeps no IPv6 in reservations");
   }
+  if (version_ < kReservationOptionsSchema && !r.options.empty()) {
+    throw std::runtime_error("database schema version " + std::to_string(version_) +
+                             " keeps no options in reservations");
+  }
   const std::string value = match_value(r);
   const std::string ip = r.ip.to_string();
   // Name the conflict for the user rather than pass on SQLite's constraint
@@ -681,7 +728,12 @@ Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
     conflict(by_duid);
   }
   // A database kept at an older version (tests, a refused migration) has no IPv6 columns.
-  sqlite3_stmt* st = version_ >= 6
+  sqlite3_stmt* st = version_ >= kReservationOptionsSchema
+                         ? statement(
+                               "INSERT INTO reservations (bridge, match_kind, match_value, "
+                               "ip, name, created_at, ipv6, duid, options) VALUES "
+                               "(?,?,?,?,?,?,?,?,?)")
+                     : version_ >= 6
                          ? statement(
                                "INSERT INTO reservations (bridge, match_kind, match_value, "
                                "ip, name, created_at, ipv6, duid) VALUES (?,?,?,?,?,?,?,?)")
@@ -702,6 +754,7 @@ Reservation LeaseStore::add_reservation(Reservation r, int64_t now) {
     }
     bind_value(st, 8, to_hex_colon(r.duid));
   }
+  if (version_ >= kReservationOptionsSchema) bind_value(st, 9, options_text(r.options));
   step_done(st);
   r.id = sqlite3_last_insert_rowid(db_);
   return r;
@@ -715,8 +768,12 @@ bool LeaseStore::remove_reservation(int64_t id) {
 }
 
 bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip,
-                                    const std::optional<Ipv6Address>& ipv6,
-                                    const std::string& name) {
+                                    const std::optional<Ipv6Address>& ipv6, const std::string& name,
+                                    const std::vector<dhcp4::ConfiguredOption>* options) {
+  if (options != nullptr && version_ < kReservationOptionsSchema) {
+    throw std::runtime_error("database schema version " + std::to_string(version_) +
+                             " keeps no options in reservations");
+  }
   // `sql` a literal: statements are cached by their text's address.
   auto refuse_taken = [&](const char* sql, const std::string& text) {
     sqlite3_stmt* find = statement(sql);
@@ -759,7 +816,8 @@ bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip,
   // A DUID only finds the client of an IPv6 address: it goes with it.
   sqlite3_stmt* st = statement(
       "UPDATE reservations SET ip = ?, name = ?, ipv6 = ?, "
-      "duid = CASE WHEN ?3 IS NULL THEN '' ELSE duid END WHERE id = ?");
+      "duid = CASE WHEN ?3 IS NULL THEN '' ELSE duid END, "
+      "options = CASE WHEN ?5 IS NULL THEN options ELSE ?5 END WHERE id = ?4");
   bind_value(st, 1, text);
   bind_value(st, 2, name);
   if (ipv6) {
@@ -768,6 +826,11 @@ bool LeaseStore::update_reservation(int64_t id, Ipv4Address ip,
     sqlite3_bind_null(st, 3);
   }
   bind_value(st, 4, id);
+  if (options != nullptr) {
+    bind_value(st, 5, options_text(*options));
+  } else {
+    sqlite3_bind_null(st, 5);
+  }
   step_done(st);
   return sqlite3_changes(db_) > 0;
 }

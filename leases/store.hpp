@@ -106,10 +106,12 @@ class LeaseStore {
   // False when no reservation has that id.
   bool remove_reservation(int64_t id);
   // Changes a reservation's addresses and name (no IPv6 address drops the
-  // DUID too). False when no reservation has that id; an address another
-  // reservation of the bridge has throws StoreConflict naming it.
+  // DUID too), and its options when `options` is given. False when no
+  // reservation has that id; an address another reservation of the bridge
+  // has throws StoreConflict naming it.
   bool update_reservation(int64_t id, Ipv4Address ip, const std::optional<Ipv6Address>& ipv6,
-                          const std::string& name);
+                          const std::string& name,
+                          const std::vector<dhcp4::ConfiguredOption>* options = nullptr);
 
   // DNS records of the control API, by id (schema 7; none before).
   std::vector<dns::UserRecord> load_records() const;

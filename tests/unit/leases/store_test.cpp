@@ -376,6 +376,51 @@ TEST_F(TempDb, ReservationsAddListRemoveAndBumpTheVersion) {
   EXPECT_EQ(s.reservations_version(), v0 + 4);
 }
 
+TEST_F(TempDb, ReservationOptionsAreKeptReplacedAndLeftAlone) {
+  LeaseStore s(path_, Durability::process);
+  Reservation r = by_mac("198.18.0.50", 1, "web");
+  r.options = {*dhcp4::parse_configured_option("43:hex:01:02"),
+               *dhcp4::parse_configured_option("force:66:string:boot")};
+  const Reservation a = s.add_reservation(r, 100);
+  ASSERT_EQ(s.load_reservations().size(), 1u);
+  EXPECT_EQ(s.load_reservations()[0].options, r.options);
+  // Without options the update leaves them; with a list it replaces them.
+  EXPECT_TRUE(s.update_reservation(a.id, a.ip, std::nullopt, "www"));
+  EXPECT_EQ(s.load_reservations()[0].options, r.options);
+  const std::vector<dhcp4::ConfiguredOption> one = {
+      *dhcp4::parse_configured_option("224:string:x")};
+  EXPECT_TRUE(s.update_reservation(a.id, a.ip, std::nullopt, "www", &one));
+  EXPECT_EQ(s.load_reservations()[0].options, one);
+  const std::vector<dhcp4::ConfiguredOption> none;
+  EXPECT_TRUE(s.update_reservation(a.id, a.ip, std::nullopt, "www", &none));
+  EXPECT_TRUE(s.load_reservations()[0].options.empty());
+  // A row another program wrote wrong is an error naming it, not a silent drop.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE reservations SET options = '[\"53:u8:1\"]'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THROW(s.load_reservations(), StoreError);
+}
+
+TEST_F(TempDb, MigratesToReservationOptionsKeepingReservations) {
+  const int before = LeaseStore::latest_schema_version() - 1;
+  {
+    LeaseStore old(path_, Durability::process, before);
+    old.add_reservation(by_mac("198.18.0.50", 2, "web"), 100);
+    Reservation with = by_mac("198.18.0.51", 3, "db");
+    with.options = {*dhcp4::parse_configured_option("43:hex:01")};
+    EXPECT_THROW(old.add_reservation(with, 100), std::runtime_error);
+    EXPECT_TRUE(old.load_reservations()[0].options.empty());
+  }
+  LeaseStore s(path_, Durability::process);
+  auto all = s.load_reservations();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, "web");
+  EXPECT_TRUE(all[0].options.empty());
+}
+
 TEST_F(TempDb, ConflictingReservationIsRefusedWithItsReason) {
   LeaseStore s(path_, Durability::process);
   Reservation a = s.add_reservation(by_mac("198.18.0.50", 1, "web"), 100);
