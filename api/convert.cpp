@@ -26,7 +26,8 @@ ReservationInfo reservation_info(const leases::Reservation& r) {
                     .ipv6 = r.ipv6,
                     .duid = r.duid,
                     .name = r.name,
-                    .source = r.from_config ? ReservationSource::config : ReservationSource::api};
+                    .source = r.from_config ? ReservationSource::config : ReservationSource::api,
+                    .options = r.options};
   switch (r.match) {
     case MatchKind::mac:
       i.mac = r.mac;
@@ -60,6 +61,7 @@ leases::Reservation reservation_from(const ReservationCreate& c) {
   r.ipv6 = c.ipv6;
   r.duid = c.duid;
   r.name = c.name;
+  r.options = c.options;
   return r;
 }
 

@@ -137,6 +137,9 @@ struct ReservationInfo {
   Bytes duid;                       // JSON: hex with ':'; absent when empty
   std::string name;                 // DNS name; empty when none
   ReservationSource source = ReservationSource::api;
+  // DHCPv4 options for this client only; JSON: "[force:]CODE:TYPE:VALUE"
+  // lines, absent when none.
+  std::vector<dhcp4::ConfiguredOption> options;
 
   bool operator==(const ReservationInfo&) const = default;
 };
@@ -151,9 +154,10 @@ struct ReservationCreate {
   Bytes client_id;
   std::string hostname;
   Ipv4Address ip;
-  std::optional<Ipv6Address> ipv6;  // DHCPv6 address and AAAA of `name`
-  Bytes duid;                       // finds the DHCPv6 client; empty: by `mac`
-  std::string name;                 // empty: no DNS name
+  std::optional<Ipv6Address> ipv6;               // DHCPv6 address and AAAA of `name`
+  Bytes duid;                                    // finds the DHCPv6 client; empty: by `mac`
+  std::string name;                              // empty: no DNS name
+  std::vector<dhcp4::ConfiguredOption> options;  // sent to this client only
   bool force = false;
 
   bool operator==(const ReservationCreate&) const = default;
@@ -166,6 +170,7 @@ struct ReservationPatch {
   std::optional<Ipv4Address> ip;
   std::optional<std::optional<Ipv6Address>> ipv6;  // set: change it (to none when empty)
   std::optional<std::string> name;
+  std::optional<std::vector<dhcp4::ConfiguredOption>> options;  // set: replaces the list
   bool force = false;
 
   bool operator==(const ReservationPatch&) const = default;
@@ -386,6 +391,8 @@ void to_json(nlohmann::json& j, const LeaseCounts& c);
 void to_json(nlohmann::json& j, const Status& s);
 void to_json(nlohmann::json& j, const BridgeInfo& b);
 void to_json(nlohmann::json& j, const LeaseInfo& l);
+// A reservation's "options": its "[force:]CODE:TYPE:VALUE" lines.
+nlohmann::json options_json(const std::vector<dhcp4::ConfiguredOption>& options);
 void to_json(nlohmann::json& j, const ReservationInfo& r);
 void to_json(nlohmann::json& j, const ReservationCreate& r);
 void to_json(nlohmann::json& j, const ReservationPatch& p);

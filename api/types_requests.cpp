@@ -177,6 +177,36 @@ void put_namespace(json& j, const std::optional<std::string>& netns,
 
 }  // namespace
 
+namespace {
+
+// "options": absent (nothing said), or a list of "[force:]CODE:TYPE:VALUE"
+// lines (dhcp4::parse_configured_option); [] is no options.
+std::variant<std::optional<std::vector<dhcp4::ConfiguredOption>>, ApiError> optional_options(
+    const json& j) {
+  auto it = j.find("options");
+  if (it == j.end()) return std::nullopt;
+  const std::string example = " such as [\"43:hex:01:04:c6:12:00:01\", \"force:66:string:boot\"]";
+  if (!it->is_array()) return bad_request(field("options") + " must be a list" + example);
+  std::vector<dhcp4::ConfiguredOption> out;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& line = (*it)[i];
+    const std::string where = "'options[" + std::to_string(i) + "]'";
+    if (!line.is_string()) return bad_request(where + " must be a string" + example);
+    const std::string text = line.get<std::string>();
+    auto o = dhcp4::parse_configured_option(text);
+    if (!o) return bad_request(where + " " + quote_text(text) + ": " + std::string(o.error().what));
+    for (const auto& before : out) {
+      if (before.code == o->code) {
+        return bad_request(where + " sets option " + std::to_string(o->code) + " a second time");
+      }
+    }
+    out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+}  // namespace
+
 // --- request bodies ------------------------------------------------------------
 
 std::variant<ReservationCreate, ApiError> reservation_create_from_json(const json& j) {
@@ -185,11 +215,11 @@ std::variant<ReservationCreate, ApiError> reservation_create_from_json(const jso
         "the reservation must be a JSON object such as {\"bridge\": \"berth0\", \"mac\": "
         "\"00:16:3e:aa:bb:cc\", \"ip\": \"10.0.3.10\"}");
   }
-  if (auto key = unknown_key(
-          j, {"bridge", "mac", "client_id", "hostname", "ip", "ipv6", "duid", "name", "force"})) {
+  if (auto key = unknown_key(j, {"bridge", "mac", "client_id", "hostname", "ip", "ipv6", "duid",
+                                 "name", "options", "force"})) {
     return bad_request("unknown field " + quote_text(*key) +
                        " in the reservation; its fields are bridge, mac, client_id, hostname, ip, "
-                       "ipv6, duid, name and force");
+                       "ipv6, duid, name, options and force");
   }
   ReservationCreate r;
 
@@ -267,6 +297,10 @@ std::variant<ReservationCreate, ApiError> reservation_create_from_json(const jso
   if (auto* e = std::get_if<ApiError>(&name)) return *e;
   r.name = std::get<0>(name).value_or("");
 
+  auto options = optional_options(j);
+  if (auto* e = std::get_if<ApiError>(&options)) return *e;
+  r.options = std::get<0>(options).value_or(std::vector<dhcp4::ConfiguredOption>{});
+
   auto force = optional_bool(j, "force");
   if (auto* e = std::get_if<ApiError>(&force)) return *e;
   r.force = std::get<bool>(force);
@@ -278,7 +312,7 @@ std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const json&
     return bad_request(
         "the change must be a JSON object such as {\"ip\": \"10.0.3.11\"} or {\"name\": \"web\"}");
   }
-  if (auto key = unknown_key(j, {"ip", "ipv6", "name", "force"})) {
+  if (auto key = unknown_key(j, {"ip", "ipv6", "name", "options", "force"})) {
     for (std::string_view fixed :
          {"id", "bridge", "match", "mac", "client_id", "hostname", "duid", "source"}) {
       if (*key == fixed) {
@@ -288,7 +322,7 @@ std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const json&
       }
     }
     return bad_request("unknown field " + quote_text(*key) +
-                       " in the change; its fields are ip, ipv6, name and force");
+                       " in the change; its fields are ip, ipv6, name, options and force");
   }
   ReservationPatch p;
   if (j.contains("ip")) {
@@ -305,12 +339,16 @@ std::variant<ReservationPatch, ApiError> reservation_patch_from_json(const json&
   auto name = optional_name(j);
   if (auto* e = std::get_if<ApiError>(&name)) return *e;
   p.name = std::get<0>(name);
+  auto options = optional_options(j);
+  if (auto* e = std::get_if<ApiError>(&options)) return *e;
+  p.options = std::get<0>(std::move(options));
   auto force = optional_bool(j, "force");
   if (auto* e = std::get_if<ApiError>(&force)) return *e;
   p.force = std::get<bool>(force);
-  if (!p.ip && !p.ipv6 && !p.name) {
+  if (!p.ip && !p.ipv6 && !p.name && !p.options) {
     return bad_request(
-        "the change has none of 'ip', 'ipv6' and 'name', so there is nothing to change");
+        "the change has none of 'ip', 'ipv6', 'name' and 'options', so there is nothing to "
+        "change");
   }
   return p;
 }
@@ -475,6 +513,7 @@ void to_json(json& j, const ReservationCreate& r) {
   if (r.ipv6) j["ipv6"] = r.ipv6->to_string();
   if (!r.duid.empty()) j["duid"] = to_hex_colon(r.duid);
   if (!r.name.empty()) j["name"] = r.name;
+  if (!r.options.empty()) j["options"] = options_json(r.options);
   if (r.force) j["force"] = true;
 }
 
@@ -483,6 +522,7 @@ void to_json(json& j, const ReservationPatch& p) {
   if (p.ip) j["ip"] = p.ip->to_string();
   if (p.ipv6) j["ipv6"] = *p.ipv6 ? json((*p.ipv6)->to_string()) : json(nullptr);
   if (p.name) j["name"] = *p.name;
+  if (p.options) j["options"] = options_json(*p.options);
   if (p.force) j["force"] = true;
 }
 

@@ -190,6 +190,13 @@ void to_json(json& j, const ReservationInfo& r) {
   if (!r.duid.empty()) j["duid"] = to_hex_colon(r.duid);
   j["name"] = r.name;
   j["source"] = to_string(r.source);
+  if (!r.options.empty()) j["options"] = options_json(r.options);
+}
+
+json options_json(const std::vector<dhcp4::ConfiguredOption>& options) {
+  json j = json::array();
+  for (const auto& o : options) j.push_back(dhcp4::format_configured_option(o));
+  return j;
 }
 
 void to_json(json& j, const ReservationChange& c) {
@@ -338,6 +345,13 @@ void from_json(const json& j, ReservationInfo& r) {
   auto src = reservation_source_from_string(source);
   if (!src) bad_value(kObject, "source", source);
   r.source = *src;
+  if (j.contains("options")) {
+    for (const std::string& line : get_strings(j, kObject, "options")) {
+      auto o = dhcp4::parse_configured_option(line);
+      if (!o) bad_value(kObject, "options", line);
+      r.options.push_back(std::move(*o));
+    }
+  }
 }
 
 void from_json(const json& j, ReservationChange& c) {

@@ -88,4 +88,17 @@ std::optional<std::string> label_problem(std::string_view what, std::string_view
 
 CLI::Validator bridge_check() { return check(api::interface_name_problem, "the bridge name"); }
 
+std::optional<std::string> option_problem(std::string_view what, std::string_view s) {
+  auto o = dhcp4::parse_configured_option(s);
+  if (o) return std::nullopt;
+  return std::string(what) + " " + api::quote_text(s) + ": " + std::string(o.error().what) +
+         " (written CODE:TYPE:VALUE, e.g. 43:hex:01:04:c6:12:00:01 or force:66:string:boot)";
+}
+
+std::vector<dhcp4::ConfiguredOption> parse_options(const std::vector<std::string>& lines) {
+  std::vector<dhcp4::ConfiguredOption> out;
+  for (const std::string& line : lines) out.push_back(*dhcp4::parse_configured_option(line));
+  return out;
+}
+
 }  // namespace berth::cli

@@ -57,6 +57,9 @@ CLI::Validator check(
     std::string what);
 std::optional<std::string> label_problem(std::string_view what, std::string_view s);
 CLI::Validator bridge_check();
+// --option "[force:]CODE:TYPE:VALUE" (dhcp4::parse_configured_option).
+std::optional<std::string> option_problem(std::string_view what, std::string_view s);
+std::vector<dhcp4::ConfiguredOption> parse_options(const std::vector<std::string>& lines);
 
 // daemon_commands.cpp
 void add_status_command(CLI::App& app, Context& ctx);    // status

@@ -63,6 +63,7 @@ namespace {
 void add_reservation_add(CLI::App& res_cmd, Context& ctx) {
   struct AddArgs {
     std::string bridge, mac, client_id, hostname, ip, ipv6, duid, name;
+    std::vector<std::string> options;
     bool force = false;
   };
   auto args = std::make_shared<AddArgs>();
@@ -104,6 +105,11 @@ void add_reservation_add(CLI::App& res_cmd, Context& ctx) {
   add->add_option("-n,--name", args->name, "DNS name for the address (one label)")
       ->type_name("NAME")
       ->check(check(label_problem, "the name"));
+  add->add_option("-o,--option", args->options,
+                  "A DHCPv4 option for this client only, CODE:TYPE:VALUE (types ip, ips, string, "
+                  "u8, u16, u32, bool, hex; force:CODE:TYPE:VALUE sends it unasked); repeatable")
+      ->type_name("OPTION")
+      ->check(check(option_problem, "the option"));
   add->add_flag("-f,--force", args->force,
                 "Forget the lease another client holds on the address instead of refusing");
   add->callback([&ctx, args] {
@@ -123,6 +129,7 @@ void add_reservation_add(CLI::App& res_cmd, Context& ctx) {
                                .ipv6 = std::nullopt,
                                .duid = {},
                                .name = args->name,
+                               .options = parse_options(args->options),
                                .force = args->force};
       if (!args->ipv6.empty()) c.ipv6 = *Ipv6Address::parse(args->ipv6);
       if (!args->duid.empty()) c.duid = *parse_hex_colon(args->duid);
@@ -161,11 +168,13 @@ void add_reservation_set(CLI::App& res_cmd, Context& ctx) {
   struct SetArgs {
     int64_t id = 0;
     std::string ip, ipv6, name;
-    bool no_name = false, no_ipv6 = false, force = false;
+    std::vector<std::string> options;
+    bool no_name = false, no_ipv6 = false, no_options = false, force = false;
   };
   auto args = std::make_shared<SetArgs>();
   auto* set = res_cmd.add_subcommand(
-      "set", "Change a reservation's addresses or name; the client moves at its next renewal");
+      "set",
+      "Change a reservation's addresses, name or options; the client moves at its next renewal");
   set->add_option("ID", args->id, "The reservation's id (see reservation list)")
       ->required()
       ->check(CLI::PositiveNumber);
@@ -182,15 +191,23 @@ void add_reservation_set(CLI::App& res_cmd, Context& ctx) {
                        ->check(check(label_problem, "the name"));
   set->add_flag("--no-name", args->no_name, "Remove the reservation's DNS name")
       ->excludes(set_name);
+  auto* set_options =
+      set->add_option("-o,--option", args->options,
+                      "The client's DHCPv4 options, CODE:TYPE:VALUE, replacing those it had; "
+                      "repeatable")
+          ->type_name("OPTION")
+          ->check(check(option_problem, "the option"));
+  set->add_flag("--no-options", args->no_options, "Remove the reservation's DHCPv4 options")
+      ->excludes(set_options);
   set->add_flag("-f,--force", args->force,
                 "Forget the lease another client holds on the new address instead of refusing");
-  set->callback([&ctx, args, set_ip, set_ipv6, set_name] {
-    ctx.action = [&ctx, args, set_ip, set_ipv6, set_name] {
+  set->callback([&ctx, args, set_ip, set_ipv6, set_name, set_options] {
+    ctx.action = [&ctx, args, set_ip, set_ipv6, set_name, set_options] {
       if (set_ip->count() == 0 && set_ipv6->count() == 0 && set_name->count() == 0 &&
-          !args->no_name && !args->no_ipv6) {
+          set_options->count() == 0 && !args->no_name && !args->no_ipv6 && !args->no_options) {
         ctx.fail(
-            "reservation set needs --ip, --ipv6, --no-ipv6, --name or --no-name: there is "
-            "nothing to change");
+            "reservation set needs --ip, --ipv6, --no-ipv6, --name, --no-name, --option or "
+            "--no-options: there is nothing to change");
         return kExitUsage;
       }
       api::ReservationPatch p;
@@ -199,6 +216,8 @@ void add_reservation_set(CLI::App& res_cmd, Context& ctx) {
       if (args->no_ipv6) p.ipv6 = std::optional<Ipv6Address>();
       if (set_name->count() > 0) p.name = args->name;
       if (args->no_name) p.name = "";
+      if (set_options->count() > 0) p.options = parse_options(args->options);
+      if (args->no_options) p.options = std::vector<dhcp4::ConfiguredOption>{};
       p.force = args->force;
       return call(ctx, api::PatchReservation{.id = args->id, .patch = p},
                   [](const json& j) { return render_change("changed", j); });

@@ -211,6 +211,9 @@ std::string describe(const api::ReservationInfo& r) {
                     client_of(r) + " -> " + r.ip.to_string();
   if (r.ipv6) out += " " + r.ipv6->to_string();
   if (!r.name.empty()) out += " (" + printable(r.name) + ")";
+  for (size_t i = 0; i < r.options.size(); ++i) {
+    out += (i == 0 ? " options " : ", ") + printable(dhcp4::format_configured_option(r.options[i]));
+  }
   return out;
 }
 

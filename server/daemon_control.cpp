@@ -249,11 +249,15 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
         if (!r.ipv6) r.duid.clear();  // as the store does: a DUID only finds an IPv6 client
       }
       if (p.patch.name) r.name = *p.patch.name;
+      if (p.patch.options) r.options = *p.patch.options;
       auto checked = check_reservation(link.index, r, r.id, p.patch.force);
       if (auto* refused = std::get_if<ApiResponse>(&checked)) return done(std::move(*refused));
       auto gone = std::get<std::vector<leases::Lease>>(std::move(checked));
       try {
-        if (!reader_->update_reservation(r.id, r.ip, r.ipv6, r.name)) break;
+        if (!reader_->update_reservation(r.id, r.ip, r.ipv6, r.name,
+                                         p.patch.options ? &r.options : nullptr)) {
+          break;
+        }
       } catch (const leases::StoreConflict& e) {
         return done(error_response(409, std::string("reservation ") + e.what()));
       } catch (const leases::StoreError& e) {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Configured DHCP options reach real clients (issue 14): classless routes
 (121/249) with the default route kept, the search list (119), an option
-given to one reservation only, a class matched on the vendor class (60)
+given to one reservation only (from the file, and through berthctl at run
+time), a class matched on the vendor class (60)
 with its own option, and a pool that serves only that class.
 
 One lab per test (netlab: namespaces, veths, 198.18.0.0/15 only), torn down
@@ -112,6 +113,43 @@ class Options(unittest.TestCase):
             self.assertNotIn("opt224", env3)
             self.assertTrue(in_range(lease3.ip, *CLASS_POOL), lease3.ip)
             server.process.wait_for_log(rf"DHCPACK\(br0\) {lease3.ip} {c3.mac}", 5)
+
+    def test_api_reservation_option_reaches_only_that_client_and_changes_at_run_time(self):
+        with Lab() as lab:
+            c1, c2 = lab.client("c1"), lab.client("c2")
+            server = start_berthd(lab, config(lab, "02:00:00:00:00:99"))
+            if netlab.berthctl_path() is None:
+                self.skipTest("no berthctl binary ($BERTHCTL)")
+            added = server.ctl("reservation", "add", "--bridge", "br0", "--mac", c2.mac,
+                               "--ip", "198.18.0.60", "--option", "226:string:api-opt",
+                               json_out=True)["reservation"]
+            self.assertEqual(added["options"], ["226:string:api-opt"])
+            ask = ["-O", "226"]
+            reserved = netlab.Udhcpc(c2, extra_args=ask)
+            lease = reserved.acquire(keep_running=False)
+            env = reserved.events()[-1]["env"]
+            self.assertEqual(lease.ip, "198.18.0.60")
+            self.assertEqual(bytes.fromhex(env.get("opt226", "")), b"api-opt", env)
+            other = netlab.Udhcpc(c1, extra_args=ask)
+            other.acquire(keep_running=False)
+            self.assertNotIn("opt226", other.events()[-1]["env"])
+
+            # Replaced at run time, no reload; force: sent although not asked for.
+            server.ctl("reservation", "set", str(added["id"]), "--option",
+                       "force:227:string:changed")
+            again = netlab.Udhcpc(c2)
+            again.acquire(keep_running=False)
+            env = again.events()[-1]["env"]
+            self.assertEqual(bytes.fromhex(env.get("opt227", "")), b"changed", env)
+            self.assertNotIn("opt226", env)
+            # A bad option is refused and changes nothing.
+            bad = server.ctl("reservation", "set", str(added["id"]), "--option", "53:u8:1",
+                             check=False)
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("53", bad.stderr)
+            listed = server.ctl("reservation", "list", json_out=True)["reservations"]
+            mine = [r for r in listed if r.get("id") == added["id"]]
+            self.assertEqual(mine[0]["options"], ["force:227:string:changed"])
 
     def test_dhclient_installs_routes_and_gets_the_search_list(self):
         with Lab() as lab:

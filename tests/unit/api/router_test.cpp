@@ -206,6 +206,40 @@ TEST(Router, ReservationPatchAndDelete) {
                                                    std::optional<Ipv6Address>())}}));
 }
 
+TEST(Router, ReservationOptionsOnAddAndPatch) {
+  const Request r = ok("POST", "/v1/reservations",
+                       R"({"bridge": "br0", "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10",
+                           "options": ["43:hex:01:02", "force:66:string:boot"]})");
+  const auto& c = std::get<AddReservation>(r).reservation;
+  ASSERT_EQ(c.options.size(), 2u);
+  EXPECT_EQ(c.options[0].code, 43);
+  EXPECT_TRUE(c.options[1].always);
+  const HttpRequest h = to_http(r);
+  EXPECT_EQ(ok(h.method, h.target, h.body), r);
+
+  const Request p = ok("PATCH", "/v1/reservations/7", R"({"options": ["224:u8:7"]})");
+  ASSERT_TRUE(std::get<PatchReservation>(p).patch.options.has_value());
+  EXPECT_EQ(std::get<PatchReservation>(p).patch.options->at(0).value, Bytes{7});
+  // [] removes them all: a change, unlike an absent list.
+  EXPECT_EQ(std::get<PatchReservation>(ok("PATCH", "/v1/reservations/7", R"({"options": []})"))
+                .patch.options,
+            std::vector<dhcp4::ConfiguredOption>{});
+
+  const char* base = R"({"bridge": "br0", "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10", )";
+  expect_error(refused("POST", "/v1/reservations", std::string(base) + R"("options": "43:u8:1"})"),
+               400, "must be a list");
+  expect_error(refused("POST", "/v1/reservations", std::string(base) + R"("options": [43]})"), 400,
+               "'options[0]' must be a string");
+  expect_error(
+      refused("POST", "/v1/reservations", std::string(base) + R"("options": ["53:u8:1"]})"), 400,
+      "'options[0]' '53:u8:1': berth sets the message type");
+  expect_error(refused("POST", "/v1/reservations",
+                       std::string(base) + R"("options": ["43:u8:1", "43:u8:2"]})"),
+               400, "a second time");
+  expect_error(refused("PATCH", "/v1/reservations/7", R"({"options": ["43:u9:1"]})"), 400,
+               "'options[0]'");
+}
+
 TEST(Router, ReservationAddWithIpv6AndDuid) {
   const Request r = ok("POST", "/v1/reservations",
                        R"({"bridge": "br0", "mac": "00:16:3e:aa:bb:cc", "ip": "10.0.3.10",
@@ -228,8 +262,8 @@ TEST(Router, ReservationAddWithIpv6AndDuid) {
 TEST(Router, ReservationPatchValidation) {
   auto patch = [](std::string_view body) { return refused("PATCH", "/v1/reservations/7", body); };
   expect_error(patch(""), 400, "PATCH /v1/reservations/{id} needs a JSON object");
-  expect_error(patch("{}"), 400, "none of 'ip', 'ipv6' and 'name'");
-  expect_error(patch(R"({"force": true})"), 400, "none of 'ip', 'ipv6' and 'name'");
+  expect_error(patch("{}"), 400, "none of 'ip', 'ipv6', 'name' and 'options'");
+  expect_error(patch(R"({"force": true})"), 400, "none of 'ip', 'ipv6', 'name' and 'options'");
   expect_error(patch(R"({"ipv6": "10.0.3.3"})"), 400, "field 'ipv6'");
   expect_error(patch(R"({"duid": "00:01"})"), 400,
                "field 'duid' of a reservation cannot be changed");

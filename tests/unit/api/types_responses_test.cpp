@@ -117,6 +117,10 @@ TEST(ApiTypes, ReservationShapeCarriesOnlyItsKey) {
     r.id = 0;
     r.name.clear();
     EXPECT_EQ(round_trip(r), r);
+    r.options = {*dhcp4::parse_configured_option("force:43:hex:01:02"),
+                 *dhcp4::parse_configured_option("66:string:boot")};
+    EXPECT_EQ(json(r)["options"], json::parse(R"(["force:43:hex:01:02", "66:string:boot"])"));
+    EXPECT_EQ(round_trip(r), r);
   }
   const ReservationList list{.reservations = {sample_reservation(MatchKind::mac),
                                               sample_reservation(MatchKind::hostname)}};
