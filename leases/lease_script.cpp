@@ -38,6 +38,7 @@ bool counts(const std::optional<Lease>& l) {
 }
 
 bool same_client(const Lease& a, const Lease& b) {
+  if (a.ip.is_v6()) return a.client_id == b.client_id && a.iaid == b.iaid;  // DUID and IAID
   if (!a.client_id.empty() || !b.client_id.empty()) return a.client_id == b.client_id;
   return a.mac == b.mac;
 }
@@ -46,7 +47,9 @@ ScriptCall make_call(ScriptAction action, const Lease& lease, const ScriptReques
                      const ScriptContext& ctx) {
   ScriptCall call;
   call.action = action;
-  call.args = {std::string(to_string(action)), lease.mac.to_string(), lease.ip.to_string()};
+  const bool v6 = lease.ip.is_v6();
+  call.args = {std::string(to_string(action)),
+               v6 ? to_hex_colon(lease.client_id) : lease.mac.to_string(), lease.ip.to_string()};
   if (!lease.hostname.empty()) call.args.push_back(lease.hostname);
 
   auto set = [&call](std::string_view name, std::string_view value) {
@@ -56,7 +59,13 @@ ScriptCall make_call(ScriptAction action, const Lease& lease, const ScriptReques
   set("DNSMASQ_LEASE_EXPIRES", std::to_string(lease.expires_at));
   set("DNSMASQ_TIME_REMAINING", std::to_string(std::max<int64_t>(0, lease.expires_at - ctx.now)));
   if (!lease.hostname.empty() && !ctx.domain.empty()) set("DNSMASQ_DOMAIN", ctx.domain);
-  if (!lease.client_id.empty()) set("DNSMASQ_CLIENT_ID", to_hex_colon(lease.client_id));
+  if (v6) {
+    set("DNSMASQ_IAID", std::to_string(lease.iaid));
+    if (!ctx.server_duid.empty()) set("DNSMASQ_SERVER_DUID", to_hex_colon(ctx.server_duid));
+    if (lease.mac != MacAddress()) set("DNSMASQ_MAC", lease.mac.to_string());
+  } else if (!lease.client_id.empty()) {
+    set("DNSMASQ_CLIENT_ID", to_hex_colon(lease.client_id));
+  }
   if (request == nullptr) return call;
 
   if (!request->supplied_hostname.empty()) {
@@ -154,7 +163,7 @@ std::vector<ScriptCall> script_calls(const std::optional<Lease>& before,
 }
 
 std::optional<ScriptCall> script_startup_call(const Lease& lease, const ScriptContext& ctx) {
-  if (!lease.ip.is_v4() || lease.state_at(ctx.now) != LeaseState::bound) return std::nullopt;
+  if (lease.state_at(ctx.now) != LeaseState::bound) return std::nullopt;
   ScriptContext quiet = ctx;
   quiet.interface.clear();  // dnsmasq(8): not set for "old" at start-up
   ScriptCall call = make_call(ScriptAction::old, lease, nullptr, quiet);

@@ -2,7 +2,9 @@
 // dnsmasq's --dhcp-script contract (dnsmasq(8)), so scripts written for
 // dnsmasq (libvirt's leaseshelper, Incus hooks) work unchanged:
 //
-//   argv: SCRIPT add|old|del MAC IP [HOSTNAME]
+//   argv: SCRIPT add|old|del MAC IP [HOSTNAME]       (DHCPv4)
+//         SCRIPT add|old|del DUID IPV6 [HOSTNAME]    (DHCPv6: DUID in hex
+//         with ':', and DNSMASQ_IAID, DNSMASQ_SERVER_DUID, DNSMASQ_MAC)
 //   env:  DNSMASQ_INTERFACE, DNSMASQ_LEASE_EXPIRES, DNSMASQ_TIME_REMAINING,
 //         DNSMASQ_DOMAIN, DNSMASQ_CLIENT_ID, DNSMASQ_SUPPLIED_HOSTNAME,
 //         DNSMASQ_VENDOR_CLASS, DNSMASQ_USER_CLASS0.., DNSMASQ_REQUESTED_OPTIONS,
@@ -48,6 +50,7 @@ struct ScriptContext {
   std::string domain;     // the bridge's domain (DNSMASQ_DOMAIN when the lease has a name)
   int64_t now = 0;        // UTC seconds
   bool renewals = true;   // "old" also when only the expiry moved (--script-on-renewal)
+  Bytes server_duid;      // DHCPv6 leases: DNSMASQ_SERVER_DUID
 };
 
 enum class ScriptAction { add, old, del };
@@ -74,6 +77,11 @@ std::vector<ScriptCall> script_calls(const std::optional<Lease>& before,
                                      const std::optional<Lease>& after,
                                      const ScriptRequest* request, const ScriptContext& ctx);
 
+// DHCPv6 leases (an IPv6 `ip`, the DUID as client_id) are reported as
+// dnsmasq does: the DUID where a DHCPv4 call has the MAC, the IAID and
+// server DUID in the environment, DNSMASQ_MAC when the client's MAC is
+// known, no DNSMASQ_CLIENT_ID.
+//
 // The "old" call dnsmasq makes for each lease it reads at start-up: no
 // interface, DNSMASQ_DATA_MISSING=1. nullopt for a lease that is not bound
 // as of ctx.now (dnsmasq reports those "del"; berthd's expiry does).

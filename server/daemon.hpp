@@ -174,6 +174,7 @@ class Daemon : public ControlBackend {
   // and queues dnsmasq's start-up "old" call for each bound stored lease.
   void setup_lease_script(const std::vector<leases::Lease>& stored);
   void script_decision(size_t bridge, const dhcp::Decision& decision);
+  void script_decision6(const dhcp::Dhcp6Decision& decision);
   void script_expired(const leases::Lease& lease);
   leases::ScriptContext script_context(std::string_view bridge) const;
   void lease_script_metrics(std::string& out) const;

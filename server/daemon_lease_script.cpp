@@ -1,4 +1,4 @@
-// [daemon] lease_script: committed DHCPv4 lease changes become dnsmasq
+// [daemon] lease_script: committed DHCPv4 and DHCPv6 lease changes become dnsmasq
 // --dhcp-script calls (leases/lease_script.hpp), queued to the runner
 // (server/lease_script_runner.hpp). Runs on the io thread and only queues:
 // DHCP never waits for the script.
@@ -17,6 +17,8 @@ void Daemon::setup_lease_script(const std::vector<leases::Lease>& stored) {
   });
   dhcp4_->set_decision_observer(
       [this](size_t bridge, const dhcp::Decision& decision) { script_decision(bridge, decision); });
+  dhcp6_->set_decision_observer(
+      [this](const dhcp::Dhcp6Decision& decision) { script_decision6(decision); });
   spdlog::info("lease_script {} (timeout {} s)", d.lease_script, d.lease_script_timeout);
   // dnsmasq(8): "At dnsmasq startup, the script will be invoked for all
   // existing leases": "old" for those still bound (expired ones reach the
@@ -36,7 +38,8 @@ leases::ScriptContext Daemon::script_context(std::string_view bridge) const {
   return leases::ScriptContext{.interface = std::string(bridge),
                                .domain = bc != nullptr ? bc->domain : std::string(),
                                .now = unix_now(),
-                               .renewals = config_.daemon.lease_script_renewals};
+                               .renewals = config_.daemon.lease_script_renewals,
+                               .server_duid = dhcp6_->engine().server_duid()};
 }
 
 void Daemon::script_decision(size_t bridge, const dhcp::Decision& decision) {
@@ -62,8 +65,23 @@ void Daemon::script_decision(size_t bridge, const dhcp::Decision& decision) {
   }
 }
 
+void Daemon::script_decision6(const dhcp::Dhcp6Decision& decision) {
+  if (!lease_script_) return;
+  for (size_t i = 0; i < decision.commit.size() && i < decision.undo.size(); ++i) {
+    const leases::LeaseChange& change = decision.commit[i];
+    if (!link_index(change.lease.bridge)) continue;
+    std::optional<leases::Lease> after;
+    if (change.kind == leases::LeaseChange::Kind::upsert) after = change.lease;
+    // DHCPv6 requests carry no DHCPv4 options: no request environment.
+    for (leases::ScriptCall& call : leases::script_calls(decision.undo[i].second, after, nullptr,
+                                                         script_context(change.lease.bridge))) {
+      lease_script_->enqueue(std::move(call));
+    }
+  }
+}
+
 void Daemon::script_expired(const leases::Lease& lease) {
-  if (!lease_script_ || !lease.ip.is_v4()) return;
+  if (!lease_script_) return;
   leases::Lease before = lease;
   before.state = leases::LeaseState::bound;
   leases::Lease after = lease;

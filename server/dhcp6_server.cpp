@@ -133,6 +133,7 @@ void Dhcp6Server::on_datagram(size_t key, const Ipv6Address& from, const Ipv6Add
     }
     if (decision->reply) send(key, *decision->reply);
     if (on_commit_) on_commit_(key, decision->commit);
+    if (on_decision_) on_decision_(*decision);
   });
 }
 

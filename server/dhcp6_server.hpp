@@ -34,6 +34,11 @@ class Dhcp6Server {
 
   Dhcp6Server(Dhcp6Network& network, LeaseCommitter& commits, Clock clock, CommitObserver on_commit,
               Bytes server_duid);
+  // Every decision whose commit is durable, after the observer above, with
+  // what each address held before (undo): [daemon] lease_script. Set
+  // before start().
+  using DecisionObserver = std::function<void(const dhcp::Dhcp6Decision& decision)>;
+  void set_decision_observer(DecisionObserver observer) { on_decision_ = std::move(observer); }
   ~Dhcp6Server();
   Dhcp6Server(const Dhcp6Server&) = delete;
   Dhcp6Server& operator=(const Dhcp6Server&) = delete;
@@ -85,6 +90,7 @@ class Dhcp6Server {
   LeaseCommitter& commits_;
   Clock clock_;
   CommitObserver on_commit_;
+  DecisionObserver on_decision_;
   dhcp::Dhcp6Service engine_;
   std::map<size_t, Link> links_;
   std::vector<std::unique_ptr<Dhcp6Link>> retired_;  // closed, freed on the next tick

@@ -3,6 +3,8 @@
 
 - a udhcpc lease runs the script with `add MAC IP NAME` and dnsmasq's
   DNSMASQ_* environment; a renewal runs `old`, a DHCPRELEASE `del`;
+- a DHCPv6 lease (dhclient -6) runs it as dnsmasq does: `add DUID IPV6`
+  with DNSMASQ_IAID, DNSMASQ_SERVER_DUID and DNSMASQ_MAC;
 - a script that hangs past lease_script_timeout is killed, and meanwhile
   DHCP keeps answering (a second client gets its lease while it hangs);
 - libvirt's leaseshelper (Debian's libvirt-daemon), run unchanged as the
@@ -131,6 +133,42 @@ class LeaseScript(unittest.TestCase):
             metrics = server.ctl("metrics").stdout
             self.assertRegex(metrics, r'berth_lease_script_runs_total\{result="ok"\} 3')
             self.assertIn("berth_lease_script_dropped_total 0", metrics)
+
+    def test_dhcpv6_lease_runs_the_script_with_duid_iaid_and_server_duid(self):
+        if not shutil.which(netlab.DHCLIENT):
+            self.skipTest(f"{netlab.DHCLIENT} is not installed")
+        import test_berthd_ipv6 as v6  # the IPv6 lab's bridge and client helpers
+        with Lab() as lab:
+            ns = lab.client("v6")
+            workdir = lab.subdir("script")
+            log = workdir / "calls.log"
+            script = recording_script(workdir, log)
+            bridge = v6.ipv6_bridge("stateful", f'ipv6_pool = "{v6.PREFIX}1:0-{v6.PREFIX}1:ff"\n')
+            config = netlab.berthd_config("@DATABASE@", [bridge],
+                                          extra=f'lease_script = "{script}"')
+            start_berthd(lab, config)
+            v6.wait_link_local_ready(ns)
+            text = v6.dhclient6(lab, ns, "v6")
+            ip = str(v6.leased_address(self, text))
+
+            def add6():
+                return next(((a, e) for a, e in records(log)
+                             if a[0] == "add" and a[2] == ip), None)
+            args, env = wait_until(add6, 10, f"an 'add' call for {ip}")
+            # dhclient -6 sends a DUID-LLT or DUID-LL of its MAC; the lease file
+            # keeps it (octal escapes) as default-duid: compare the MAC part.
+            self.assertRegex(args[1], r"^00:0[13](:[0-9a-f]{2})+$")
+            self.assertTrue(args[1].endswith(ns.mac), args)
+            # dhclient's lease file names the IA_NA by its IAID, four hex bytes.
+            ia = re.search(r"ia-na ([0-9a-f]{2}(?::[0-9a-f]{2}){3}) \{", text)
+            if ia:
+                self.assertEqual(env.get("DNSMASQ_IAID"),
+                                 str(int(ia.group(1).replace(":", ""), 16)), text)
+            self.assertRegex(env.get("DNSMASQ_IAID", ""), r"^\d+$")
+            self.assertRegex(env.get("DNSMASQ_SERVER_DUID", ""), r"^[0-9a-f]{2}(:[0-9a-f]{2})+$")
+            self.assertEqual(env.get("DNSMASQ_MAC"), ns.mac)
+            self.assertEqual(env.get("DNSMASQ_INTERFACE"), "br0")
+            self.assertNotIn("DNSMASQ_CLIENT_ID", env)
 
     def test_hung_script_is_killed_and_dhcp_answers_meanwhile(self):
         with Lab() as lab:

@@ -174,13 +174,53 @@ TEST(LeaseScript, StartupCallIsOldWithDataMissingAndNoInterface) {
   EXPECT_EQ(env(*call, "DNSMASQ_DATA_MISSING"), "1");
   EXPECT_EQ(env(*call, "DNSMASQ_INTERFACE"), std::nullopt);
   EXPECT_EQ(env(*call, "DNSMASQ_TAGS"), std::nullopt);
-  // Expired by now, released, or DHCPv6: none.
+  // Expired by now, or released: none.
   EXPECT_FALSE(script_startup_call(bound(1, "web", 999), kCtx).has_value());
   EXPECT_FALSE(
       script_startup_call(with_state(bound(1, "web", 4600), LeaseState::released, 4600), kCtx));
-  Lease v6 = bound(1, "web", 4600);
-  v6.ip = *Ipv6Address::parse("fd00::10");
-  EXPECT_FALSE(script_startup_call(v6, kCtx).has_value());
+}
+
+Lease bound6(uint32_t iaid, const char* name, int64_t expires) {
+  Lease l = bound(1, name, expires);
+  l.ip = *Ipv6Address::parse("fd00:6::1:10");
+  l.client_id = {0, 3, 0, 1, 2, 0, 0, 0, 0, 1};  // DUID-LL
+  l.iaid = iaid;
+  return l;
+}
+
+TEST(LeaseScript, Dhcpv6LeaseHasTheDuidIaidAndServerDuidAsDnsmasqGivesThem) {
+  ScriptContext ctx = kCtx;
+  ctx.server_duid = {0, 4, 0xaa, 0xbb};
+  auto calls = script_calls(std::nullopt, bound6(7, "web", 4600), nullptr, ctx);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].args, (Args{"add", "00:03:00:01:02:00:00:00:00:01", "fd00:6::1:10", "web"}));
+  EXPECT_EQ(env(calls[0], "DNSMASQ_IAID"), "7");
+  EXPECT_EQ(env(calls[0], "DNSMASQ_SERVER_DUID"), "00:04:aa:bb");
+  EXPECT_EQ(env(calls[0], "DNSMASQ_MAC"), "02:00:00:00:00:01");
+  EXPECT_EQ(env(calls[0], "DNSMASQ_CLIENT_ID"), std::nullopt);
+  EXPECT_EQ(env(calls[0], "DNSMASQ_INTERFACE"), "br0");
+
+  // Another IAID of the same DUID at the address is another binding.
+  auto moved = script_calls(bound6(7, "web", 4600), bound6(8, "web", 4600), nullptr, ctx);
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_EQ(moved[0].action, ScriptAction::del);
+  EXPECT_EQ(moved[1].action, ScriptAction::add);
+  // Renewed: old. Released: del. Unknown MAC: no DNSMASQ_MAC.
+  auto renewed = script_calls(bound6(7, "web", 4600), bound6(7, "web", 5600), nullptr, ctx);
+  ASSERT_EQ(renewed.size(), 1u);
+  EXPECT_EQ(renewed[0].action, ScriptAction::old);
+  Lease anonymous = bound6(7, "", 4600);
+  anonymous.mac = MacAddress();
+  auto gone =
+      script_calls(anonymous, with_state(anonymous, LeaseState::released, 1000), nullptr, ctx);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].args, (Args{"del", "00:03:00:01:02:00:00:00:00:01", "fd00:6::1:10"}));
+  EXPECT_EQ(env(gone[0], "DNSMASQ_MAC"), std::nullopt);
+  // Start-up: old, as for DHCPv4.
+  auto startup = script_startup_call(bound6(7, "web", 4600), ctx);
+  ASSERT_TRUE(startup.has_value());
+  EXPECT_EQ(startup->action, ScriptAction::old);
+  EXPECT_EQ(env(*startup, "DNSMASQ_IAID"), "7");
 }
 
 dhcp4::Message request_with(std::vector<std::pair<uint8_t, Bytes>> options) {
