@@ -175,8 +175,9 @@ constexpr std::array<KeyRow<DaemonDraft>, 12> kDaemonRows = {{
      "resolved is not running.",
      apply_resolved},
     {"lease_script", "string", "`\"\"`", false, false,
-     "Absolute path of a program run on every DHCPv4 lease change with dnsmasq's "
-     "--dhcp-script arguments (`add`, `old` or `del`, MAC, IP, hostname if any) and DNSMASQ_* "
+     "Absolute path of a program run on every DHCPv4 and DHCPv6 lease change with dnsmasq's "
+     "--dhcp-script arguments (`add`, `old` or `del`, MAC (DHCPv6: DUID), IP, hostname if "
+     "any) and DNSMASQ_* "
      "environment, so scripts written for dnsmasq (libvirt's leaseshelper) work unchanged. "
      "One call at a time, in order, on a thread of its own: DHCP never waits for it. It runs "
      "as [daemon] user, stdin on /dev/null, stdout and stderr into berthd's log. It must "
