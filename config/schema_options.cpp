@@ -3,7 +3,6 @@
 // reservation and a class), client classes ([[bridge.class]]) and `pool`
 // written as a list of ranges, some restricted to a class.
 #include <array>
-#include <cstdio>
 
 #include "config/schema.hpp"
 #include "protocol/option_domain.hpp"
@@ -188,24 +187,6 @@ const Section<ClassDraft> kClassSection = {
     kClassRows,
     finish_class};
 
-std::string toml_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04X", byte);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string options_tables(std::string_view header, const std::vector<ConfiguredOption>& list) {
   std::string out;
   for (const ConfiguredOption& o : list) {
@@ -221,7 +202,7 @@ std::string options_tables(std::string_view header, const std::vector<Configured
         out += "value = " + text + "\n";
         break;
       default:
-        out += "value = " + toml_quote(text) + "\n";
+        out += "value = " + toml_string(text) + "\n";
         break;
     }
     if (o.always) out += "always = true\n";
@@ -384,7 +365,7 @@ std::string pool_toml(const BridgeConfig& b) {
   }
   auto element = [](Ipv4Address first, Ipv4Address last, const std::string& cls) {
     if (cls.empty()) return "\"" + range_text(first, last) + "\"";
-    return "{ range = \"" + range_text(first, last) + "\", class = " + toml_quote(cls) + " }";
+    return "{ range = \"" + range_text(first, last) + "\", class = " + toml_string(cls) + " }";
   };
   std::string out = "pool = [" + element(b.pool_start, b.pool_end, b.pool_class);
   for (const PoolConfig& p : b.more_pools) out += ", " + element(p.start, p.end, p.class_name);
@@ -397,7 +378,7 @@ std::string bridge_options_toml(const BridgeConfig& b) {
   auto list = [&](std::string_view key, const std::vector<std::string>& items) {
     if (items.empty()) return;
     out += std::string(key) + " = [";
-    for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? ", " : "") + toml_quote(items[i]);
+    for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? ", " : "") + toml_string(items[i]);
     out += "]\n";
   };
   std::vector<std::string> routes;
@@ -413,12 +394,12 @@ std::string bridge_options_toml(const BridgeConfig& b) {
 std::string bridge_option_tables_toml(const BridgeConfig& b) {
   std::string out = options_tables("[[bridge.option]]", b.dhcp_options.options);
   for (const dhcp4::ClientClass& c : b.dhcp_options.classes) {
-    out += "\n[[bridge.class]]\nname = " + toml_quote(c.name) + "\n";
+    out += "\n[[bridge.class]]\nname = " + toml_string(c.name) + "\n";
     switch (c.match) {
       case ClassMatch::vendor_class:
       case ClassMatch::user_class:
         out += std::string(to_string(c.match)) + " = " +
-               toml_quote(std::string(c.value.begin(), c.value.end())) + "\n";
+               toml_string(std::string(c.value.begin(), c.value.end())) + "\n";
         break;
       case ClassMatch::arch:
         out += "arch = " + std::to_string(c.value.size() == 2 ? c.value[0] << 8 | c.value[1] : 0) +

@@ -101,4 +101,7 @@ size_t edit_distance(std::string_view a, std::string_view b, size_t limit);
 // after `max` bytes.
 std::string quoted(std::string_view text, size_t max = 64);
 
+// `s` as a TOML basic string, quoted; control characters as \u00XX.
+std::string toml_string(std::string_view s);
+
 }  // namespace berth::config
