@@ -13,12 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-ApiError bad_request(std::string message) {
-  return ApiError{.status = 400, .message = std::move(message), .allow = {}};
-}
-
-std::string field(std::string_view key) { return "field '" + std::string(key) + "'"; }
-
 constexpr std::string_view kFields[] = {"bridge",   "name",   "type", "address", "target",
                                         "priority", "weight", "port", "text"};
 

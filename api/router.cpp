@@ -14,10 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-ApiError bad_request(std::string message) {
-  return ApiError{.status = 400, .message = std::move(message), .allow = {}};
-}
-
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   while (true) {

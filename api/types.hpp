@@ -43,6 +43,11 @@ struct ApiError {
   bool operator==(const ApiError&) const = default;
 };
 
+// A 400 with `message`, and how messages name a body's field ("field 'ip'"),
+// for every reader of request bodies.
+ApiError bad_request(std::string message);
+std::string field(std::string_view key);
+
 // A response body berthctl cannot read (missing field, wrong type).
 class DecodeError : public std::runtime_error {
  public:

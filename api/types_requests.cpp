@@ -10,15 +10,15 @@ namespace berth::api {
 
 using nlohmann::json;
 
-namespace {
-
-// --- strict reading of request bodies ------------------------------------
-
 ApiError bad_request(std::string message) {
   return ApiError{.status = 400, .message = std::move(message), .allow = {}};
 }
 
 std::string field(std::string_view key) { return "field '" + std::string(key) + "'"; }
+
+namespace {
+
+// --- strict reading of request bodies ------------------------------------
 
 // The first key of `j` not in `known`, if any.
 std::optional<std::string> unknown_key(const json& j,
