@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <utility>
 
 #include <unistd.h>
 
@@ -155,6 +156,7 @@ int Daemon::run() {
   arm_tick();
   wait_signals();
   notify_.ready(status_line());
+  if (on_ready_) std::exchange(on_ready_, nullptr)();
   io_.run();
   if (host_dbus_) host_dbus_->stop();  // RevertLink, removeInterface: bounded
   firewall_.stop(config_.firewall.keep_rules);

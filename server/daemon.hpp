@@ -15,6 +15,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -84,6 +85,16 @@ class Daemon : public ControlBackend {
   // change that needs a restart, is refused whole (the sentence says why)
   // and nothing changes.
   std::variant<api::ReloadResult, std::string> reload();
+
+  // Where reload() gets the next configuration instead of reading the
+  // config file again: berth-dnsmasq translates dnsmasq's options and hosts
+  // files anew. It throws config::ConfigError for a configuration to refuse.
+  void set_config_loader(std::function<config::Config()> loader) {
+    config_loader_ = std::move(loader);
+  }
+  // Called once, when berthd is serving (where systemd hears READY=1):
+  // berth-dnsmasq's parent process waits for it before it exits.
+  void set_ready_callback(std::function<void()> ready) { on_ready_ = std::move(ready); }
 
  private:
   // A served bridge: where it is and what it is called. Its sockets belong
@@ -222,6 +233,8 @@ class Daemon : public ControlBackend {
   std::string metrics_text() const;
 
   config::Config config_;
+  std::function<config::Config()> config_loader_;  // null: read config_.source
+  std::function<void()> on_ready_;
   boost::asio::io_context io_;
   std::unique_ptr<bridge::Links> host_;
   std::unique_ptr<leases::LeaseStore> store_;  // the writer's connection

@@ -7,12 +7,12 @@
 namespace berth::server {
 
 std::variant<api::ReloadResult, std::string> Daemon::reload() {
-  if (config_.source == "<built-in defaults>") {
+  if (!config_loader_ && config_.source == "<built-in defaults>") {
     return std::string("berthd runs on its built-in defaults (no config file): nothing to reload");
   }
   config::Config next;
   try {
-    next = config::load_config_file(config_.source);
+    next = config_loader_ ? config_loader_() : config::load_config_file(config_.source);
   } catch (const config::ConfigError& e) {
     spdlog::error("reload refused, the running configuration stays: {}", e.what());
     return std::string(e.what());
