@@ -145,7 +145,7 @@ constexpr std::array<KeyRow<DomainUpstreamsDraft>, 2> kServerRows = {{
      "Resolvers for that domain, in the form of [dns] upstreams.", apply_server_upstreams},
 }};
 
-void apply_host_name(const Value& v, HostDraft& d) { d.value.name = record_name(v, false); }
+void apply_host_name(const Value& v, HostDraft& d) { d.value.name = record_name(v, true); }
 void apply_host_ip(const Value& v, HostDraft& d) {
   const std::string& text = v.string();
   auto ip = Ipv4Address::parse(text);
