@@ -233,6 +233,11 @@ int main(int argc, char** argv) {
     std::cerr << "dnsmasq: " << e.what() << '\n';
     return kExitConfig;
   }
+  // BERTH_DNSMASQ_LOG=stderr: log to stderr even as a daemon (tests; a
+  // manager that captures stderr), without changing the manager's arguments.
+  if (const char* v = getenv("BERTH_DNSMASQ_LOG"); v != nullptr && std::string(v) == "stderr") {
+    t.log_stderr = true;
+  }
   if (t.test_only) {
     for (const dc::Notice& n : t.notices)
       std::cerr << "dnsmasq: " << n.option << ": " << n.message << '\n';
