@@ -19,7 +19,8 @@ namespace {
 // Options that change nothing berth does: it binds each bridge address
 // itself, never pings before offering, keeps no negative cache, asks the
 // upstreams in order, never overloads sname/file with options, and answers
-// both "web" and "web.<domain>".
+// both "web" and "web.<domain>". --test, --leasefile-ro, --no-hosts and
+// --no-resolv are read elsewhere.
 constexpr auto kNoOps = std::to_array<std::string_view>({
     "bind-dynamic",
     "bind-interfaces",
@@ -28,7 +29,6 @@ constexpr auto kNoOps = std::to_array<std::string_view>({
     "expand-hosts",
     "keep-in-foreground",
     "no-daemon",
-    "no-negcache",
     "no-ping",
     "no-poll",
     "strict-order",
@@ -66,7 +66,7 @@ std::string_view unsupported_reason(std::string_view name) {
     return "not enforced; names not answered locally are forwarded";
   }
   if (name == "dhcp-fqdn") return "clients' names are kept as sent; duplicates are not refused";
-  if (name == "conf-dir") return "read; nothing else to do";
+  if (name == "no-negcache") return "not enforced; negative answers are cached (RFC 2308)";
   return "not supported by berth-dnsmasq; ignored";
 }
 

@@ -61,8 +61,9 @@ test_install() {
       return
     }
   expect_files "$root" \
-    /usr/sbin/berthd /usr/bin/berthctl \
+    /usr/sbin/berthd /usr/bin/berthctl /usr/sbin/berth-dnsmasq \
     /usr/share/man/man8/berthd.8 /usr/share/man/man8/berthctl.8 \
+    /usr/share/man/man8/berth-dnsmasq.8 \
     /usr/share/man/man5/berth.toml.5 \
     /usr/share/doc/berth/examples/berth.toml \
     /usr/share/polkit-1/rules.d/50-berth.rules \
@@ -80,6 +81,8 @@ test_install() {
     fail "installed berthd --version failed"
   "$root/usr/bin/berthctl" --version >/dev/null && pass "installed berthctl runs" ||
     fail "installed berthctl --version failed"
+  "$root/usr/sbin/berth-dnsmasq" --version | grep -q '^Dnsmasq version ' &&
+    pass "installed berth-dnsmasq answers as dnsmasq" || fail "installed berth-dnsmasq --version"
   "$root/usr/sbin/berthd" --check-config --config "$root/usr/share/doc/berth/examples/berth.toml" \
     >/dev/null && pass "installed example config is valid" || fail "example config refused"
 
@@ -182,8 +185,10 @@ test_deb() {
 
   local contents f
   contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
-  for f in ./usr/sbin/berthd ./usr/bin/berthctl ./lib/systemd/system/berthd.service \
+  for f in ./usr/sbin/berthd ./usr/bin/berthctl ./usr/sbin/berth-dnsmasq \
+    ./lib/systemd/system/berthd.service \
     ./usr/share/man/man8/berthd.8 ./usr/share/man/man8/berthctl.8 \
+    ./usr/share/man/man8/berth-dnsmasq.8 \
     ./usr/share/man/man5/berth.toml.5 ./usr/lib/sysusers.d/berth.conf \
     ./usr/lib/tmpfiles.d/berth.conf ./usr/share/doc/berth/examples/berth.toml \
     ./usr/share/polkit-1/rules.d/50-berth.rules; do
