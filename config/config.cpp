@@ -509,6 +509,7 @@ std::string to_toml(const Config& config) {
   out += "lease_script_timeout = " + std::to_string(config.daemon.lease_script_timeout) + "\n";
   out += std::string("lease_script_renewals = ") +
          (config.daemon.lease_script_renewals ? "true" : "false") + "\n";
+  out += "lease_file = " + toml_string(config.daemon.lease_file) + "\n";
   for (const BridgeConfig& b : config.bridges) {
     out += "\n[[bridge]]\n";
     out += "name = " + toml_string(b.name) + "\n";

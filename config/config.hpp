@@ -39,6 +39,9 @@ struct DaemonConfig {
   std::string lease_script;
   uint32_t lease_script_timeout = 10;  // seconds; then its process group is killed
   bool lease_script_renewals = true;   // also "old" on renewals (--script-on-renewal)
+  // Kept in dnsmasq's --dhcp-leasefile format (leases/dnsmasq_lease_file.hpp)
+  // for readers of dnsmasq's file; empty: none.
+  std::string lease_file;
   // Events kept for GET /v1/events: younger than events_max_age seconds (0:
   // no age limit) and at most events_max_count of them (0: no count limit).
   int64_t events_max_age = 24 * 3600;

@@ -91,6 +91,21 @@ void apply_lease_script(const Value& v, DaemonDraft& d) {
   d.value.lease_script = path;
 }
 
+// Only the form is checked: the directory may be made later (LXD makes a
+// network's directory when it starts the network), and a write that fails
+// is logged by berthd, which keeps serving.
+void apply_lease_file(const Value& v, DaemonDraft& d) {
+  const std::string& path = v.string();
+  if (path.empty()) {
+    d.value.lease_file.clear();
+    return;
+  }
+  if (path.front() != '/') v.fail("lease_file must be an absolute path");
+  if (path.find('\0') != std::string::npos) v.fail("lease_file contains a NUL byte");
+  if (path.back() == '/') v.fail("lease_file " + quoted(path) + " names a directory, not a file");
+  d.value.lease_file = path;
+}
+
 void apply_lease_script_timeout(const Value& v, DaemonDraft& d) {
   uint64_t seconds = 0;
   if (v.node().is_integer()) {
@@ -146,7 +161,7 @@ void apply_events_max_count(const Value& v, DaemonDraft& d) {
   d.value.events_max_count = n;
 }
 
-constexpr std::array<KeyRow<DaemonDraft>, 12> kDaemonRows = {{
+constexpr std::array<KeyRow<DaemonDraft>, 13> kDaemonRows = {{
     {"database", "string", "`\"/var/lib/berth/berth.db\"`", false, false,
      "SQLite file holding leases and reservations; its directory is created if missing.",
      apply_database},
@@ -192,6 +207,16 @@ constexpr std::array<KeyRow<DaemonDraft>, 12> kDaemonRows = {{
      "(dnsmasq's --script-on-renewal), so a script that keeps expiry times (libvirt's "
      "leaseshelper) stays current. False: `old` only when the MAC or hostname changed.",
      apply_lease_script_renewals},
+    {"lease_file", "string", "`\"\"`", false, true,
+     "Absolute path of a file berthd keeps in dnsmasq's lease file format "
+     "(--dhcp-leasefile), for programs that read dnsmasq's file (`incus network "
+     "list-leases`): one line `EXPIRY MAC IP HOSTNAME CLIENT-ID` per bound DHCPv4 lease of "
+     "every bridge, newest first; when DHCPv6 is served, then `duid SERVER-DUID` and one line "
+     "`EXPIRY IAID IPV6 HOSTNAME CLIENT-DUID` per bound DHCPv6 address. Rewritten whole "
+     "(a new file renamed over it, mode 0644, owned by [daemon] user) at start, at most "
+     "about 100 ms after lease changes, expiries and a reload; never in the DHCP reply path. "
+     "Read only by others: berthd keeps its leases in the database. Empty: no file.",
+     apply_lease_file},
     {"events_max_age", "integer or string", "`\"24h\"`", false, true,
      "How long the events of GET /v1/events (`berthctl events`) are kept: seconds, or a "
      "number with a unit s, m, h or d. 0: no age limit. Pruned once a minute, off the DHCP "

@@ -141,6 +141,7 @@ int Daemon::run() {
   // Before the privilege drop: HostDbus reads /proc/1/ns/net to tell whether
   // the system bus belongs to berthd's network namespace.
   update_host_dbus();
+  start_lease_file();  // before the drop: the file exists to be given to the user
   drop_privileges();
   if (lease_script_) lease_script_->start();  // as [daemon] user
   dhcp4_->start();
@@ -164,6 +165,7 @@ int Daemon::run() {
   dhcp4_->stop();
   stop_ipv6();
   if (dns_) dns_->stop();
+  flush_lease_file();
   writer_->flush();
   log_stats();
   spdlog::info("berthd stopped");
@@ -224,6 +226,7 @@ void Daemon::drop_privileges() {
           dir.string(), who.name);
     }
   }
+  lease_file_ownership(files, dirs);
   give_to(who, files, dirs);
   become(who);
 }
@@ -245,6 +248,7 @@ void Daemon::on_committed(size_t bridge, const std::vector<leases::LeaseChange>&
       names_->note_lease(bridge, change.lease, now);
     }
   }
+  lease_file_changed();
 }
 
 void Daemon::arm_tick() {
@@ -255,6 +259,7 @@ void Daemon::arm_tick() {
     std::vector<leases::Lease> expired = dhcp4_->tick();
     for (leases::Lease& l : dhcp6_->tick()) expired.push_back(std::move(l));
     record_expiries(expired);
+    if (!expired.empty()) lease_file_changed();
     events_->notify();  // changes other processes made (berthctl offline, sqlite3)
     for (const leases::Lease& l : expired) {
       spdlog::info("lease expired: {} {} {} {}", l.bridge, l.ip.to_string(), l.mac.to_string(),

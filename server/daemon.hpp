@@ -15,6 +15,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -190,6 +191,28 @@ class Daemon : public ControlBackend {
   leases::ScriptContext script_context(std::string_view bridge) const;
   void lease_script_metrics(std::string& out) const;
 
+  // ---- [daemon] lease_file (server/daemon_lease_file.cpp)
+  // Writes the file now (start-up, before the privilege drop).
+  void start_lease_file();
+  // Leases changed: a write within 100 ms, one for a burst.
+  void lease_file_changed();
+  // After a reload: a write soon, to a new path if it changed.
+  void lease_file_reloaded(const std::string& before);
+  // A scheduled write is done now (shutdown).
+  void flush_lease_file();
+  void write_lease_file();
+  // For drop_privileges: the file, and its directory when it holds only it.
+  void lease_file_ownership(std::vector<std::filesystem::path>& files,
+                            std::vector<std::filesystem::path>& dirs) const;
+  void lease_file_metrics(std::string& out) const;
+  struct LeaseFileState {
+    explicit LeaseFileState(boost::asio::io_context& io) : timer(io) {}
+    boost::asio::steady_timer timer;  // the coalescing delay, or the retry after a failure
+    bool pending = false;             // a write is scheduled
+    bool failing = false;             // the last write failed (logged once)
+    uint64_t written = 0, failed = 0;
+  };
+
   // ---- firewall state (server/daemon_forwards.cpp)
   // A forward's target now: its address, or the address its name has.
   std::optional<Ipv4Address> forward_target(const std::string& to, size_t bridge) const;
@@ -268,6 +291,7 @@ class Daemon : public ControlBackend {
   // GET /v1/events: the followers, and the pruning thread (issue 14).
   std::unique_ptr<EventFeed> events_;
   std::unique_ptr<leases::EventPruner> pruner_;
+  LeaseFileState lease_file_{io_};
 };
 
 }  // namespace berth::server

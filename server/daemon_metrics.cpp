@@ -47,6 +47,7 @@ std::string Daemon::metrics_text() const {
                      static_cast<double>(w.commit_us_sum) / 1e6);
   out += fmt::format("berth_lease_commit_seconds_count {}\n", w.transactions);
   lease_script_metrics(out);
+  lease_file_metrics(out);
   family("berth_leases", "gauge", "Leases by bridge and state.");
   const int64_t now = unix_now();
   for (const BridgeLink& l : bridges_) {

@@ -127,6 +127,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   }
   const std::string source = config_.source;
   const std::string log_level = next.daemon.log_level;
+  const std::string lease_file_before = config_.daemon.lease_file;
   config_ = std::move(next);
   config_.source = source;
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -143,6 +144,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
     refresh_firewall();
   }
   update_host_dbus();  // bridges added, removed, re-served, or a new domain
+  lease_file_reloaded(lease_file_before);
   spdlog::info("configuration reloaded from {}: {} bridge(s), {} changed", source, result.bridges,
                result.bridges_changed.size());
   return result;
