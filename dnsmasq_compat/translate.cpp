@@ -693,7 +693,10 @@ class Translator {
       // Nothing but the per-domain servers: no default upstream at all.
       c.dns.resolv_conf = "/dev/null";
     }
-    if (!leasefile_ro_) t_.lease_file = lease_file_;
+    if (!leasefile_ro_) {
+      t_.lease_file = lease_file_;
+      c.daemon.lease_file = lease_file_;  // kept current in dnsmasq's format
+    }
     if (leasefile_ro_ && !lease_file_.empty()) {
       notice(Setting{.name = "leasefile-ro", .origin = "command line"},
              "the lease file is not written (--leasefile-ro)");

@@ -126,6 +126,7 @@ TEST(DnsmasqTranslate, LxcNetDefaults) {
   EXPECT_EQ(t.config.daemon.control_socket, "/run/b/bt0/berthd.sock");
   EXPECT_EQ(t.pid_file, "/lab/dnsmasq.pid");
   EXPECT_EQ(t.lease_file, "/lab/dnsmasq.bt0.leases");
+  EXPECT_EQ(t.config.daemon.lease_file, "/lab/dnsmasq.bt0.leases");
   EXPECT_TRUE(t.daemonize);  // lxc-net waits for dnsmasq to fork
   EXPECT_TRUE(t.config.dns.enabled);
   EXPECT_TRUE(noticed(t, "dhcp-lease-max"));
@@ -204,6 +205,7 @@ TEST(DnsmasqTranslate, LibvirtDefaultNetwork) {
   EXPECT_EQ(t.pid_file, "/lab/default.pid");
   EXPECT_TRUE(t.daemonize);
   EXPECT_EQ(t.lease_file, "");  // --leasefile-ro: libvirt keeps its .status file
+  EXPECT_EQ(t.config.daemon.lease_file, "");
   EXPECT_EQ(t.config.daemon.lease_script, "/bin/true");
   EXPECT_FALSE(t.config.daemon.lease_script_renewals);
   EXPECT_EQ(b.address.to_string(), "198.18.0.1/24");
