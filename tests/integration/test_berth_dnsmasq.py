@@ -184,6 +184,12 @@ class Managers(unittest.TestCase):
             self.assertEqual(line[1], ns.mac)
             self.assertEqual(line[3], "c1")
             self.assertRegex(line[0], r"^\d+$")
+            # berth's importer (what a move back to berthd uses) reads it whole.
+            r = netlab.run([str(netlab.berthctl_path()), "--json", "import", "dnsmasq-leases",
+                            str(lease_file), "--bridge", DEFAULT_BRIDGE, "--dry-run"], timeout=10)
+            out = json.loads(r.stdout)
+            self.assertEqual(out["problems"], [], lease_file.read_text())
+            self.assertEqual([x["ip"] for x in out["reservations"]], [lease.ip])
 
     def test_incus_arguments_in_the_foreground_with_hosts_dir_and_sighup(self):
         with Lab() as lab:
