@@ -303,6 +303,52 @@ class Translator {
       for (size_t i = 0; i < target; ++i) {
         t_.config.dns.cnames.push_back(config::CnameRecord{parts[i], parts[target]});
       }
+    } else if (n == "srv-host") {
+      // srv-host=OWNER[,TARGET[,PORT[,PRIORITY[,WEIGHT]]]]
+      const std::vector<std::string> parts = split_commas(s.value);
+      if (parts.size() < 3)
+        fail(s, "berth needs OWNER,TARGET,PORT (a \"no service\" SRV is not served)");
+      config::SrvRecord r{.name = parts[0], .target = parts[1]};
+      const uint32_t limits[] = {65535, 65535, 65535};
+      uint16_t* fields[] = {&r.port, &r.priority, &r.weight};
+      for (size_t i = 2; i < parts.size() && i < 5; ++i) {
+        auto v = parse_u32(parts[i]);
+        if (!v || *v > limits[i - 2]) fail(s, "\"" + parts[i] + "\" is not a number up to 65535");
+        *fields[i - 2] = static_cast<uint16_t>(*v);
+      }
+      t_.config.dns.srvs.push_back(std::move(r));
+    } else if (n == "txt-record") {
+      const std::vector<std::string> parts = split_commas(s.value);
+      config::TxtRecord r{.name = parts[0], .text = {}};
+      for (size_t i = 1; i < parts.size(); ++i) r.text.push_back(unquote(parts[i]));
+      if (r.text.empty()) r.text.emplace_back();
+      t_.config.dns.txts.push_back(std::move(r));
+    } else if (n == "dhcp-boot") {
+      // dhcp-boot=[tag:T,]FILE[,SERVERNAME[,SERVERADDRESS]]
+      std::vector<std::string> parts = split_commas(s.value);
+      if (!parts.empty() && parts[0].starts_with("tag:")) {
+        fail(s, "a boot file for some clients only is not supported; berth would send it to all");
+      }
+      boot_.filename = unquote(parts[0]);
+      if (parts.size() > 1) boot_.server_name = unquote(parts[1]);
+      if (parts.size() > 2) {
+        auto a = Ipv4Address::parse(parts[2]);
+        if (!a) fail(s, "\"" + parts[2] + "\" is not an IPv4 address");
+        boot_.next_server = *a;
+      }
+    } else if (n == "enable-tftp") {
+      boot_.tftp = true;
+      if (s.has_value && !s.value.empty()) {
+        notice(s, "TFTP is served on the bridges' addresses, whatever interfaces are named");
+      }
+    } else if (n == "tftp-root") {
+      const std::vector<std::string> parts = split_commas(s.value);
+      t_.config.tftp.root = unquote(parts[0]);
+      if (parts.size() > 1) notice(s, "one root for every interface");
+    } else if (n == "tftp-max") {
+      auto v = parse_u32(s.value);
+      if (!v) fail(s, "\"" + s.value + "\" is not a number");
+      t_.config.tftp.max_transfers = *v;
     } else if (n == "dhcp-option" || n == "dhcp-option-force") {
       take_dhcp_option(s, n == "dhcp-option-force");
     } else if (n == "dhcp-script") {
@@ -664,6 +710,7 @@ class Translator {
                                  " lies in no subnet of the interfaces served");
       }
     }
+    for (auto& b : c.bridges) b.boot = boot_;
     for (const Range6& r : ranges6_) apply_range6(r);
     apply_options();
     apply_hosts();
@@ -1011,7 +1058,8 @@ class Translator {
   std::vector<PendingOption> options_;
   std::vector<std::string> search_;
   bool script_ = false;
-  bool renewals_ = false;  // dnsmasq's default: no script call on renewals
+  config::BootConfig boot_;  // dhcp-boot, enable-tftp
+  bool renewals_ = false;    // dnsmasq's default: no script call on renewals
   std::optional<std::pair<std::string, Setting>> user_;
   bool quiet_ = false;
   bool verbose_ = false;

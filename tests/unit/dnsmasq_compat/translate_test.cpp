@@ -270,6 +270,29 @@ TEST(DnsmasqTranslate, ServersPortsAndOptions) {
   EXPECT_EQ(opts.search, (std::vector<std::string>{"a.example", "b.example"}));
 }
 
+TEST(DnsmasqTranslate, NetworkBootAndRecordsLibvirtMayWrite) {
+  // libvirt's <tftp root=.../> and <bootp file=... server=.../>, <srv>, <txt>.
+  const Translation t =
+      run({"-i", "bt0", "-h", "-F", "198.18.0.2,198.18.0.9", "--enable-tftp",
+           "--tftp-root=/srv/tftp-lab", "--dhcp-boot=pxelinux.0,boot,198.18.0.5",
+           "--srv-host=_ldap._tcp.test,ldap.test,389,1,2", "--txt-record=t.test,\"v=1\",two"});
+  const config::BridgeConfig& b = t.config.bridges.at(0);
+  EXPECT_TRUE(b.boot.tftp);
+  EXPECT_EQ(b.boot.filename, "pxelinux.0");
+  EXPECT_EQ(b.boot.server_name, "boot");
+  EXPECT_EQ(b.boot.next_server->to_string(), "198.18.0.5");
+  EXPECT_EQ(t.config.tftp.root, "/srv/tftp-lab");
+  ASSERT_EQ(t.config.dns.srvs.size(), 1u);
+  EXPECT_EQ(t.config.dns.srvs[0].port, 389);
+  EXPECT_EQ(t.config.dns.srvs[0].priority, 1);
+  EXPECT_EQ(t.config.dns.srvs[0].weight, 2);
+  ASSERT_EQ(t.config.dns.txts.size(), 1u);
+  EXPECT_EQ(t.config.dns.txts[0].text, (std::vector<std::string>{"v=1", "two"}));
+  EXPECT_NE(error_of({"-i", "bt0", "-h", "-F", "198.18.0.2,198.18.0.9", "--dhcp-boot=tag:efi,x"})
+                .find("dhcp-boot"),
+            std::string::npos);
+}
+
 TEST(DnsmasqTranslate, PortZeroTurnsDnsOff) {
   const Translation t = run({"-i", "bt0", "-F", "198.18.0.2,198.18.0.9", "-h", "--port=0"});
   EXPECT_FALSE(t.config.dns.enabled);
