@@ -22,7 +22,6 @@ put in their placeholders.
 import json
 import os
 import re
-import shutil
 import signal
 import sys
 import time
@@ -37,8 +36,7 @@ from netlab.core import DEFAULT_ADDRESS, DEFAULT_BRIDGE  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent / "data" / "dnsmasq_frontend"
-LEASESHELPER = Path("/usr/lib/libvirt/libvirt_leaseshelper")
-UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+LEASESHELPER = netlab.LEASESHELPER
 ADDR6 = "fd00:0:0:1::1"
 
 
@@ -224,8 +222,6 @@ class Managers(unittest.TestCase):
         with Lab() as lab:
             ns = lab.client("vm1")
             workdir = lab.subdir("libvirt")
-            state = workdir / "var-lib-libvirt"
-            (state / "dnsmasq").mkdir(parents=True)
             (workdir / "default.conf").write_text(
                 fill((FIXTURES / "libvirt-default.conf").read_text(), workdir))
             (workdir / "default.hostsfile").write_text(f"{ns.mac},198.18.0.55,vm1\n")
@@ -233,22 +229,13 @@ class Managers(unittest.TestCase):
                 fill((FIXTURES / "libvirt.addnhosts").read_text(), workdir))
             # libvirt's dhcp-script path, pointing at Debian's real leaseshelper.
             (workdir / "libvirt_leaseshelper").symlink_to(LEASESHELPER)
-            target = "/var/lib/libvirt" if Path("/var/lib/libvirt").is_dir() else "/var/lib"
-            source = state if target == "/var/lib/libvirt" else workdir / "var-lib"
-            if target == "/var/lib":
-                source.mkdir()
-                (source / "libvirt").symlink_to(state)
-            wrapper = workdir / "in-mountns.sh"
-            wrapper.write_text(f"""#!/bin/sh
-exec {UNSHARE} -m --propagation private sh -c \
-  'mount --bind {source} {target} && exec {frontend_path()} "$@"' berth-dnsmasq "$@"
-""")
-            wrapper.chmod(0o755)
+            wrapper, status_dir = netlab.leaseshelper_world(workdir, frontend_path(),
+                                                            "berth-dnsmasq")
             front = start(self, lab, "libvirt.args", pid_file="default.pid", workdir=workdir,
                           wrapper=wrapper)
             lease = netlab.Udhcpc(ns, hostname="vm1").acquire(keep_running=True)
             self.assertEqual(lease.ip, "198.18.0.55")  # the hostsfile's reservation
-            status = state / "dnsmasq" / f"{DEFAULT_BRIDGE}.status"
+            status = status_dir / f"{DEFAULT_BRIDGE}.status"
 
             def entries():
                 try:

@@ -29,8 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import netlab  # noqa: E402
 from netlab import BridgeConfig, Lab, start_berthd, wait_until  # noqa: E402
 
-LEASESHELPER = Path("/usr/lib/libvirt/libvirt_leaseshelper")
-UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+LEASESHELPER = netlab.LEASESHELPER
 
 
 def setUpModule():
@@ -230,24 +229,10 @@ class LibvirtLeaseshelper(unittest.TestCase):
         with Lab() as lab:
             ns = lab.client("vm")
             workdir = lab.subdir("libvirt")
-            state = workdir / "var-lib-libvirt"
-            (state / "dnsmasq").mkdir(parents=True)
-            # /var/lib/libvirt (or /var/lib, when it has no libvirt folder)
-            # becomes the lab's folder for berthd and its scripts only.
-            target = "/var/lib/libvirt" if Path("/var/lib/libvirt").is_dir() else "/var/lib"
-            source = state if target == "/var/lib/libvirt" else workdir / "var-lib"
-            if target == "/var/lib":
-                source.mkdir()
-                (source / "libvirt").symlink_to(state)
-            wrapper = workdir / "berthd-in-mountns.sh"
-            wrapper.write_text(f"""#!/bin/sh
-exec {UNSHARE} -m --propagation private sh -c \
-  'mount --bind {source} {target} && exec {netlab.berthd_path()} "$@"' berthd "$@"
-""")
-            wrapper.chmod(0o755)
+            wrapper, status_dir = netlab.leaseshelper_world(workdir, netlab.berthd_path(), "berthd")
             config = netlab.berthd_config("@DATABASE@", extra=f'lease_script = "{LEASESHELPER}"')
             server = start_berthd(lab, config, binary=wrapper)
-            status = state / "dnsmasq" / "br0.status"
+            status = status_dir / "br0.status"
 
             client = netlab.Udhcpc(ns, hostname="vm1")
             lease = client.acquire(keep_running=True)

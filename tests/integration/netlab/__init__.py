@@ -29,6 +29,7 @@ itself, as the tests do:
     leasefiles  read_berthd_leases(), read_dnsmasq_leases()
     clients     Lease, DhcpClient, Udhcpc, Dhclient, Dhcpcd, CLIENTS; Lease6, Dhcpcd6
     frames      send_raw_frames()
+    libvirt     LEASESHELPER, leaseshelper_world()
 """
 
 from .berthd import (Berthd, ControlClient, berthctl_path, berthd_config, berthd_path,
@@ -41,6 +42,7 @@ from .dnsmasq import Dnsmasq, start_dnsmasq
 from .frames import send_raw_frames
 from .lab import Lab, leftover_namespaces, reap_stale_labs
 from .leasefiles import read_berthd_leases, read_dnsmasq_leases
+from .libvirt import LEASESHELPER, leaseshelper_world
 from .namespaces import ClientNamespace, HostNamespace, Namespace
 from .process import Process
 from .servers import BridgeConfig, Server
@@ -51,12 +53,12 @@ from .clients import _int_or_none  # noqa: F401
 from .process import _kill_pid, _netns_pids, _pid_alive  # noqa: F401
 
 __all__ = [
-    "BUSYBOX", "CLIENTS", "DEFAULT_ADDRESS", "DEFAULT_BRIDGE", "DEFAULT_POOL", "DHCLIENT", "DHCPCD",
+    "BUSYBOX", "CLIENTS", "LEASESHELPER", "DEFAULT_ADDRESS", "DEFAULT_BRIDGE", "DEFAULT_POOL", "DHCLIENT", "DHCPCD",
     "DNSMASQ", "HERE", "HOOK", "IP", "LAB_RANGE", "PYTHON", "RAWFRAMES",
     "Berthd", "BerthdUnavailable", "BridgeConfig", "ClientNamespace", "ControlClient", "Dhclient",
     "Dhcpcd", "Dhcpcd6", "DhcpClient", "Dnsmasq", "HostNamespace", "Lab", "LabError", "Lease",
     "Lease6", "Namespace", "Process", "Server", "TeardownError", "Udhcpc",
-    "berthctl_path", "berthd_config", "berthd_path", "check_lab_address", "leftover_namespaces",
+    "berthctl_path", "berthd_config", "berthd_path", "check_lab_address", "leaseshelper_world", "leftover_namespaces",
     "read_berthd_leases", "read_dnsmasq_leases", "reap_stale_labs", "require_root", "run",
     "send_raw_frames", "start_berthd", "start_dnsmasq", "wait_until",
 ]
