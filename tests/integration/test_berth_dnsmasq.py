@@ -6,7 +6,8 @@ put in their placeholders.
 
 - each manager's exact argument list starts it (daemonizing with a pid file
   as lxc-net and libvirt expect, in the foreground as Incus keeps it) and a
-  client in a namespace gets a lease from the range;
+  client in a namespace gets a lease from the range; Incus's default bridge
+  (ra-stateless on the bridge's /64) gives the client a SLAAC address;
 - SIGHUP after a hosts file is edited moves a client to its new reservation
   at its next renewal;
 - the lease file (lxc-net, Incus) is in dnsmasq's format, and berthctl's
@@ -19,6 +20,7 @@ put in their placeholders.
 - an option it cannot carry out safely is refused, named, and nothing runs.
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -38,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent / "data" / "dnsmasq_frontend"
 LEASESHELPER = netlab.LEASESHELPER
 ADDR6 = "fd00:0:0:1::1"
+PREFIX6 = ipaddress.IPv6Network("fd00:0:0:1::/64")
 
 
 def frontend_path():
@@ -215,6 +218,30 @@ class Managers(unittest.TestCase):
             r = lab.host().run(["dig", "+short", "+time=2", "+tries=2", "@198.18.0.1",
                             "_gateway.test"], check=False)
             self.assertEqual(r.stdout.strip(), "198.18.0.1")
+
+    def test_incus_default_bridge_with_ipv6_sends_router_advertisements(self):
+        with Lab() as lab:
+            ns = lab.client("c4")
+            workdir = lab.subdir("incus6")
+            (workdir / "dnsmasq.raw").write_text("\n")
+            (workdir / "dnsmasq.hosts").mkdir()
+            lab.host().create_bridge(DEFAULT_BRIDGE, DEFAULT_ADDRESS)
+            lab.host().ip("-6", "addr", "add", f"{ADDR6}/64", "dev", DEFAULT_BRIDGE, "nodad")
+            front = Frontend(self, lab, workdir, fixture_args("incus.args", workdir))
+            front.wait_serving()
+            lab.attach_all(DEFAULT_BRIDGE)
+            lease = netlab.Udhcpc(ns, hostname="c4").acquire(keep_running=True)
+            self.assertTrue(lease.ip.startswith("198.18.0."))
+
+            # ra-stateless: the client forms a SLAAC address in the bridge's /64.
+            def slaac():
+                out = json.loads(ns.ip("-j", "-6", "addr", "show", "dev", "eth0", "scope",
+                                       "global").stdout)
+                return next((a["local"] for link in out for a in link.get("addr_info", [])
+                             if "local" in a and ipaddress.IPv6Address(a["local"]) in PREFIX6
+                             and not a.get("tentative")), None)
+            address = wait_until(slaac, 20, "a SLAAC address from berth's router advertisement")
+            self.assertIn(ipaddress.IPv6Address(address), PREFIX6)
 
     def test_libvirt_arguments_and_leaseshelper_write_the_status_file(self):
         if not os.access(LEASESHELPER, os.X_OK):
