@@ -207,6 +207,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kAliases{
 }};
 
 constexpr int kMaxDepth = 16;
+// Conf files read in one parse: a file naming itself twice would otherwise
+// be read 2^16 times before the depth stops it.
+constexpr int kMaxFiles = 256;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
@@ -338,10 +341,14 @@ class Parser {
                            .origin = origin});
   }
 
-  void check_depth(const std::string& origin, int depth) const {
+  void check_depth(const std::string& origin, int depth) {
     if (depth >= kMaxDepth) {
       throw OptionError(origin, "conf files nested more than " + std::to_string(kMaxDepth) +
                                     " deep (a file including itself?)");
+    }
+    if (++files_read_ > kMaxFiles) {
+      throw OptionError(origin, "more than " + std::to_string(kMaxFiles) +
+                                    " conf files read (a file including itself?)");
     }
   }
 
@@ -394,6 +401,7 @@ class Parser {
 
   const FileReader& files_;
   std::vector<Setting> out_;
+  int files_read_ = 0;
 };
 
 }  // namespace

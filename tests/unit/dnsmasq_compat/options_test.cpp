@@ -146,6 +146,14 @@ TEST(DnsmasqOptions, ConfFilesIncludingThemselvesStop) {
   FakeFiles f;
   f.files["/loop"] = "conf-file=/loop\n";
   EXPECT_THROW(parse({"--conf-file=/loop"}, f), OptionError);
+  // Twice per level: stopped by the count of files, not after 2^16 reads.
+  f.files["/twice"] = "conf-file=/twice\nconf-file=/twice\n";
+  try {
+    parse({"--conf-file=/twice"}, f);
+    FAIL();
+  } catch (const OptionError& e) {
+    EXPECT_NE(std::string(e.what()).find("conf files"), std::string::npos) << e.what();
+  }
 }
 
 TEST(DnsmasqOptions, ConfDirSkipsHiddenBackupsAndExcludedSuffixes) {
