@@ -24,6 +24,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <sstream>
 
 #include "dnsmasq_compat/options.hpp"
@@ -166,8 +168,11 @@ void setup_logging(const dc::Translation& t) {
   spdlog::flush_every(std::chrono::seconds(1));
 }
 
-void log_notices(const dc::Translation& t) {
+// Each notice once in the life of the process: a SIGHUP that reads the same
+// options again says nothing new.
+void log_notices(const dc::Translation& t, std::set<std::string>& said) {
   for (const dc::Notice& n : t.notices) {
+    if (!said.insert(n.option + "\n" + n.message).second) continue;
     spdlog::warn("{}{}{}: {}", n.origin, n.origin.empty() ? "" : ": ", n.option, n.message);
   }
 }
@@ -285,7 +290,8 @@ int main(int argc, char** argv) {
   setup_logging(t);
   spdlog::info("berth-dnsmasq {} (dnsmasq {} options) starting for {}", BERTH_VERSION,
                kDnsmasqVersion, t.config.bridges.front().name);
-  log_notices(t);
+  auto said = std::make_shared<std::set<std::string>>();
+  log_notices(t, *said);
   if (t.host_entries_skipped > 0)
     spdlog::debug("{} dhcp-host entries skipped", t.host_entries_skipped);
   if (!write_pid_file(t.pid_file)) {
@@ -296,10 +302,10 @@ int main(int argc, char** argv) {
   int status = 0;
   try {
     berth::server::Daemon daemon(t.config);
-    daemon.set_config_loader([args] {
+    daemon.set_config_loader([args, said] {
       try {
         dc::Translation next = load(args);
-        log_notices(next);
+        log_notices(next, *said);
         return std::move(next.config);
       } catch (const std::exception& e) {
         // Refused whole: the daemon keeps what it serves.

@@ -209,6 +209,8 @@ class Managers(unittest.TestCase):
             # --quiet-dhcp keeps the log at warnings: see the reload through the API.
             wait_until(lambda: "198.18.0.77" in front.ctl("reservation", "list").stdout, 10,
                        "the reservation from the edited hosts file")
+            # The options read again say nothing new: each notice once per process.
+            self.assertEqual(self.log_text(front).count("group: berth runs with"), 1)
             moved = client.renew()
             self.assertEqual(moved.ip, "198.18.0.77", self.log_text(front))
             # The name follows: the bridge answers c2.test with the new address.
