@@ -149,11 +149,15 @@ class Dns(unittest.TestCase):
             ns = lab.client("same")
             _, up = self.upstream(lab, "--slow", "0.5")
             self.start(lab, timeout_ms=3000)
-            netlab.Udhcpc(ns).acquire()
+            lease = netlab.Udhcpc(ns).acquire()
+            # Each dig on a source port of its own: two digs started together
+            # may otherwise share an ephemeral port (SO_REUSEPORT), and then
+            # one gets both answers and the other times out.
             script = (
                 "import subprocess\n"
-                f"ps=[subprocess.Popen(['{DIG}','@{SERVER}','+short','+time=3','+tries=1',"
-                "'slow.example.test'],stdout=subprocess.PIPE,text=True) for _ in range(5)]\n"
+                f"ps=[subprocess.Popen(['{DIG}','@{SERVER}','-b',f'{lease.ip}#{{40001+i}}',"
+                "'+short','+time=3','+tries=1','slow.example.test'],stdout=subprocess.PIPE,"
+                "text=True) for i in range(5)]\n"
                 "print(' '.join(p.communicate()[0].strip() for p in ps))\n")
             out = ns.run(["/usr/bin/python3", "-c", script], timeout=20).stdout.split()
             self.assertEqual(out, [ANSWER] * 5)
