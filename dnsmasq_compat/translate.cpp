@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 #include "config/values.hpp"
 #include "leases/importers.hpp"
@@ -1004,7 +1005,11 @@ class Translator {
   }
 
   void apply_names() {
-    for (const auto& [name, iface, s] : interface_names_) {
+    for (const auto& entry : interface_names_) {
+      // Named, not structured bindings: clang 14 cannot capture those.
+      const std::string& name = std::get<0>(entry);
+      const std::string& iface = std::get<1>(entry);
+      const Setting& s = std::get<2>(entry);
       auto it = std::find_if(t_.config.bridges.begin(), t_.config.bridges.end(),
                              [&](const auto& b) { return b.name == iface; });
       if (it == t_.config.bridges.end()) {
@@ -1013,7 +1018,9 @@ class Translator {
       }
       t_.config.dns.hosts.push_back(config::HostRecord{name, it->address.address});
     }
-    for (const auto& [domain, s] : local_domains_) {
+    for (const auto& entry : local_domains_) {
+      const std::string& domain = entry.first;
+      const Setting& s = entry.second;
       const bool ours = std::any_of(t_.config.bridges.begin(), t_.config.bridges.end(),
                                     [&](const auto& b) { return b.domain == domain; });
       if (!ours) notice(s, "/" + domain + "/ is not a bridge's domain: its names are forwarded");
