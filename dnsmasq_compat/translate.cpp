@@ -1033,7 +1033,9 @@ class Translator {
       checked.source = "berth-dnsmasq";
       t_.config = std::move(checked);
     } catch (const config::ConfigError& e) {
-      throw TranslateError("the options together", e.key(), e.message());
+      // A TOML-level problem (a value that is not UTF-8) names no key.
+      throw TranslateError("the options together", e.key().empty() ? "options" : e.key(),
+                           e.message());
     }
   }
 
