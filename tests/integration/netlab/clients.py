@@ -77,7 +77,9 @@ class DhcpClient:
             text = self.events_path.read_text()
         except FileNotFoundError:
             return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        # The hook may be writing a line as we read: only whole lines count.
+        whole = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in whole.splitlines() if line.strip()]
 
     def event_name(self, e: dict) -> str:
         return e["env"].get("reason", "")
