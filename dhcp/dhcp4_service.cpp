@@ -126,7 +126,7 @@ Decision Dhcp4Service::forget(size_t bridge, Ipv4Address ip) {
   Decision d;
   Bridge& b = *bridges_.at(bridge);
   b.table.drop_offer(ip);
-  if (const Lease* l = b.table.at(ip)) {
+  if (const std::optional<Lease> l = b.table.at(ip)) {
     Lease gone = *l;
     apply(b, d, LeaseChange::erase(std::move(gone)));
   }
@@ -299,7 +299,8 @@ Reply Dhcp4Service::make_reply(const Bridge& b, const Message& msg, MessageType 
       }
     }
     add_boot_fields(s.boot, s.address.address, msg, m);
-    add_configured_options(s.options, msg, wanted, b.table.reservation_for(client_of(b, msg)),
+    const std::optional<leases::Reservation> reserved = b.table.reservation_for(client_of(b, msg));
+    add_configured_options(s.options, msg, wanted, reserved ? &*reserved : nullptr,
                            s.address.address, m.options);
   }
   // RFC 6842: echo the client identifier; RFC 3046 §2.2: echo relay agent
@@ -387,7 +388,7 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
     // a REQUEST that now matches a reservation elsewhere (a hostname sent in
     // one message but not the other), or no longer matches the reservation
     // the address was offered for, is NAKed and comes back through DISCOVER.
-    const leases::Reservation* r = b.table.reservation_for(key);
+    const std::optional<leases::Reservation> r = b.table.reservation_for(key);
     const bool reserved_elsewhere =
         r && r->ip != *requested && !b.table.held_by_other(r->ip, key, now);
     if (b.table.offered_to(key, now) == requested && !b.table.held_by_other(*requested, key, now) &&
@@ -412,13 +413,13 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
     ip = msg.ciaddr;
   }
   // Not authoritative: say nothing about clients this server has no record of.
-  const leases::Lease* known = b.table.at(ip);
+  const std::optional<leases::Lease> known = b.table.at(ip);
   if (!s.authoritative && !(known && key.matches(*known))) {
     return Decision{.drop_reason = "not_authoritative"};
   }
   if (!s.address.contains(ip)) return nak(b, msg, "wrong network");
   if (b.table.held_by_other(ip, key, now)) return nak(b, msg, "address held by another client");
-  const leases::Reservation* r = b.table.reservation_for(key);
+  const std::optional<leases::Reservation> r = b.table.reservation_for(key);
   if (r && r->ip != ip && !b.table.held_by_other(r->ip, key, now)) {
     // The client has a reservation elsewhere: NAK so it comes back through
     // DISCOVER and is offered its reserved address.
@@ -434,7 +435,7 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
 Decision Dhcp4Service::ack(Bridge& b, const Message& msg, Ipv4Address ip, int64_t now) {
   Decision d;
   ClientKey key = client_of(b, msg);
-  const Lease* previous = b.table.find(key);
+  const std::optional<Lease> previous = b.table.find(key);
   std::string hostname = hostname_of(msg);
   if (hostname.empty() && previous) hostname = previous->hostname;
   if (previous && previous->ip != ip) apply(b, d, LeaseChange::erase(*previous));
@@ -469,7 +470,7 @@ Decision Dhcp4Service::release(Bridge& b, const Message& msg, int64_t now) {
     return d;
   }
   ClientKey key = client_of(b, msg);
-  const Lease* l = b.table.at(msg.ciaddr);
+  const std::optional<Lease> l = b.table.at(msg.ciaddr);
   if (!l || !key.matches(*l) || l->state_at(now) != LeaseState::bound) {
     d.drop_reason = "release_unknown_lease";
     return d;
@@ -494,7 +495,7 @@ Decision Dhcp4Service::decline(Bridge& b, const Message& msg, int64_t now) {
     return d;
   }
   ClientKey key = client_of(b, msg);
-  const Lease* l = b.table.at(*ip);
+  const std::optional<Lease> l = b.table.at(*ip);
   bool theirs = (l && key.matches(*l)) || b.table.offered_to(key, now) == ip;
   if (!theirs) {
     d.drop_reason = "decline_unknown_lease";

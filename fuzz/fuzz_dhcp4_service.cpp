@@ -204,7 +204,7 @@ std::optional<Ipv4Address> Fuzz::pick(size_t b, size_t who, const ClientKey& key
     return std::nullopt;
   }
   if (sel == 2) {
-    if (const leases::Reservation* r = svc.table(b).reservation_for(key)) return r->ip;
+    if (const auto r = svc.table(b).reservation_for(key)) return r->ip;
     return std::nullopt;
   }
   return universe(b, static_cast<uint8_t>(sel - 3));
@@ -292,8 +292,8 @@ void Fuzz::step(Reader& in) {
 void Fuzz::handle(Reader& in, size_t b, const Message& m, std::optional<size_t> who) {
   const ClientKey key = key_of(b, m);
   const leases::LeaseTable& table = svc.table(b);
-  const leases::Reservation* r = table.reservation_for(key);
-  const bool reserved_was_free = r != nullptr && !table.held_by_other(r->ip, key, now);
+  const std::optional<leases::Reservation> r = table.reservation_for(key);
+  const bool reserved_was_free = r && !table.held_by_other(r->ip, key, now);
   std::vector<Lease> before = table.leases();
   Decision d = svc.handle(b, m, now);
   if (std::getenv("BERTH_FUZZ_TRACE") != nullptr) {
@@ -395,9 +395,9 @@ void Fuzz::check_reply(size_t b, const Decision& d, const ClientKey& key, bool r
   check(s.address.contains(y) && y != s.address.network() && y != s.address.broadcast() &&
         y != s.address.address);
   const leases::LeaseTable& table = svc.table(b);
-  const leases::Reservation* at = table.reservation_at(y);
+  const std::optional<leases::Reservation> at = table.reservation_at(y);
   const bool in_pool = y >= s.pool_first && y <= s.pool_last;
-  check(at != nullptr ? key.matches(*at) : in_pool);
+  check(at ? key.matches(*at) : in_pool);
   // Never a quarantined address.
   if (auto q = model[b].quarantine.find(y); q != model[b].quarantine.end()) check(q->second <= now);
   if (type == MessageType::offer) {
@@ -415,8 +415,8 @@ void Fuzz::check_reply(size_t b, const Decision& d, const ClientKey& key, bool r
   check(committed);
   check(m.options.get_u32(opt::lease_time) == s.lease_time);
   // A client whose reserved address is free for it gets that address.
-  const leases::Reservation* r = table.reservation_for(key);
-  if (r != nullptr && reserved_was_free) check(y == r->ip);
+  const std::optional<leases::Reservation> r = table.reservation_for(key);
+  if (r && reserved_was_free) check(y == r->ip);
 }
 
 // The reservation candidates of a bridge: some inside the pool, some
@@ -484,8 +484,8 @@ void Fuzz::check_table(size_t b, bool offers_swept) const {
   check(counts.bound + counts.released + counts.expired + counts.declined == all.size());
   for (const Lease& l : all) {
     check(l.ip.is_v4());
-    const Lease* at = t.at(l.ip.v4());
-    check(at != nullptr && *at == l && l.bridge == s.name && s.address.contains(l.ip.v4()));
+    const std::optional<Lease> at = t.at(l.ip.v4());
+    check(at && *at == l && l.bridge == s.name && s.address.contains(l.ip.v4()));
   }
   // One bound lease per client: by identifier when it has one, else by MAC.
   for (size_t i = 0; i < all.size(); ++i) {
@@ -500,7 +500,7 @@ void Fuzz::check_table(size_t b, bool offers_swept) const {
   // A client's lease, as find() gives it, is its own and in the table.
   for (const FuzzClient& c : clients()) {
     const ClientKey key{c.mac, s.ignore_client_id ? Bytes{} : c.client_id, {}};
-    if (const Lease* l = t.find(key)) check(t.at(l->ip.v4()) == l && key.matches(*l));
+    if (const std::optional<Lease> l = t.find(key)) check(t.at(l->ip.v4()) == l && key.matches(*l));
   }
   // Offers: counted right, and only where the address is not bound to another.
   size_t offers = 0;
@@ -510,8 +510,8 @@ void Fuzz::check_table(size_t b, bool offers_swept) const {
     if (o == nullptr) continue;
     ++offers;
     check(t.offered_to(o->client, now) == ip);
-    const Lease* l = t.at(ip);
-    check(l == nullptr || l->state_at(now) != LeaseState::bound || o->client.matches(*l));
+    const std::optional<Lease> l = t.at(ip);
+    check(!l || l->state_at(now) != LeaseState::bound || o->client.matches(*l));
   }
   check(offers == counts.offered);
   // The pool's bitmap: a clear bit is an address nobody holds in any way;

@@ -224,6 +224,8 @@ struct Statement {
 
 }  // namespace
 
+void LeaseStore::release_memory() { sqlite3_db_release_memory(db_); }
+
 LeaseStore::LeaseStore(const std::string& path, Durability durability, int migrate_to)
     : path_(path) {
   int rc =

@@ -75,6 +75,10 @@ class LeaseStore {
   // transaction. All or nothing: throws StoreError and rolls back on failure.
   // Leases of either family (an IPv6 lease needs schema version 4).
   void write(std::span<const LeaseChange> changes);
+  // Gives the page cache's unused pages back to the heap (after start-up
+  // read every lease and reservation through it). Only from the thread that
+  // uses this connection (it is opened without a mutex).
+  void release_memory();
   // The same, with each change's event (leases/events.hpp) and `extra`
   // events (lease expiries the daemon noticed) in the one transaction.
   void write(std::span<const LeaseChange> changes, std::span<const Event> extra);

@@ -76,11 +76,11 @@ TEST(LeaseTable, ClientIdentifierWinsOverMac) {
   t.put(l);
   // Same client id, different MAC (a VM whose NIC changed): same lease.
   ClientKey moved{.mac = mac(9), .client_id = {1, 2, 3}};
-  ASSERT_NE(t.find(moved), nullptr);
+  ASSERT_TRUE(t.find(moved).has_value());
   EXPECT_EQ(t.find(moved)->ip, ip("198.18.0.15"));
   // Same MAC, another client id (a cloned VM): not the same client.
   ClientKey clone{.mac = mac(1), .client_id = {7}};
-  EXPECT_EQ(t.find(clone), nullptr);
+  EXPECT_FALSE(t.find(clone).has_value());
   EXPECT_TRUE(t.held_by_other(ip("198.18.0.15"), clone, 10));
 }
 
@@ -211,22 +211,22 @@ TEST(LeaseTable, ClientAskingForNothingKeepsItsReleasedAddress) {
 TEST(LeaseTable, DeclinedRecordIsNotTheClientsLease) {
   LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
   t.put(bound("198.18.0.12", 1, 1000));
-  ASSERT_NE(t.find(client(1)), nullptr);
+  ASSERT_TRUE(t.find(client(1)).has_value());
   Lease q = bound("198.18.0.12", 1, 800);
   q.state = LeaseState::declined;
   t.put(q);  // the client declined the address it was given
-  EXPECT_EQ(t.find(client(1)), nullptr);
+  EXPECT_FALSE(t.find(client(1)).has_value());
   EXPECT_TRUE(t.held_by_other(ip("198.18.0.12"), client(1), 100));
   // An older record of the client stays its previous lease.
   Lease old = bound("198.18.0.15", 1, 50);
   old.state = LeaseState::released;
   t.put(old);
-  ASSERT_NE(t.find(client(1)), nullptr);
+  ASSERT_TRUE(t.find(client(1)).has_value());
   EXPECT_EQ(t.find(client(1))->ip, ip("198.18.0.15"));
   // Undoing the decline (a failed commit puts the bound lease back) indexes it again.
   t.erase(ip("198.18.0.15"));
   t.put(bound("198.18.0.12", 1, 1000));
-  ASSERT_NE(t.find(client(1)), nullptr);
+  ASSERT_TRUE(t.find(client(1)).has_value());
   EXPECT_EQ(t.find(client(1))->ip, ip("198.18.0.12"));
 }
 
@@ -275,12 +275,12 @@ TEST(LeaseTable, DeclinedAddressIsQuarantinedForEveryone) {
 TEST(LeaseTable, EraseAndPutKeepIndexesConsistent) {
   LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
   t.put(bound("198.18.0.12", 1, 100));
-  ASSERT_NE(t.find(client(1)), nullptr);
+  ASSERT_TRUE(t.find(client(1)).has_value());
   t.put(bound("198.18.0.12", 2, 100));  // another client replaces the record
-  EXPECT_EQ(t.find(client(1)), nullptr);
-  ASSERT_NE(t.find(client(2)), nullptr);
+  EXPECT_FALSE(t.find(client(1)).has_value());
+  ASSERT_TRUE(t.find(client(2)).has_value());
   EXPECT_TRUE(t.erase(ip("198.18.0.12")).has_value());
-  EXPECT_EQ(t.find(client(2)), nullptr);
+  EXPECT_FALSE(t.find(client(2)).has_value());
   EXPECT_FALSE(t.pool().test(ip("198.18.0.12")));
 }
 
@@ -406,7 +406,7 @@ TEST(LeaseTableReservations, MatchesByClientIdThenMacThenHostname) {
   c.mac = MacAddress({0x02, 0, 0, 0, 0, 7});
   EXPECT_EQ(t.reservation_for(c)->ip.to_string(), "198.18.0.31");  // case-insensitive
   c.hostname = "db";
-  EXPECT_EQ(t.reservation_for(c), nullptr);
+  EXPECT_FALSE(t.reservation_for(c).has_value());
 }
 
 TEST(LeaseTableReservations, ExpiryComesFromTheIndex) {
@@ -438,4 +438,99 @@ TEST(LeaseTableReservations, ExpiryComesFromTheIndex) {
 }
 
 }  // namespace
+// The expiry heaps leave stale entries behind on each renewal and are made
+// again when those outnumber the live: thousands of renewals of one lease
+// still report it once, at its last deadline.
+TEST(LeaseTableReservations, ManyRenewalsReportTheLeaseOnceAtItsLastExpiry) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  Lease l = bound("198.18.0.10", 1, 100);
+  for (int64_t i = 0; i < 5000; ++i) {
+    l.expires_at = 100 + i;
+    t.put(l);
+  }
+  EXPECT_TRUE(t.expire_leases(5098).empty());
+  auto e = t.expire_leases(10'000);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].expires_at, 5099);
+  EXPECT_TRUE(t.expire_leases(10'000).empty());
+  // Released, then bound again with the same deadline: reported once more.
+  l.state = LeaseState::released;
+  t.put(l);
+  l.state = LeaseState::bound;
+  t.put(l);
+  t.put(l);
+  EXPECT_EQ(t.expire_leases(10'000).size(), 1u);
+  // Erased: never reported.
+  l.expires_at = 20'000;
+  t.put(l);
+  t.erase(l.ip.v4());
+  EXPECT_TRUE(t.expire_leases(30'000).empty());
+}
+
+// A full pool reclaims the longest-expired address nobody holds, walking the
+// heap in order past stale entries and held addresses.
+TEST(LeaseTableReservations, FullPoolReclaimsTheLongestExpiredInOrder) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.13"));
+  t.put(bound("198.18.0.10", 1, 500));  // bound past `now`
+  t.put(bound("198.18.0.11", 2, 50));   // expired at 50, renewed below
+  t.put(bound("198.18.0.12", 3, 40));
+  t.put(bound("198.18.0.13", 4, 30));
+  t.put(bound("198.18.0.11", 2, 20));  // now the oldest; its entry at 50 is stale
+  EXPECT_EQ(t.allocate(client(9), std::nullopt, 100), ip("198.18.0.11"));
+  t.put_offer(ip("198.18.0.11"), client(8), 1000);  // held: the next oldest
+  EXPECT_EQ(t.allocate(client(9), std::nullopt, 100), ip("198.18.0.13"));
+  EXPECT_EQ(t.allocate(client(9), std::nullopt, 35), ip("198.18.0.13"));
+  EXPECT_EQ(t.allocate(client(9), std::nullopt, 25), std::nullopt);  // 0.13 expires at 30
+}
+
+// What the table keeps compactly comes back exactly: long names and client
+// identifiers (past the inline bytes), another bridge's name and an iaid,
+// and a reservation's rare parts.
+TEST(LeaseTableReservations, LeasesAndReservationsComeBackAsPut) {
+  LeaseTable t("br0", ip("198.18.0.10"), ip("198.18.0.20"));
+  Lease l = bound("198.18.0.12", 1, 100);
+  l.hostname = "a-host-name-longer-than-fifteen";
+  l.client_id = Bytes(40, 0x42);
+  l.updated_at = 77;
+  t.put(l);
+  EXPECT_EQ(t.at(ip("198.18.0.12")), l);
+  Lease odd = bound("198.18.0.13", 2, 100);
+  odd.bridge = "other";
+  odd.iaid = 9;
+  t.put(odd);
+  EXPECT_EQ(t.at(ip("198.18.0.13")), odd);
+  odd.bridge = "br0";  // back to the table's: the side record goes
+  odd.iaid = 0;
+  EXPECT_EQ(t.put(odd)->bridge, "other");
+  EXPECT_EQ(t.at(ip("198.18.0.13")), odd);
+  EXPECT_EQ(t.lease_count(), 2u);
+
+  Reservation plain{
+      .id = 1, .bridge = "br0", .mac = mac(5), .ip = ip("198.18.0.30"), .name = "web"};
+  Reservation rich{.id = -2,
+                   .bridge = "br0",
+                   .match = MatchKind::client_id,
+                   .client_id = {1, 2, 3},
+                   .ip = ip("198.18.0.31"),
+                   .ipv6 = Ipv6Address::parse("fd00::31"),
+                   .duid = {0, 1, 2},
+                   .name = "a-reserved-name-longer-than-fifteen",
+                   .from_config = true,
+                   .options = {dhcp4::ConfiguredOption{.code = 42, .value = {1}}}};
+  t.set_reservations({plain, rich});
+  EXPECT_EQ(t.reservations(), (std::vector<Reservation>{plain, rich}));
+  EXPECT_EQ(t.reservation_at(ip("198.18.0.31")), rich);
+  EXPECT_EQ(t.reservation_count(), 2u);
+  EXPECT_TRUE(t.reserved(ip("198.18.0.30")));
+  EXPECT_FALSE(t.reserved(ip("198.18.0.32")));
+  std::vector<std::string> names;
+  t.for_each_reservation_name([&](std::string_view name, Ipv4Address a,
+                                  const std::optional<Ipv6Address>& v6) {
+    names.push_back(std::string(name) + " " + a.to_string() + (v6 ? " " + v6->to_string() : ""));
+  });
+  EXPECT_EQ(names, (std::vector<std::string>{"web 198.18.0.30",
+                                             "a-reserved-name-longer-than-fifteen 198.18.0.31 "
+                                             "fd00::31"}));
+}
+
 }  // namespace berth::leases

@@ -247,7 +247,7 @@ TEST_F(Dhcp4ServerTest, WholeDoraAckLeavesOnlyOnceTheLeaseIsDurable) {
   ASSERT_EQ(committed.size(), 1u);
   EXPECT_EQ(committed[0].first, br0);
   EXPECT_EQ(committed[0].second.lease.ip, yiaddr);
-  ASSERT_NE(server.engine().table(br0).at(yiaddr), nullptr);
+  ASSERT_TRUE(server.engine().table(br0).at(yiaddr).has_value());
 }
 
 TEST_F(Dhcp4ServerTest, FailedCommitSendsNoAckAndForgetsTheLease) {
@@ -257,7 +257,7 @@ TEST_F(Dhcp4ServerTest, FailedCommitSendsNoAckAndForgetsTheLease) {
   commits.complete(false);
   EXPECT_TRUE(link->sent.empty()) << "an ACK for a lease that is not stored";
   EXPECT_TRUE(committed.empty());
-  EXPECT_EQ(server.engine().table(br0).at(yiaddr), nullptr);
+  EXPECT_FALSE(server.engine().table(br0).at(yiaddr).has_value());
   EXPECT_EQ(server.engine().counters().commit_failed, 1u);
 
   // The client tries again and this time the disk is fine.
@@ -317,7 +317,7 @@ TEST_F(Dhcp4ServerTest, ClientWithANewReservationIsNakedThenMovedToIt) {
   commits.complete(true);
   ASSERT_EQ(link->sent.size(), 1u);
   EXPECT_EQ(parse_sent(link->sent[0]).message.yiaddr, r.ip);
-  EXPECT_EQ(server.engine().table(br0).at(first), nullptr);
+  EXPECT_FALSE(server.engine().table(br0).at(first).has_value());
 }
 
 TEST_F(Dhcp4ServerTest, RelayedExchangeIsAnsweredThroughTheRelay) {
@@ -438,12 +438,13 @@ TEST_F(Dhcp4ServerTest, CommitOfAForgottenLeaseReportsItsOutcome) {
   EXPECT_FALSE(outcome.has_value());  // not before the commit completes
   commits.complete(false);
   EXPECT_EQ(outcome, false);
-  EXPECT_NE(server.engine().table(br0).at(yiaddr), nullptr) << "a failed forget keeps the lease";
+  EXPECT_TRUE(server.engine().table(br0).at(yiaddr).has_value())
+      << "a failed forget keeps the lease";
 
   server.commit(br0, server.engine().forget(br0, yiaddr), [&](bool ok) { outcome = ok; });
   commits.complete(true);
   EXPECT_EQ(outcome, true);
-  EXPECT_EQ(server.engine().table(br0).at(yiaddr), nullptr);
+  EXPECT_FALSE(server.engine().table(br0).at(yiaddr).has_value());
   ASSERT_EQ(committed.size(), 1u);
   EXPECT_EQ(committed[0].second.kind, leases::LeaseChange::Kind::erase);
 }
