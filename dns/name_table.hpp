@@ -28,6 +28,7 @@
 #include "protocol/address.hpp"
 #include "protocol/dns/message.hpp"
 #include "protocol/dns/record.hpp"
+#include "protocol/stable_string_map.hpp"
 
 namespace berth::dns {
 
@@ -144,7 +145,7 @@ class NameTable {
     using is_transparent = void;
     size_t operator()(std::string_view key) const noexcept;
   };
-  using Nodes = std::unordered_map<std::string, Node, KeyHash, std::equal_to<>>;
+  using Nodes = StableStringMap<Node>;
 
   const Node* find(const dns::Name& qname, size_t bridge, int* zone) const;
   const Node* find_reverse6(const dns::Name& qname, int* zone) const;
@@ -171,7 +172,7 @@ class NameTable {
   dns::Name reverse6_root_;  // ip6.arpa
   // Who holds each dynamic name, "bridge/label/family" -> address, for the
   // next build.
-  std::unordered_map<std::string, IpAddress> holders_;
+  StableStringMap<IpAddress> holders_;
 };
 
 // "10.0.3.5" -> "5.3.0.10.in-addr.arpa"

@@ -56,12 +56,12 @@ class NameTable::Builder {
   // unless a later one replaces it.
   struct PtrClaim {
     IpAddress ip;
-    const std::string* target;  // a node's key: already the lowercased wire form
+    const PackedBytes* target;  // a node's key: already the lowercased wire form
     bool replace;
   };
   struct PtrRec {
     IpAddress ip;
-    const std::string* target;
+    const PackedBytes* target;
     int zone = -1;
   };
   struct Extra {  // a TXT or SRV record
@@ -93,7 +93,7 @@ class NameTable::Builder {
 
   Nodes::value_type& node_of(const dns::Name& name) {
     KeyBuffer buf;
-    return *t_.nodes_.try_emplace(std::string(key_of(name.wire(), buf))).first;
+    return *t_.nodes_.try_emplace(key_of(name.wire(), buf)).first;
   }
 
   // Every name: its A and AAAA addresses (in order, no duplicates) and a
@@ -416,7 +416,7 @@ class NameTable::Builder {
                        target.to_text(), n.to_text()));
       return;
     }
-    Node& node = t_.nodes_.emplace(std::string(key), Node{}).first->second;
+    Node& node = t_.nodes_.emplace(key, Node{}).first->second;
     node.is_cname = true;
     Node* to = nullptr;
     if (auto it = t_.nodes_.find(key_of(target.wire(), buf));
@@ -556,7 +556,7 @@ class NameTable::Builder {
     set_.size = static_cast<uint32_t>(t_.wire_.size() - set_.offset);
     if (set_.count > 0) t_.sets_.push_back(set_);
   }
-  void add_ptr(const std::string& target) {
+  void add_ptr(std::string_view target) {
     open(dns::type::PTR);
     add_record(t_.wire_, {}, dns::type::PTR, ttl_, bytes_of(target));
     set_.count = 1;
@@ -705,7 +705,7 @@ class NameTable::Builder {
   std::unordered_map<std::string, int, KeyHash, std::equal_to<>> ents_;
   std::vector<std::pair<IpAddress, Node*>> reverse_nodes_;
   std::vector<std::pair<Node*, size_t>> apexes_;
-  std::vector<std::pair<Node*, const std::string*>> node_ptrs_;
+  std::vector<std::pair<Node*, const PackedBytes*>> node_ptrs_;
   RrSet set_;  // the one being written
 };
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <utility>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "dhcp/reservations.hpp"
@@ -84,6 +85,7 @@ Daemon::Daemon(config::Config cfg)
   }
   store_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   std::vector<leases::Lease> stored = store_->load_all();
+  store_->release_memory();  // before the writer thread takes the connection
   writer_ = std::make_unique<leases::LeaseWriter>(*store_);
   reader_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   committer_ = std::make_unique<WriterCommitter>(io_, *writer_);
@@ -116,6 +118,7 @@ Daemon::Daemon(config::Config cfg)
   setup_lease_script(stored);
   stored.clear();
   reload_reservations();
+  reader_->release_memory();
   dhcp4_->open_relay_socket();
 }
 
@@ -151,6 +154,10 @@ int Daemon::run() {
     dns_->start();
     spdlog::info("dns: {} local names", names_->name_count());
   }
+  // Start-up read every lease and reservation through temporaries (rows,
+  // merge lists, the first DNS snapshot's spec): freed, but glibc keeps the
+  // pages resident unless asked to give them back.
+  ::malloc_trim(0);
   spdlog::default_logger()->flush();  // "serving" is what supervisors and tests wait for
   watcher_.start();
   start_firewall();
@@ -282,12 +289,12 @@ void Daemon::arm_tick() {
 
 void Daemon::reload_reservations() {
   reservations_version_ = reader_->reservations_version();
-  db_reservations_ = reader_->load_reservations();
   apply_reservations(std::nullopt);
 }
 
 void Daemon::apply_reservations(std::optional<size_t> only) {
   const std::vector<leases::Reservation> configured = dhcp::config_reservations(config_);
+  std::vector<leases::Reservation> stored = reader_->load_reservations();
   dhcp::Dhcp4Service& engine = dhcp4_->engine();
   for (const BridgeLink& link : bridges_) {
     if (only && link.index != *only) continue;
@@ -297,17 +304,17 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
       if (r.bridge == link.name) file.push_back(r);
     }
     const std::optional<Ipv6Prefix> prefix6 = bridge_ipv6(link.name);
-    for (const leases::Reservation& r : db_reservations_) {
+    for (leases::Reservation& r : stored) {
       if (r.bridge != link.name) continue;
       if (auto problem = dhcp::reservation_problem(r, s)) {
         spdlog::warn("reservation {} on {} ignored: {}", r.id, link.name, *problem);
         continue;
       }
-      database.push_back(r);
+      database.push_back(std::move(r));
       // The bridge's prefix may have changed since: keep the IPv4 part.
-      if (auto problem = dhcp::ipv6_problem(r, prefix6)) {
-        spdlog::warn("reservation {} on {}: its IPv6 part is ignored: {}", r.id, link.name,
-                     *problem);
+      if (auto problem = dhcp::ipv6_problem(database.back(), prefix6)) {
+        spdlog::warn("reservation {} on {}: its IPv6 part is ignored: {}", database.back().id,
+                     link.name, *problem);
         database.back().ipv6.reset();
         database.back().duid.clear();
       }
@@ -318,8 +325,10 @@ void Daemon::apply_reservations(std::optional<size_t> only) {
       spdlog::info("{}: {} reservation(s), {} from the config file", link.name, merged.kept.size(),
                    file.size());
     }
+    file.clear();
+    database.clear();
     engine.set_reservations(link.index, std::move(merged.kept));
-    names_->set_reservations(link.index, engine.table(link.index).reservations());
+    names_->set_reservations(link.index, engine.table(link.index));
     apply_reservations6(link.index);
   }
 }

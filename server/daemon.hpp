@@ -172,8 +172,9 @@ class Daemon : public ControlBackend {
   std::string status_line() const;
   // Reads the database's reservations, then applies them.
   void reload_reservations();
-  // Merges the file's and the database's (db_reservations_) reservations of
-  // one bridge (or all) into the DHCP tables and the DNS names.
+  // Merges the file's and the database's reservations (read again: the
+  // DHCP tables keep the only copy in memory) of one bridge (or all) into
+  // the DHCP tables and the DNS names.
   void apply_reservations(std::optional<size_t> only);
   // Gives bridge `index`'s DHCPv6 engine the IPv6 part of its reservations
   // (those the DHCPv4 engine holds); nothing when it serves no DHCPv6.
@@ -281,7 +282,6 @@ class Daemon : public ControlBackend {
   std::unique_ptr<bridge::HostDbus> host_dbus_;
   std::vector<BridgeLink> bridges_;
   int64_t reservations_version_ = -1;
-  std::vector<leases::Reservation> db_reservations_;
   std::vector<leases::StoredForward> db_forwards_;
   std::vector<dns::UserRecord> db_records_;  // /v1/records, as stored
   boost::asio::signal_set signals_;

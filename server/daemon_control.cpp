@@ -38,7 +38,7 @@ void Daemon::on_request(const api::GetStatus&, const Peer&, const Done& done) {
     s.leases.released += c.released;
     s.leases.expired += c.expired;
     s.leases.declined += c.declined;
-    s.reservations += dhcp4_->engine().table(l.index).reservations().size();
+    s.reservations += dhcp4_->engine().table(l.index).reservation_count();
   }
   s.database = config_.daemon.database;
   s.config = config_.source;
@@ -190,12 +190,11 @@ void Daemon::on_request(const api::AddReservation& a, const Peer& peer, const Do
   }
   spdlog::info("reservation {} added by uid {}: {} {} -> {}", r.id, peer.uid, r.bridge,
                dhcp::client_text(r), dhcp::reserved_text(r));
-  db_reservations_.push_back(r);
   reservations_version_ = reader_->reservations_version();
   // check_reservation() refused every clash, so a merge would keep it: add it
   // alone (O(1)) rather than merge the bridge's reservations again.
   dhcp4_->engine().add_reservation(*bridge, r);
-  names_->set_reservations(*bridge, dhcp4_->engine().table(*bridge).reservations());
+  names_->set_reservations(*bridge, dhcp4_->engine().table(*bridge));
   apply_reservations6(*bridge);
   forget_leases(*bridge, gone, [r, gone, done](bool ok) {
     api::ReservationChange change{api::reservation_info(r), {}};
@@ -216,7 +215,6 @@ void Daemon::on_request(const api::DeleteReservation& d, const Peer& peer, const
       const leases::Reservation copy = r;
       if (!reader_->remove_reservation(d.id)) break;
       spdlog::info("reservation {} removed by uid {}", d.id, peer.uid);
-      std::erase_if(db_reservations_, [&](const auto& x) { return x.id == d.id; });
       reservations_version_ = reader_->reservations_version();
       apply_reservations(l.index);
       return done(json_response(200, api::ReservationChange{api::reservation_info(copy), {}}));
@@ -267,9 +265,6 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
       }
       spdlog::info("reservation {} changed by uid {}: -> {}", r.id, peer.uid,
                    dhcp::reserved_text(r));
-      for (auto& x : db_reservations_) {
-        if (x.id == r.id) x = r;
-      }
       reservations_version_ = reader_->reservations_version();
       const size_t bridge = link.index;
       apply_reservations(bridge);
@@ -291,8 +286,8 @@ void Daemon::on_request(const api::PatchReservation& p, const Peer& peer, const 
 void Daemon::on_request(const api::ForgetLease& f, const Peer& peer, const Done& done) {
   auto bridge = link_index(f.bridge);
   if (!bridge) return done(error_response(404, "no bridge named " + f.bridge));
-  const leases::Lease* l = dhcp4_->engine().table(*bridge).at(f.ip);
-  if (l == nullptr) {
+  const std::optional<leases::Lease> l = dhcp4_->engine().table(*bridge).at(f.ip);
+  if (!l) {
     return done(error_response(404, "no lease for " + f.ip.to_string() + " on " + f.bridge));
   }
   const leases::Lease copy = *l;

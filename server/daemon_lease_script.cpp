@@ -56,7 +56,7 @@ void Daemon::script_decision(size_t bridge, const dhcp::Decision& decision) {
     if (decision.script_request) {
       request = *decision.script_request;
       // dnsmasq's tag "known": a host entry (here a reservation) matched.
-      request->known = change.lease.ip.is_v4() && table.reservation_at(change.lease.ip.v4());
+      request->known = change.lease.ip.is_v4() && table.reserved(change.lease.ip.v4());
     }
     for (leases::ScriptCall& call :
          leases::script_calls(decision.undo[i].second, after, request ? &*request : nullptr, ctx)) {

@@ -38,42 +38,101 @@ void LocalNames::set_bridge(size_t index, dns::DnsBridge bridge) {
 void LocalNames::remove_bridge(size_t index) {
   if (index >= bridges_.size()) return;
   bridges_[index] = Bridge{};
-  std::erase_if(leased_, [&](const auto& e) { return e.first.first == index; });
+  for (uint32_t slot = 0; slot < leased_.size(); ++slot) {
+    if (!leased_[slot].label.empty() && leased_[slot].bridge == index) erase_leased(slot);
+  }
+  changed();
+}
+
+namespace {
+uint32_t key_hash(size_t index, const IpAddress& ip) {
+  if (ip.is_v4()) return flat_hash(uint64_t{index} << 32 | ip.v4().value());
+  const auto& b = ip.v6().to_bytes();
+  uint64_t hi = 0, lo = 0;
+  for (size_t i = 0; i < 8; ++i) hi = hi << 8 | b[i];
+  for (size_t i = 8; i < 16; ++i) lo = lo << 8 | b[i];
+  return flat_hash(hi ^ flat_hash(lo) ^ (uint64_t{index} << 40) ^ 0x9e3779b97f4a7c15ULL);
+}
+}  // namespace
+
+uint32_t LocalNames::leased_slot(size_t index, const IpAddress& ip) const {
+  return leased_index_.find(key_hash(index, ip), [&](uint32_t slot) {
+    return leased_[slot].bridge == index && leased_[slot].ip == ip;
+  });
+}
+
+void LocalNames::erase_leased(uint32_t slot) {
+  Named& n = leased_[slot];
+  leased_index_.erase(key_hash(n.bridge, n.ip), slot);
+  n = Named{};
+  leased_free_.push_back(slot);
+}
+
+void LocalNames::add_reserved(size_t index, std::string_view name, Ipv4Address ip,
+                              const std::optional<Ipv6Address>& ipv6) {
+  if (name.empty()) return;
+  std::vector<Named>& reserved = bridges_[index].reserved;
+  const auto bridge = static_cast<uint32_t>(index);
+  reserved.push_back(Named{.ip = ip, .bridge = bridge, .label = PackedBytes(name)});
+  // AAAA only inside the bridge's prefix (the daemon dropped the rest).
+  const std::optional<Ipv6Prefix>& prefix6 = bridges_[index].dns.ipv6;
+  if (ipv6 && prefix6 && prefix6->contains(*ipv6)) {
+    reserved.push_back(Named{.ip = *ipv6, .bridge = bridge, .label = PackedBytes(name)});
+  }
+}
+
+void LocalNames::set_reservations(size_t index, const leases::LeaseTable& table) {
+  if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
+  bridges_[index].reserved.clear();
+  bridges_[index].reserved.shrink_to_fit();
+  table.for_each_reservation_name(
+      [&](std::string_view name, Ipv4Address ip, const std::optional<Ipv6Address>& ipv6) {
+        add_reserved(index, name, ip, ipv6);
+      });
   changed();
 }
 
 void LocalNames::set_reservations(size_t index,
                                   const std::vector<leases::Reservation>& reservations) {
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
-  std::vector<dns::NamedAddress>& reserved = bridges_[index].reserved;
-  reserved.clear();
-  const std::optional<Ipv6Prefix>& prefix6 = bridges_[index].dns.ipv6;
-  for (const leases::Reservation& r : reservations) {
-    if (r.name.empty()) continue;
-    reserved.push_back(dns::NamedAddress{index, r.name, r.ip, true});
-    // AAAA only inside the bridge's prefix (the daemon dropped the rest).
-    if (r.ipv6 && prefix6 && prefix6->contains(*r.ipv6)) {
-      reserved.push_back(dns::NamedAddress{index, r.name, *r.ipv6, true});
-    }
-  }
+  bridges_[index].reserved.clear();
+  for (const leases::Reservation& r : reservations) add_reserved(index, r.name, r.ip, r.ipv6);
   changed();
 }
 
 void LocalNames::note_lease(size_t index, const leases::Lease& lease, int64_t now) {
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
-  const auto key = std::pair(index, lease.ip);
   // DHCPv4 hostnames are labels already (Dhcp4Service made them so); a
   // DHCPv6 client names itself with a Client FQDN (RFC 4704), often whole.
   const std::string hostname =
       lease.ip.is_v6() ? dhcp::sanitize_hostname(lease.hostname) : lease.hostname;
   const bool named = lease.state_at(now) == leases::LeaseState::bound && !hostname.empty();
-  auto it = leased_.find(key);
+  const uint32_t slot = leased_slot(index, lease.ip);
   if (named) {
-    if (it != leased_.end() && it->second == hostname) return;
-    leased_[key] = hostname;
+    if (slot != FlatIndex::kNone) {
+      if (leased_[slot].label.text() == hostname) return;
+      leased_[slot].label = PackedBytes(std::string_view(hostname));
+    } else {
+      uint32_t fresh;
+      if (!leased_free_.empty()) {
+        fresh = leased_free_.back();
+        leased_free_.pop_back();
+      } else {
+        fresh = static_cast<uint32_t>(leased_.size());
+        // By a quarter, not double: a record per named lease.
+        if (leased_.size() == leased_.capacity()) {
+          leased_.reserve(leased_.capacity() + leased_.capacity() / 4 + 16);
+        }
+        leased_.emplace_back();
+      }
+      leased_[fresh] = Named{.ip = lease.ip,
+                             .bridge = static_cast<uint32_t>(index),
+                             .label = PackedBytes(std::string_view(hostname))};
+      leased_index_.insert(key_hash(index, lease.ip), fresh, [](uint32_t) { return false; });
+    }
   } else {
-    if (it == leased_.end()) return;
-    leased_.erase(it);
+    if (slot == FlatIndex::kNone) return;
+    erase_leased(slot);
   }
   changed();
 }
@@ -109,12 +168,18 @@ void LocalNames::build() {
     spec.statics = statics_;
     spec.records = records_;
     spec.bridges.reserve(bridges_.size());
+    size_t names = leased_.size();
+    for (const Bridge& b : bridges_) names += b.reserved.size();
+    spec.names.reserve(names);
     for (const Bridge& b : bridges_) {
       spec.bridges.push_back(b.dns);
-      spec.names.insert(spec.names.end(), b.reserved.begin(), b.reserved.end());
+      for (const Named& n : b.reserved) {
+        spec.names.push_back(dns::NamedAddress{n.bridge, n.label.to_string(), n.ip, true});
+      }
     }
-    for (const auto& [key, name] : leased_) {
-      spec.names.push_back(dns::NamedAddress{key.first, name, key.second, false});
+    for (const Named& n : leased_) {
+      if (n.label.empty()) continue;
+      spec.names.push_back(dns::NamedAddress{n.bridge, n.label.to_string(), n.ip, false});
     }
     std::vector<std::string> clashes;
     auto previous = dns_->table();
@@ -134,8 +199,8 @@ void LocalNames::build() {
 std::optional<Ipv4Address> LocalNames::address_of(std::string_view label, size_t index) const {
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return std::nullopt;
   const Bridge& b = bridges_[index];
-  for (const dns::NamedAddress& r : b.reserved) {
-    if (r.ip.is_v4() && dhcp::equal_ci(r.label, label)) return r.ip.v4();
+  for (const Named& r : b.reserved) {
+    if (r.ip.is_v4() && dhcp::equal_ci(r.label.text(), label)) return r.ip.v4();
   }
   // The current holder of a dynamic name: the DNS snapshot settles clashes.
   if (dns_ != nullptr) {
@@ -147,9 +212,10 @@ std::optional<Ipv4Address> LocalNames::address_of(std::string_view label, size_t
     }
   }
   std::optional<Ipv4Address> best;
-  for (const auto& [key, name] : leased_) {
-    if (key.first == index && key.second.is_v4() && dhcp::equal_ci(name, label)) {
-      const Ipv4Address a = key.second.v4();
+  for (const Named& n : leased_) {
+    if (!n.label.empty() && n.bridge == index && n.ip.is_v4() &&
+        dhcp::equal_ci(n.label.text(), label)) {
+      const Ipv4Address a = n.ip.v4();
       if (!best || a < *best) best = a;
     }
   }
@@ -160,8 +226,8 @@ std::optional<Ipv6Address> LocalNames::address6_of(std::string_view label, size_
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return std::nullopt;
   const Bridge& b = bridges_[index];
   if (!b.dns.ipv6) return std::nullopt;
-  for (const dns::NamedAddress& r : b.reserved) {
-    if (r.ip.is_v6() && dhcp::equal_ci(r.label, label)) return r.ip.v6();
+  for (const Named& r : b.reserved) {
+    if (r.ip.is_v6() && dhcp::equal_ci(r.label.text(), label)) return r.ip.v6();
   }
   const auto usable = [&](const Ipv6Address& a) {
     return b.dns.ipv6->contains(a) && a != b.dns.ipv6->address;
@@ -175,10 +241,10 @@ std::optional<Ipv6Address> LocalNames::address6_of(std::string_view label, size_
     }
   }
   std::optional<Ipv6Address> best;
-  for (const auto& [key, name] : leased_) {
-    if (key.first == index && key.second.is_v6() && usable(key.second.v6()) &&
-        dhcp::equal_ci(name, label)) {
-      if (!best || key.second.v6() < *best) best = key.second.v6();
+  for (const Named& n : leased_) {
+    if (!n.label.empty() && n.bridge == index && n.ip.is_v6() && usable(n.ip.v6()) &&
+        dhcp::equal_ci(n.label.text(), label)) {
+      if (!best || n.ip.v6() < *best) best = n.ip.v6();
     }
   }
   return best;

@@ -27,7 +27,10 @@
 #include "config/config.hpp"
 #include "dns/name_table.hpp"
 #include "leases/lease.hpp"
+#include "leases/lease_table.hpp"
 #include "leases/reservation.hpp"
+#include "protocol/flat_index.hpp"
+#include "protocol/packed_bytes.hpp"
 
 namespace berth::server {
 
@@ -53,6 +56,8 @@ class LocalNames {
   void remove_bridge(size_t index);
   // The named reservations of a bridge, replacing those it had.
   void set_reservations(size_t index, const std::vector<leases::Reservation>& reservations);
+  // The same from a DHCP table, without a copy of its reservations.
+  void set_reservations(size_t index, const leases::LeaseTable& table);
   // A lease as it is now, DHCPv4 or DHCPv6 (the family of lease.ip): named
   // while bound with a hostname, else not. A DHCPv6 lease's hostname is
   // made a label first (dhcp::sanitize_hostname: the first label of an
@@ -75,18 +80,32 @@ class LocalNames {
   size_t name_count() const;
 
  private:
+  // A name and its address, in 40 bytes (a NamedAddress takes 64, and
+  // there is one per reservation and per named lease).
+  struct Named {
+    IpAddress ip;
+    uint32_t bridge = 0;
+    PackedBytes label;
+  };
   struct Bridge {
     dns::DnsBridge dns{.serving = false};
-    std::vector<dns::NamedAddress> reserved;
+    std::vector<Named> reserved;
   };
   void build();
+  void add_reserved(size_t index, std::string_view name, Ipv4Address ip,
+                    const std::optional<Ipv6Address>& ipv6);
+  uint32_t leased_slot(size_t index, const IpAddress& ip) const;
+  void erase_leased(uint32_t slot);
 
   boost::asio::io_context& io_;
   DnsServer* dns_;
   std::function<void()> published_;
   std::vector<Bridge> bridges_;
-  // Leases with a hostname, by (bridge, address), either family.
-  std::map<std::pair<size_t, IpAddress>, std::string> leased_;
+  // Leases with a hostname, by (bridge, address), either family: records
+  // (a free one has an empty label) and their index.
+  std::vector<Named> leased_;
+  std::vector<uint32_t> leased_free_;
+  FlatIndex leased_index_;
   std::string host_name_;
   config::DnsConfig statics_;
   std::vector<dns::UserRecord> records_;
