@@ -501,6 +501,7 @@ std::string to_toml(const Config& config) {
   out += "log_level = " + toml_string(config.daemon.log_level) + "\n";
   out += std::string("durability = ") +
          (config.daemon.durability == Durability::fsync ? "\"fsync\"" : "\"process\"") + "\n";
+  out += "commit_interval_ms = " + std::to_string(config.daemon.commit_interval_us / 1000) + "\n";
   out += "control_socket = " + toml_string(config.daemon.control_socket) + "\n";
   out += "control_group = " + toml_string(config.daemon.control_group) + "\n";
   out += "user = " + toml_string(config.daemon.user) + "\n";

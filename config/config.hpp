@@ -27,6 +27,9 @@ struct DaemonConfig {
   std::string database = "/var/lib/berth/berth.db";
   std::string log_level = "info";  // trace, debug, info, warn, error
   Durability durability = Durability::fsync;
+  // Under load, lease transactions start at least this many microseconds
+  // apart so changes queued meanwhile share one commit (leases/writer.hpp).
+  uint32_t commit_interval_us = 5000;
   std::string control_socket = "/run/berth/berthd.sock";
   std::string control_group;  // group that may use the control socket; empty: root's
   // Started as root, berthd becomes this user (name or number) once its

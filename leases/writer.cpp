@@ -7,7 +7,8 @@
 
 namespace berth::leases {
 
-LeaseWriter::LeaseWriter(LeaseStore& store) : store_(store), thread_([this] { run(); }) {}
+LeaseWriter::LeaseWriter(LeaseStore& store, std::chrono::microseconds min_interval)
+    : store_(store), min_interval_(min_interval), thread_([this] { run(); }) {}
 
 LeaseWriter::~LeaseWriter() {
   {
@@ -40,7 +41,15 @@ void LeaseWriter::submit_events(std::vector<Event> events, Done done) {
 
 void LeaseWriter::flush() {
   std::unique_lock lock(mu_);
+  ++flushing_;
+  wake_.notify_all();
   idle_.wait(lock, [this] { return queue_.empty() && !busy_; });
+  --flushing_;
+}
+
+void LeaseWriter::set_min_interval(std::chrono::microseconds min_interval) {
+  std::lock_guard lock(mu_);
+  min_interval_ = min_interval;
 }
 
 LeaseWriter::Stats LeaseWriter::stats() const {
@@ -52,6 +61,8 @@ void LeaseWriter::run() {
   std::vector<LeaseChange> batch;
   std::vector<Event> events;
   std::deque<Pending> taken;
+  // When the last transaction started; none yet: long ago.
+  auto last_start = std::chrono::steady_clock::time_point{};
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -59,6 +70,13 @@ void LeaseWriter::run() {
       idle_.notify_all();
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
+      // Group commit under load: wait out the rest of the interval so what
+      // arrives meanwhile joins this transaction. busy_ stays false so a
+      // submit() does not need to wake us; stop and flush cut the wait short.
+      const auto not_before = last_start + min_interval_;
+      if (min_interval_.count() > 0 && std::chrono::steady_clock::now() < not_before) {
+        wake_.wait_until(lock, not_before, [this] { return stopping_ || flushing_ > 0; });
+      }
       taken.swap(queue_);
       busy_ = true;
     }
@@ -71,6 +89,7 @@ void LeaseWriter::run() {
 
     bool ok = true;
     auto start = std::chrono::steady_clock::now();
+    last_start = start;
     try {
       store_.write(batch, events);
     } catch (const StoreError& e) {

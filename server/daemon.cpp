@@ -86,7 +86,8 @@ Daemon::Daemon(config::Config cfg)
   store_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   std::vector<leases::Lease> stored = store_->load_all();
   store_->release_memory();  // before the writer thread takes the connection
-  writer_ = std::make_unique<leases::LeaseWriter>(*store_);
+  writer_ = std::make_unique<leases::LeaseWriter>(
+      *store_, std::chrono::microseconds(config_.daemon.commit_interval_us));
   reader_ = std::make_unique<leases::LeaseStore>(db, durability_of(config_.daemon.durability));
   committer_ = std::make_unique<WriterCommitter>(io_, *writer_);
   events_ = std::make_unique<EventFeed>(io_, *reader_);

@@ -132,6 +132,7 @@ std::variant<api::ReloadResult, std::string> Daemon::reload() {
   config_.source = source;
   spdlog::set_level(spdlog::level::from_str(log_level));
   pruner_->set_retention(event_retention(config_.daemon));
+  writer_->set_min_interval(std::chrono::microseconds(config_.daemon.commit_interval_us));
   reload_reservations();  // config reservations, and the DNS names (static records too)
   if (dns_ && forwarding_changed) dns_->reconfigure_forwarding(config_.dns);
   attach_uplinks();

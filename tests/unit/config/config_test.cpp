@@ -61,6 +61,7 @@ TEST(Config, DefaultConfig) {
   EXPECT_EQ(c.daemon.database, "/var/lib/berth/berth.db");
   EXPECT_EQ(c.daemon.log_level, "info");
   EXPECT_EQ(c.daemon.durability, Durability::fsync);
+  EXPECT_EQ(c.daemon.commit_interval_us, 5000u);
   ASSERT_EQ(c.bridges.size(), 1u);
   const BridgeConfig& b = c.bridges[0];
   EXPECT_EQ(b.name, "berth0");
@@ -97,6 +98,7 @@ TEST(Config, FullValidFile) {
       "database = \"/tmp/b.db\"\n"
       "log_level = \"debug\"\n"
       "durability = \"process\"\n"
+      "commit_interval_ms = 0\n"
       "\n"
       "[[bridge]]\n"
       "name = \"lxcbr0\"\n"
@@ -115,6 +117,7 @@ TEST(Config, FullValidFile) {
   EXPECT_EQ(c.daemon.database, "/tmp/b.db");
   EXPECT_EQ(c.daemon.log_level, "debug");
   EXPECT_EQ(c.daemon.durability, Durability::process);
+  EXPECT_EQ(c.daemon.commit_interval_us, 0u);
   ASSERT_EQ(c.bridges.size(), 2u);
   const BridgeConfig& a = c.bridges[0];
   EXPECT_EQ(a.name, "lxcbr0");
@@ -156,7 +159,8 @@ TEST(Config, InlineArrayOfTablesIsAccepted) {
 
 TEST(Config, ToTomlRoundTrips) {
   Config c = parse_config(
-      "[daemon]\ndurability = \"process\"\nlog_level = \"warn\"\ndatabase = \"/x/\\\"q\\\".db\"\n" +
+      "[daemon]\ndurability = \"process\"\ncommit_interval_ms = 12\nlog_level = \"warn\"\ndatabase "
+      "= \"/x/\\\"q\\\".db\"\n" +
           bridge_with("mtu = 9000\ncreate = false\nlease_time = \"infinite\"\n") +
           "[[bridge]]\nname = \"b2\"\naddress = \"192.168.5.77/26\"\n",
       "a");
@@ -460,6 +464,8 @@ TEST(ConfigErrors, OutOfRangeAndBadValues) {
        "log level 'verbose' is not one of trace, debug, info, warn, error"},
       {"[daemon]\ndurability = \"none\"\n" + std::string(kBridge), 2, "daemon.durability",
        "durability 'none' is not one of fsync, process"},
+      {"[daemon]\ncommit_interval_ms = 101\n" + std::string(kBridge), 2,
+       "daemon.commit_interval_ms", "commit_interval_ms 101 is not 0 to 100"},
       {"[daemon]\ndatabase = \"\"\n" + std::string(kBridge), 2, "daemon.database",
        "database path is empty"},
   };

@@ -4,7 +4,10 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <optional>
 
 #include "leases/writer.hpp"
 #include "tests/unit/leases/temp_db.hpp"
@@ -140,6 +143,42 @@ TEST_F(TempDb, WriterGroupsCommitsAndReportsEachChange) {
   }
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(s.load_all().size(), 200u);
+}
+
+// Under load, transactions start at least min_interval apart: what is
+// queued meanwhile shares one commit. A change after an idle spell is
+// committed at once; flush() and the destructor cut the wait short.
+TEST_F(TempDb, WriterGroupsChangesQueuedWithinTheMinimumInterval) {
+  LeaseStore s(path_, Durability::process);
+  std::atomic<int> ok{0};
+  std::promise<void> first;
+  std::optional<LeaseWriter> writer;
+  writer.emplace(s, std::chrono::seconds(60));
+  LeaseWriter& w = *writer;
+  {
+    w.submit({LeaseChange::upsert(sample("198.18.0.1", 1))}, [&](bool good) {
+      if (good) ++ok;
+      first.set_value();
+    });
+    // Idle until now: no waiting for the interval.
+    ASSERT_EQ(first.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    for (uint8_t i = 2; i <= 4; ++i) {
+      std::string ip = "198.18.0." + std::to_string(i);
+      w.submit({LeaseChange::upsert(sample(ip.c_str(), i))}, [&](bool good) { ok += good; });
+    }
+    w.flush();
+    EXPECT_EQ(ok.load(), 4);
+    EXPECT_EQ(w.stats().transactions, 2u);  // the first alone, the next three together
+    EXPECT_EQ(w.stats().leases_written, 4u);
+
+    // Queued inside the interval, committed by the destructor without waiting it out.
+    w.submit({LeaseChange::upsert(sample("198.18.0.5", 5))}, [&](bool good) { ok += good; });
+  }
+  const auto before = std::chrono::steady_clock::now();
+  writer.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(30));
+  EXPECT_EQ(ok.load(), 5);
+  EXPECT_EQ(s.load_all().size(), 5u);
 }
 
 TEST_F(TempDb, WriterReportsFailureAndKeepsGoing) {
