@@ -389,6 +389,14 @@ void LeaseTable::drop_offers_against_reservations() {
     auto other = offers_.find(mine);
     return other == offers_.end() || other->second.client.same_id(client);
   });
+  // Last the offers of addresses outside every pool that are no longer
+  // reserved: made for a reservation since removed, they would be ACKed
+  // from the offer (found by fuzz_dhcp4_service).
+  sweep([&](Ipv4Address ip, const ClientKey&) {
+    if (reservation_slot_at(ip) != FlatIndex::kNone || pool_.contains(ip)) return false;
+    return std::ranges::none_of(more_pools_,
+                                [&](const ExtraPool& p) { return p.bits.contains(ip); });
+  });
 }
 
 void LeaseTable::add_reservation(Reservation r) {

@@ -326,6 +326,23 @@ TEST(LeaseTableReservations, ReservedAddressLeavesThePoolAndGoesToItsClient) {
   EXPECT_FALSE(t.pool().test(*Ipv4Address::parse("198.18.0.10")));
 }
 
+TEST(LeaseTableReservations, RemovedReservationWithdrawsItsOfferOutsideThePool) {
+  LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
+  ClientKey one{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = {}};
+  ClientKey two{.mac = MacAddress({0x02, 0, 0, 0, 0, 2}), .client_id = {}, .hostname = {}};
+  const Ipv4Address outside = *Ipv4Address::parse("198.18.0.2");
+  const Ipv4Address inside = *Ipv4Address::parse("198.18.0.15");
+  t.set_reservations({reserve_mac("198.18.0.2", 1), reserve_mac("198.18.0.15", 2)});
+  t.put_offer(outside, one, 30);
+  t.put_offer(inside, two, 30);
+  // Both reservations go: the offer outside the pool would be ACKed from
+  // the offer alone, so it is withdrawn; the one inside stays good.
+  t.set_reservations({});
+  EXPECT_EQ(t.offer_at(outside, 10), nullptr);
+  EXPECT_EQ(t.offered_to(one, 10), std::nullopt);
+  EXPECT_EQ(t.offered_to(two, 10), inside);
+}
+
 TEST(LeaseTableReservations, NewReservationWithdrawsOffersItContradicts) {
   LeaseTable t("br0", *Ipv4Address::parse("198.18.0.10"), *Ipv4Address::parse("198.18.0.20"));
   ClientKey one{.mac = MacAddress({0x02, 0, 0, 0, 0, 1}), .client_id = {}, .hostname = {}};
