@@ -92,8 +92,9 @@ void BM_Lookups(benchmark::State& state) {
     const uint32_t k = scattered ? static_cast<uint32_t>(uint64_t{i} * 2654435761u % n) : i % n;
     ClientKey c{.mac = mac_of(k), .client_id = {}};
     ClientKey reserved{.mac = mac_of(0x10000000 + k), .client_id = {}};
-    benchmark::DoNotOptimize(table.reservation_for(reserved));
-    benchmark::DoNotOptimize(table.reservation_for(c));
+    benchmark::DoNotOptimize(table.reserved_address_for(reserved));
+    benchmark::DoNotOptimize(table.reserved_address_for(c));
+    benchmark::DoNotOptimize(table.reserved_options_for(reserved));
     benchmark::DoNotOptimize(table.find(c));
     const Ipv4Address ip(first.value() + n + k);
     benchmark::DoNotOptimize(table.at(ip));

@@ -49,7 +49,7 @@ std::vector<std::string> client_classes(const dhcp4::BridgeOptions& options,
 }
 
 void add_configured_options(const dhcp4::BridgeOptions& options, const dhcp4::Message& request,
-                            ByteView wanted, const leases::Reservation* reservation,
+                            ByteView wanted, std::span<const dhcp4::ConfiguredOption> reserved,
                             Ipv4Address router, dhcp4::OptionList& reply) {
   std::map<uint8_t, Chosen> chosen;
   if (!options.routes.empty()) {
@@ -71,7 +71,7 @@ void add_configured_options(const dhcp4::BridgeOptions& options, const dhcp4::Me
     }
     chosen[kNtpServers] = Chosen{.value = std::move(v)};
   }
-  auto take = [&](const std::vector<ConfiguredOption>& list) {
+  auto take = [&](std::span<const ConfiguredOption> list) {
     for (const ConfiguredOption& o : list) {
       chosen[o.code] = Chosen{.value = o.value, .always = o.always};
     }
@@ -80,7 +80,7 @@ void add_configured_options(const dhcp4::BridgeOptions& options, const dhcp4::Me
   for (const dhcp4::ClientClass& c : options.classes) {
     if (class_applies(c, request)) take(c.options);
   }
-  if (reservation != nullptr) take(reservation->options);
+  take(reserved);
   if (chosen.empty()) return;
 
   // The router the default route goes through, once option 3 is settled.

@@ -19,7 +19,7 @@ std::vector<std::string> client_classes(const dhcp4::BridgeOptions& options,
                                         const dhcp4::Message& request);
 
 // Adds the configured options to `reply`. Precedence, for one code:
-// reservation > class (a later class over an earlier one) > the bridge's
+// reservation (`reserved`) > class (a later class over an earlier one) > the bridge's
 // [[bridge.option]] > its typed keys > the built-in value already in
 // `reply`. An option goes out when its code is in `wanted` (the client's
 // option 55, or the built-in list when it sent none) or it is marked
@@ -27,7 +27,7 @@ std::vector<std::string> client_classes(const dhcp4::BridgeOptions& options,
 // router (option 3 as it stands in `reply`, else `router`) is added to them
 // (RFC 3442 §2: a client that gets option 121 ignores option 3).
 void add_configured_options(const dhcp4::BridgeOptions& options, const dhcp4::Message& request,
-                            ByteView wanted, const leases::Reservation* reservation,
+                            ByteView wanted, std::span<const dhcp4::ConfiguredOption> reserved,
                             Ipv4Address router, dhcp4::OptionList& reply);
 
 }  // namespace berth::dhcp

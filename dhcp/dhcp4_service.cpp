@@ -299,8 +299,7 @@ Reply Dhcp4Service::make_reply(const Bridge& b, const Message& msg, MessageType 
       }
     }
     add_boot_fields(s.boot, s.address.address, msg, m);
-    const std::optional<leases::Reservation> reserved = b.table.reservation_for(client_of(b, msg));
-    add_configured_options(s.options, msg, wanted, reserved ? &*reserved : nullptr,
+    add_configured_options(s.options, msg, wanted, b.table.reserved_options_for(client_of(b, msg)),
                            s.address.address, m.options);
   }
   // RFC 6842: echo the client identifier; RFC 3046 §2.2: echo relay agent
@@ -388,15 +387,14 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
     // a REQUEST that now matches a reservation elsewhere (a hostname sent in
     // one message but not the other), or no longer matches the reservation
     // the address was offered for, is NAKed and comes back through DISCOVER.
-    const std::optional<leases::Reservation> r = b.table.reservation_for(key);
-    const bool reserved_elsewhere =
-        r && r->ip != *requested && !b.table.held_by_other(r->ip, key, now);
+    const std::optional<Ipv4Address> r = b.table.reserved_address_for(key);
+    const bool reserved_elsewhere = r && *r != *requested && !b.table.held_by_other(*r, key, now);
     if (b.table.offered_to(key, now) == requested && !b.table.held_by_other(*requested, key, now) &&
         !reserved_elsewhere) {
       return ack(b, msg, *requested, now);
     }
     // The offer timed out: still fine if the address is free for this client.
-    bool reserved_here = r && r->ip == *requested;
+    const bool reserved_here = r && *r == *requested;
     if ((reserved_here || (!r && b.table.in_pool(*requested, client_classes(s.options, msg)))) &&
         !b.table.held_by_other(*requested, key, now)) {
       return ack(b, msg, *requested, now);
@@ -419,13 +417,13 @@ Decision Dhcp4Service::request(Bridge& b, const Message& msg, int64_t now) {
   }
   if (!s.address.contains(ip)) return nak(b, msg, "wrong network");
   if (b.table.held_by_other(ip, key, now)) return nak(b, msg, "address held by another client");
-  const std::optional<leases::Reservation> r = b.table.reservation_for(key);
-  if (r && r->ip != ip && !b.table.held_by_other(r->ip, key, now)) {
+  const std::optional<Ipv4Address> r = b.table.reserved_address_for(key);
+  if (r && *r != ip && !b.table.held_by_other(*r, key, now)) {
     // The client has a reservation elsewhere: NAK so it comes back through
     // DISCOVER and is offered its reserved address.
-    return nak(b, msg, "client has a reservation for " + r->ip.to_string());
+    return nak(b, msg, "client has a reservation for " + r->to_string());
   }
-  if (!b.table.in_pool(ip, client_classes(s.options, msg)) && !(r && r->ip == ip)) {
+  if (!b.table.in_pool(ip, client_classes(s.options, msg)) && r != ip) {
     return nak(b, msg, "address outside the pool");
   }
   // Ours, free or the client's own: ACK it.

@@ -435,6 +435,19 @@ std::optional<Reservation> LeaseTable::reservation_for(const ClientKey& client) 
   return reservation_of(reservations_[s]);
 }
 
+std::optional<Ipv4Address> LeaseTable::reserved_address_for(const ClientKey& client) const {
+  const uint32_t s = reservation_slot_for(client);
+  if (s == FlatIndex::kNone) return std::nullopt;
+  return Ipv4Address(reservations_[s].ip);
+}
+
+std::span<const dhcp4::ConfiguredOption> LeaseTable::reserved_options_for(
+    const ClientKey& client) const {
+  const uint32_t s = reservation_slot_for(client);
+  if (s == FlatIndex::kNone || !reservations_[s].extra) return {};
+  return reservations_[s].extra->options;
+}
+
 std::optional<Reservation> LeaseTable::reservation_at(Ipv4Address ip) const {
   const uint32_t s = reservation_slot_at(ip);
   if (s == FlatIndex::kNone) return std::nullopt;

@@ -141,6 +141,11 @@ class LeaseTable {
   // The reservation for `client`: by client identifier, else MAC, else hostname.
   std::optional<Reservation> reservation_for(const ClientKey& client) const;
   std::optional<Reservation> reservation_at(Ipv4Address ip) const;
+  // What the packet path needs of the client's reservation, read in place
+  // (reservation_for copies the whole reservation): its address, and the
+  // DHCP options it carries (empty when none, or no reservation).
+  std::optional<Ipv4Address> reserved_address_for(const ClientKey& client) const;
+  std::span<const dhcp4::ConfiguredOption> reserved_options_for(const ClientKey& client) const;
   bool reserved(Ipv4Address ip) const { return reservation_slot_at(ip) != FlatIndex::kNone; }
   // In the order set and added.
   std::vector<Reservation> reservations() const;

@@ -538,6 +538,18 @@ TEST(LeaseTableReservations, LeasesAndReservationsComeBackAsPut) {
   EXPECT_EQ(t.reservations(), (std::vector<Reservation>{plain, rich}));
   EXPECT_EQ(t.reservation_at(ip("198.18.0.31")), rich);
   EXPECT_EQ(t.reservation_count(), 2u);
+  // Read in place by the packet path: the address and the options.
+  const ClientKey rich_client{.mac = mac(9), .client_id = {1, 2, 3}};
+  const ClientKey plain_client{.mac = mac(5), .client_id = {}};
+  const ClientKey stranger{.mac = mac(6), .client_id = {}};
+  EXPECT_EQ(t.reserved_address_for(rich_client), ip("198.18.0.31"));
+  EXPECT_EQ(t.reserved_address_for(plain_client), ip("198.18.0.30"));
+  EXPECT_EQ(t.reserved_address_for(stranger), std::nullopt);
+  const auto rich_options = t.reserved_options_for(rich_client);
+  ASSERT_EQ(rich_options.size(), 1u);
+  EXPECT_EQ(rich_options[0], rich.options[0]);
+  EXPECT_TRUE(t.reserved_options_for(plain_client).empty());
+  EXPECT_TRUE(t.reserved_options_for(stranger).empty());
   EXPECT_TRUE(t.reserved(ip("198.18.0.30")));
   EXPECT_FALSE(t.reserved(ip("198.18.0.32")));
   std::vector<std::string> names;
