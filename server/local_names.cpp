@@ -92,14 +92,6 @@ void LocalNames::set_reservations(size_t index, const leases::LeaseTable& table)
   changed();
 }
 
-void LocalNames::set_reservations(size_t index,
-                                  const std::vector<leases::Reservation>& reservations) {
-  if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
-  bridges_[index].reserved.clear();
-  for (const leases::Reservation& r : reservations) add_reserved(index, r.name, r.ip, r.ipv6);
-  changed();
-}
-
 void LocalNames::note_lease(size_t index, const leases::Lease& lease, int64_t now) {
   if (index >= bridges_.size() || !bridges_[index].dns.serving) return;
   // DHCPv4 hostnames are labels already (Dhcp4Service made them so); a

@@ -54,9 +54,8 @@ class LocalNames {
   // the same DnsBridge so that it listens there.
   void set_bridge(size_t index, dns::DnsBridge bridge);
   void remove_bridge(size_t index);
-  // The named reservations of a bridge, replacing those it had.
-  void set_reservations(size_t index, const std::vector<leases::Reservation>& reservations);
-  // The same from a DHCP table, without a copy of its reservations.
+  // The named reservations of a bridge (read from its DHCP table, without a
+  // copy of them), replacing those it had.
   void set_reservations(size_t index, const leases::LeaseTable& table);
   // A lease as it is now, DHCPv4 or DHCPv6 (the family of lease.ip): named
   // while bound with a hostname, else not. A DHCPv6 lease's hostname is

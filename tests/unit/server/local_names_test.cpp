@@ -42,8 +42,17 @@ leases::Reservation reservation(const char* address, const char* name) {
   leases::Reservation r;
   r.bridge = "br0";
   r.ip = ip(address);
+  r.mac = MacAddress({2, 0, 0, 0, 1, static_cast<uint8_t>(r.ip.value() & 0xff)});
   r.name = name;
   return r;
+}
+
+// The bridge's reservations as the daemon gives them: through its DHCP table.
+void set_reservations(LocalNames& names, size_t index,
+                      std::vector<leases::Reservation> reservations) {
+  leases::LeaseTable table("br0", ip("198.18.0.100"), ip("198.18.0.200"));
+  table.set_reservations(std::move(reservations));
+  names.set_reservations(index, table);
 }
 
 const dns::DnsBridge kBr0{"br0", *Ipv4Prefix::parse("198.18.0.1/24"), "lab"};
@@ -69,7 +78,7 @@ class LocalNamesTest : public ::testing::Test {
 };
 
 TEST_F(LocalNamesTest, LeasesAndReservationsBecomeNamesInTheSnapshot) {
-  names.set_reservations(0, {reservation("198.18.0.10", "web"), reservation("198.18.0.11", "")});
+  set_reservations(names, 0, {reservation("198.18.0.10", "web"), reservation("198.18.0.11", "")});
   names.note_lease(0, lease("198.18.0.50", "db", 1), kNow);
   names.note_lease(0, lease("198.18.0.51", "", 2), kNow);  // no hostname: no name
   settle();
@@ -153,7 +162,7 @@ TEST_F(LocalNamesTest, FamiliesDoNotFightOverAName) {
   names.set_bridge(0, kBr0Dual);
   // "app" is reserved for an IPv4 address; a DHCPv6 client called "app"
   // still gets the AAAA, and of two DHCPv6 clients the lower address wins.
-  names.set_reservations(0, {reservation("198.18.0.10", "app")});
+  set_reservations(names, 0, {reservation("198.18.0.10", "app")});
   names.note_lease(0, lease6("fd00:0:0:1::31", "app", 1), kNow);
   names.note_lease(0, lease6("fd00:0:0:1::30", "app", 2), kNow);
   names.note_lease(0, lease("198.18.0.40", "app", 3), kNow);
@@ -163,7 +172,7 @@ TEST_F(LocalNamesTest, FamiliesDoNotFightOverAName) {
   EXPECT_EQ(table->addresses6("app.lab", 0), std::vector<Ipv6Address>{ip6("fd00:0:0:1::30")});
   EXPECT_EQ(names.address_of("app", 0), ip("198.18.0.10"));
   // The holder of the AAAA keeps it when the IPv4 side changes.
-  names.set_reservations(0, {});
+  set_reservations(names, 0, {});
   names.note_lease(0, lease6("fd00:0:0:1::29", "app", 4), kNow);
   settle();
   table = dns.table();
@@ -183,7 +192,7 @@ TEST(LocalNamesWithoutDnsTest, StillTracksNamesForPortForwards) {
   // A DHCPv6 lease of that name is no address to forward IPv4 to.
   names.note_lease(0, lease6("fd00:0:0:1::5", "app", 3), kNow);
   EXPECT_EQ(names.address_of("app", 0), ip("198.18.0.40"));
-  names.set_reservations(0, {reservation("198.18.0.10", "app")});
+  set_reservations(names, 0, {reservation("198.18.0.10", "app")});
   EXPECT_EQ(names.address_of("app", 0), ip("198.18.0.10")) << "a reservation's name wins";
   EXPECT_EQ(names.name_count(), 0u);
 }
