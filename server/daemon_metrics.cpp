@@ -26,6 +26,12 @@ std::string Daemon::metrics_text() const {
   for (const auto& [reason, n] : c.dropped) {
     out += fmt::format("berth_dhcp_dropped_total{{reason=\"{}\"}} {}\n", reason, n);
   }
+  family("berth_dhcp_socket_received_total", "counter",
+         "DHCPv4 messages read, by socket: the bridges' packet sockets (local clients) and the "
+         "UDP socket (relayed), before any check.");
+  const auto& sockets = dhcp4_->socket_counts();
+  out += fmt::format("berth_dhcp_socket_received_total{{socket=\"packet\"}} {}\n", sockets.frames);
+  out += fmt::format("berth_dhcp_socket_received_total{{socket=\"udp\"}} {}\n", sockets.datagrams);
   family("berth_dhcp_pool_exhausted_total", "counter", "DISCOVERs left unanswered, pool full.");
   out += fmt::format("berth_dhcp_pool_exhausted_total {}\n", c.pool_exhausted);
   family("berth_lease_commit_failed_total", "counter", "Lease commits that failed (no ACK).");

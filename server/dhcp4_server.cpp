@@ -122,6 +122,7 @@ std::vector<leases::Lease> Dhcp4Server::tick() {
 }
 
 void Dhcp4Server::on_frame(size_t bridge, ByteView bytes, bool checksum_not_ready) {
+  ++socket_counts_.frames;
   const Link* link = link_at(bridge);
   if (link == nullptr) return;  // removed by a reload meanwhile
   auto frame = parse_udp_frame(bytes, checksum_not_ready);
@@ -147,6 +148,7 @@ void Dhcp4Server::on_frame(size_t bridge, ByteView bytes, bool checksum_not_read
 }
 
 void Dhcp4Server::on_datagram(Ipv4Address from, uint16_t port, ByteView payload) {
+  ++socket_counts_.datagrams;
   auto msg = dhcp4::parse_message(payload);
   if (!msg) {
     // Local clients (port 68) land here too and are counted by the packet

@@ -84,6 +84,16 @@ class Dhcp4Server {
   dhcp::Dhcp4Service& engine() { return engine_; }
   const dhcp::Dhcp4Service& engine() const { return engine_; }
 
+  // What each kind of socket handed over, before any parsing: frames from
+  // the bridges' packet sockets and datagrams from the UDP socket. A local
+  // client's message is the packet socket's alone (the UDP socket's filter
+  // keeps it out), so it is read once.
+  struct SocketCounts {
+    uint64_t frames = 0;
+    uint64_t datagrams = 0;
+  };
+  const SocketCounts& socket_counts() const { return socket_counts_; }
+
   // A frame or a datagram as the sockets hand them over (public for the
   // tests' fake sockets, which call them as the real ones do).
   void on_frame(size_t bridge, ByteView frame, bool checksum_not_ready);
@@ -118,6 +128,7 @@ class Dhcp4Server {
   std::vector<std::unique_ptr<FrameLink>> retired_;  // closed, freed on the next tick
   std::vector<uint8_t> encode_buffer_;
   std::vector<uint8_t> frame_buffer_;
+  SocketCounts socket_counts_;
   bool started_ = false;
 };
 

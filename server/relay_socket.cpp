@@ -1,19 +1,48 @@
 #include "server/relay_socket.hpp"
 
+#include <arpa/inet.h>
+#include <linux/filter.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "protocol/dhcp4/message.hpp"
 #include "server/packet_socket.hpp"
 
 namespace berth::server {
 namespace asio = boost::asio;
+namespace {
+
+// Classic BPF over a UDP socket's datagrams, which it sees from the UDP
+// header on: keep a message whose giaddr (8 + 24 bytes in) is set, and one
+// too short to hold a giaddr (the server counts it as malformed); drop the
+// rest. Jumps count from the next instruction.
+constexpr std::array<sock_filter, 6> kRelayedOnlyFilter = {{
+    BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),              // 0: A = datagram length
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 8 + 28, 0, 2),  // 1:   holds giaddr? else accept
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8 + 24),         // 2: A = giaddr
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),       // 3:   0? drop
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),              // 4: accept, whole
+    BPF_STMT(BPF_RET | BPF_K, 0),                       // 5: drop
+}};
+
+}  // namespace
 
 UdpRelaySocket::UdpRelaySocket(asio::io_context& io)
-    : socket_(io, asio::ip::udp::v4()), buffer_(65536) {
+    : socket_(io, asio::ip::udp::v4()), batch_(65536) {
   socket_.set_option(asio::socket_base::reuse_address(true));
   socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20));
   socket_.bind(asio::ip::udp::endpoint(asio::ip::address_v4::any(), dhcp4::kServerPort));
   socket_.non_blocking(true);
+  auto code = kRelayedOnlyFilter;
+  sock_fprog prog{.len = static_cast<unsigned short>(code.size()), .filter = code.data()};
+  if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    throw boost::system::system_error(errno, boost::system::system_category(),
+                                      "cannot attach the relayed-only filter to UDP port 67");
+  }
 }
 
 void UdpRelaySocket::start(Handler handler) {
@@ -30,13 +59,18 @@ void UdpRelaySocket::stop() {
 void UdpRelaySocket::arm() {
   socket_.async_wait(asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted || stopped_) return;
-    // Drain what is queued, bounded so the bridges' sockets get their turn.
-    for (int i = 0; !ec && i < 64 && !stopped_; ++i) {
-      boost::system::error_code rec;
-      const size_t n = socket_.receive_from(asio::buffer(buffer_), from_, 0, rec);
-      if (rec) break;  // would_block: drained
-      handler_(Ipv4Address(from_.address().to_v4().to_uint()), from_.port(),
-               ByteView(buffer_.data(), n));
+    // Drain what is queued, a batch per system call, bounded so the
+    // bridges' sockets get their turn. A short batch means the queue was
+    // empty: no further call to learn so.
+    for (int round = 0; round < 4 && !stopped_; ++round) {
+      const int n = batch_.receive(socket_.native_handle());
+      if (n <= 0) break;  // would_block: drained
+      for (int i = 0; i < n && !stopped_; ++i) {
+        if (batch_.truncated(i)) continue;  // over 64 KiB: no DHCP message is
+        const sockaddr_in& from = batch_.from(i);
+        handler_(Ipv4Address(ntohl(from.sin_addr.s_addr)), ntohs(from.sin_port), batch_.payload(i));
+      }
+      if (static_cast<size_t>(n) < batch_.capacity()) break;
     }
     if (!stopped_) arm();
   });

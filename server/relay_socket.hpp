@@ -5,15 +5,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 
-#include <vector>
+#include <netinet/in.h>
 
 #include "server/dhcp4_io.hpp"
+#include "server/received_batch.hpp"
 
 namespace berth::server {
 
 class UdpRelaySocket : public RelaySocket {
  public:
-  // Binds 0.0.0.0:67. Throws boost::system::system_error.
+  // Binds 0.0.0.0:67, with a socket filter that keeps out what is not
+  // relayed (giaddr 0): a local client's broadcast reaches this socket as
+  // well as the bridge's packet socket, which is the one that serves it.
+  // Throws boost::system::system_error.
   explicit UdpRelaySocket(boost::asio::io_context& io);
 
   void start(Handler handler) override;
@@ -24,8 +28,8 @@ class UdpRelaySocket : public RelaySocket {
   void arm();
 
   boost::asio::ip::udp::socket socket_;
-  boost::asio::ip::udp::endpoint from_;
-  std::vector<uint8_t> buffer_;
+  // 16 datagrams of up to 64 KiB per read.
+  ReceivedBatch<sockaddr_in, 0, 16> batch_;
   Handler handler_;
   bool stopped_ = false;
 };

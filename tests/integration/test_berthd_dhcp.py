@@ -84,6 +84,13 @@ class RealClients(unittest.TestCase):
             wait_until(lambda: db_lease(server, ns.mac)["state"] == "released", 5,
                        "berthd to record the release")
             server.process.wait_for_log(rf"DHCPRELEASE\(br0\) {lease.ip} {ns.mac}", 5)
+            # Each message was read once, on the packet socket: the UDP socket
+            # on port 67, which hears the broadcasts too, filters them out.
+            metrics = server.ctl("metrics").stdout
+            read = {m.group(1): int(m.group(2)) for m in re.finditer(
+                r'berth_dhcp_socket_received_total\{socket="(\w+)"\} (\d+)', metrics)}
+            self.assertEqual(read.get("udp"), 0, metrics)
+            self.assertGreaterEqual(read.get("packet", 0), 4, metrics)  # D, R, renew R, release
 
     def test_udhcpc(self):
         self.exercise("udhcpc")
