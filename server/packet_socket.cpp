@@ -54,7 +54,7 @@ constexpr sock_filter kDrop = BPF_STMT(BPF_RET | BPF_K, 0);  // 18
 }  // namespace
 
 PacketSocket::PacketSocket(boost::asio::io_context& io, int ifindex, const std::string& ifname)
-    : sd_(io), ifindex_(ifindex), ifname_(ifname), buffer_(65536) {
+    : sd_(io), ifindex_(ifindex), ifname_(ifname), batch_(65536) {
   int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IP));
   if (fd < 0) fail("cannot open packet socket for " + ifname + " (are you root?)");
   sd_.assign(fd);
@@ -81,7 +81,7 @@ PacketSocket::PacketSocket(boost::asio::io_context& io, int ifindex, const std::
     fail("cannot bind packet socket to " + ifname);
   }
   // Frames queued before the filter was attached may be anything: drop them.
-  while (::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT) >= 0) {
+  while (batch_.receive(fd) > 0) {
   }
 }
 
@@ -112,26 +112,28 @@ void PacketSocket::arm() {
 }
 
 void PacketSocket::drain() {
+  // A batch per system call; a short batch means the queue was empty.
   // Bounded so one busy bridge cannot starve the others on this thread.
-  for (int i = 0; i < 64; ++i) {
-    ReceivedMessage<sockaddr_ll, sizeof(tpacket_auxdata)> m(sd_.native_handle(), buffer_,
-                                                            MSG_TRUNC);
-    const ssize_t n = m.size();
+  for (int round = 0; round < 4 && !stopped_; ++round) {
+    const int n = batch_.receive(sd_.native_handle(), MSG_TRUNC);
     if (n < 0) {
       if (receive_failed(errno)) {
         ++receive_errors_;
-        spdlog::debug("packet socket on {}: recvmsg: {}", ifname_, std::strerror(errno));
+        spdlog::debug("packet socket on {}: recvmmsg: {}", ifname_, std::strerror(errno));
       }
       return;
     }
-    if (m.from().sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
-    if (static_cast<size_t>(n) > buffer_.size()) {
-      ++receive_errors_;  // larger than any frame we accept
-      continue;
+    for (int i = 0; i < n && !stopped_; ++i) {
+      if (batch_.from(i).sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
+      if (batch_.truncated(i)) {
+        ++receive_errors_;  // larger than any frame we accept
+        continue;
+      }
+      const auto aux = batch_.control<tpacket_auxdata>(i, SOL_PACKET, PACKET_AUXDATA);
+      const bool csum_not_ready = aux && (aux->tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+      handler_(batch_.payload(i), csum_not_ready);
     }
-    const auto aux = m.control<tpacket_auxdata>(SOL_PACKET, PACKET_AUXDATA);
-    const bool csum_not_ready = aux && (aux->tp_status & TP_STATUS_CSUMNOTREADY) != 0;
-    handler_(ByteView(buffer_.data(), static_cast<size_t>(n)), csum_not_ready);
+    if (static_cast<size_t>(n) < batch_.capacity()) return;
   }
 }
 

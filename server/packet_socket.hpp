@@ -9,8 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <linux/if_packet.h>
+
 #include "protocol/bytes.hpp"
 #include "server/dhcp4_io.hpp"
+#include "server/received_batch.hpp"
 
 namespace berth::server {
 
@@ -36,7 +39,8 @@ class PacketSocket : public FrameLink {
   int ifindex_;
   std::string ifname_;
   Handler handler_;
-  std::vector<uint8_t> buffer_;
+  // 16 frames of up to 64 KiB per read, each with its PACKET_AUXDATA.
+  ReceivedBatch<sockaddr_ll, sizeof(tpacket_auxdata), 16> batch_;
   uint64_t receive_errors_ = 0;
   bool stopped_ = false;
 };
