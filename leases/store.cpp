@@ -415,6 +415,11 @@ constexpr const char* kDeleteQuarantine = "DELETE FROM quarantine WHERE bridge =
 constexpr const char* kUpsertLease =
     "INSERT OR REPLACE INTO leases (bridge, ip, mac, client_id, hostname, state, expires_at, "
     "updated_at, family, iaid) VALUES (?,?,?,?,?,?,?,?,?,?)";
+// The same client keeps its address (a renewal, the common case): only what
+// changed is written, so the indexes on mac and client_id are not touched.
+constexpr const char* kRenewLease =
+    "UPDATE leases SET hostname = ?3, state = ?4, expires_at = ?5, updated_at = ?6, iaid = ?7 "
+    "WHERE bridge = ?1 AND ip = ?2";
 constexpr const char* kUpsertQuarantine =
     "INSERT OR REPLACE INTO quarantine (bridge, ip, mac, client_id, until, declined_at, family, "
     "iaid) VALUES (?,?,?,?,?,?,?,?)";
@@ -488,8 +493,9 @@ void LeaseStore::write(std::span<const LeaseChange> changes, std::span<const Eve
     for (const LeaseChange& c : changes) {
       const Lease& l = c.lease;
       const std::string ip = l.ip.to_string();
+      std::optional<PriorLease> prior;
       if (events) {
-        const std::optional<PriorLease> prior = prior_lease(c);
+        prior = prior_lease(c);
         if (auto kind = lease_event_kind(c, prior)) {
           Lease shown = l;
           if (c.kind == LeaseChange::Kind::erase) {
@@ -533,7 +539,21 @@ void LeaseStore::write(std::span<const LeaseChange> changes, std::span<const Eve
           bind_value(st, 8, int64_t{l.iaid});
         }
         step_done(st);
-      } else {
+        continue;
+      }
+      if (v4 && prior && prior->mac == l.mac && prior->client_id == l.client_id) {
+        sqlite3_stmt* st = statement(kRenewLease);
+        bind_value(st, 1, l.bridge);
+        bind_value(st, 2, ip);
+        bind_value(st, 3, l.hostname);
+        bind_value(st, 4, to_string(l.state));
+        bind_value(st, 5, l.expires_at);
+        bind_value(st, 6, l.updated_at);
+        bind_value(st, 7, int64_t{l.iaid});
+        step_done(st);
+        if (sqlite3_changes(db_) == 1) continue;
+      }
+      {
         sqlite3_stmt* st = statement(v4 ? kUpsertLease : kUpsertLeaseV3);
         bind_value(st, 1, l.bridge);
         bind_value(st, 2, ip);

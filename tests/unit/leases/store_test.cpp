@@ -85,6 +85,46 @@ TEST_F(TempDb, UpsertReplacesAndEraseDeletes) {
   EXPECT_TRUE(s.load_all().empty());
 }
 
+TEST_F(TempDb, RenewalUpdatesTheRowInPlaceAndTheIndexesFollow) {
+  LeaseStore s(path_, Durability::process);
+  Lease a = sample("198.18.0.10", 1);
+  Lease b6 = sample6("fd00::10", 2, 7);
+  s.write(std::vector{LeaseChange::upsert(a), LeaseChange::upsert(b6)});
+  // Same client, same address: a renewal (an UPDATE of what changed).
+  a.hostname = "renamed";
+  a.expires_at += 600;
+  a.updated_at += 600;
+  b6.expires_at += 600;
+  b6.iaid = 8;
+  s.write(std::vector{LeaseChange::upsert(a), LeaseChange::upsert(b6)});
+  auto all = s.load_all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].ip.is_v4() ? all[0] : all[1], a);
+  EXPECT_EQ(all[0].ip.is_v4() ? all[1] : all[0], b6);
+  EXPECT_EQ(query_int(path_,
+                      "SELECT expires_at FROM leases INDEXED BY leases_by_expiry "
+                      "WHERE expires_at > 0 AND family = 4"),
+            a.expires_at);
+  EXPECT_EQ(query_int(path_,
+                      "SELECT count(*) FROM leases INDEXED BY leases_by_mac "
+                      "WHERE bridge = 'br0' AND mac = '02:00:00:00:00:01'"),
+            1);
+  EXPECT_EQ(
+      query_int(path_, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"),
+      1);
+  // Another client at that address: the whole row, indexes included.
+  a.mac = MacAddress({0x02, 0, 0, 0, 0, 3});
+  s.write(std::vector{LeaseChange::upsert(a)});
+  EXPECT_EQ(query_int(path_,
+                      "SELECT count(*) FROM leases INDEXED BY leases_by_mac "
+                      "WHERE bridge = 'br0' AND mac = '02:00:00:00:00:01'"),
+            0);
+  EXPECT_EQ(query_int(path_,
+                      "SELECT count(*) FROM leases INDEXED BY leases_by_mac "
+                      "WHERE bridge = 'br0' AND mac = '02:00:00:00:00:03'"),
+            1);
+}
+
 TEST_F(TempDb, FailedTransactionWritesNothing) {
   LeaseStore s(path_, Durability::process);
   {
