@@ -31,7 +31,9 @@ class FrameLink {
   // Stops reading and closes the socket. A handler already queued may still
   // run: destroy the object only after the io_context has moved on.
   virtual void stop() = 0;
-  // False (and a debug log) when the kernel refused the frame.
+  // Sends `frame` (copied): at once, or with the other replies of the same
+  // burst. False (and a debug log) when it was refused at once; a refusal
+  // at the burst's end is logged only.
   virtual bool send(ByteView frame) = 0;
 };
 
@@ -45,6 +47,7 @@ class RelaySocket {
   virtual ~RelaySocket() = default;
   virtual void start(Handler handler) = 0;
   virtual void stop() = 0;
+  // As FrameLink::send.
   virtual bool send_to(Ipv4Address to, uint16_t port, ByteView payload) = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "protocol/bytes.hpp"
 #include "server/dhcp4_io.hpp"
 #include "server/received_batch.hpp"
+#include "server/send_batch.hpp"
 
 namespace berth::server {
 
@@ -27,6 +29,8 @@ class PacketSocket : public FrameLink {
 
   void start(Handler handler) override;
   void stop() override;
+  // Queued, and sent with the other frames of the same burst: at the end
+  // of the read that caused it, else once the current handler is done.
   bool send(ByteView frame) override;
 
   uint64_t receive_errors() const { return receive_errors_; }
@@ -34,6 +38,7 @@ class PacketSocket : public FrameLink {
  private:
   void arm();
   void drain();
+  void flush();
 
   boost::asio::posix::stream_descriptor sd_;
   int ifindex_;
@@ -41,6 +46,10 @@ class PacketSocket : public FrameLink {
   Handler handler_;
   // 16 frames of up to 64 KiB per read, each with its PACKET_AUXDATA.
   ReceivedBatch<sockaddr_ll, sizeof(tpacket_auxdata), 16> batch_;
+  SendBatch<sockaddr_ll, 32> out_;
+  bool draining_ = false;       // in the read handler: it flushes when done
+  bool flush_posted_ = false;   // a flush is queued on the io_context
+  std::shared_ptr<int> alive_;  // what a queued flush checks first
   uint64_t receive_errors_ = 0;
   bool stopped_ = false;
 };

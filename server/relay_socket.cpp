@@ -4,6 +4,7 @@
 #include <linux/filter.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <boost/asio/post.hpp>
 
 #include <array>
 #include <cerrno>
@@ -32,7 +33,10 @@ constexpr std::array<sock_filter, 6> kRelayedOnlyFilter = {{
 }  // namespace
 
 UdpRelaySocket::UdpRelaySocket(asio::io_context& io)
-    : socket_(io, asio::ip::udp::v4()), batch_(65536) {
+    : socket_(io, asio::ip::udp::v4()),
+      batch_(65536),
+      out_(2048),
+      alive_(std::make_shared<int>(0)) {
   socket_.set_option(asio::socket_base::reuse_address(true));
   socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20));
   socket_.bind(asio::ip::udp::endpoint(asio::ip::address_v4::any(), dhcp4::kServerPort));
@@ -51,6 +55,7 @@ void UdpRelaySocket::start(Handler handler) {
 }
 
 void UdpRelaySocket::stop() {
+  flush();  // what was decided still goes out
   stopped_ = true;
   boost::system::error_code ignored;
   socket_.close(ignored);
@@ -62,6 +67,7 @@ void UdpRelaySocket::arm() {
     // Drain what is queued, a batch per system call, bounded so the
     // bridges' sockets get their turn. A short batch means the queue was
     // empty: no further call to learn so.
+    draining_ = true;
     for (int round = 0; round < 4 && !stopped_; ++round) {
       const int n = batch_.receive(socket_.native_handle());
       if (n <= 0) break;  // would_block: drained
@@ -72,19 +78,46 @@ void UdpRelaySocket::arm() {
       }
       if (static_cast<size_t>(n) < batch_.capacity()) break;
     }
+    draining_ = false;
+    flush();
     if (!stopped_) arm();
   });
 }
 
 bool UdpRelaySocket::send_to(Ipv4Address to, uint16_t port, ByteView payload) {
-  boost::system::error_code ec;
-  socket_.send_to(asio::buffer(payload.data(), payload.size()),
-                  asio::ip::udp::endpoint(asio::ip::address_v4(to.value()), port), 0, ec);
-  if (ec) {
-    spdlog::warn("reply to relay {}: {}", to.to_string(), ec.message());
-    return false;
+  if (stopped_) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(to.value());
+  if (!out_.add(addr, payload)) {
+    flush();
+    if (!out_.add(addr, payload)) {  // larger than a slot: on its own
+      if (::sendto(socket_.native_handle(), payload.data(), payload.size(), 0,
+                   reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
+        spdlog::warn("reply to relay {}: {}", to.to_string(), std::strerror(errno));
+        return false;
+      }
+      return true;
+    }
+  }
+  if (!draining_ && !flush_posted_) {
+    flush_posted_ = true;
+    asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired()) return;
+      flush_posted_ = false;
+      flush();
+    });
   }
   return true;
+}
+
+void UdpRelaySocket::flush() {
+  if (out_.empty() || stopped_) return;
+  out_.flush(socket_.native_handle(), [](int err, const sockaddr_in& to) {
+    spdlog::warn("reply to relay {}: {}", Ipv4Address(ntohl(to.sin_addr.s_addr)).to_string(),
+                 std::strerror(err));
+  });
 }
 
 std::unique_ptr<FrameLink> SystemDhcp4Network::open_link(int ifindex, const std::string& ifname) {

@@ -7,8 +7,11 @@
 
 #include <netinet/in.h>
 
+#include <memory>
+
 #include "server/dhcp4_io.hpp"
 #include "server/received_batch.hpp"
+#include "server/send_batch.hpp"
 
 namespace berth::server {
 
@@ -22,14 +25,21 @@ class UdpRelaySocket : public RelaySocket {
 
   void start(Handler handler) override;
   void stop() override;
+  // Queued, and sent with the other replies of the same burst: at the end
+  // of the read that caused it, else once the current handler is done.
   bool send_to(Ipv4Address to, uint16_t port, ByteView payload) override;
 
  private:
   void arm();
+  void flush();
 
   boost::asio::ip::udp::socket socket_;
   // 16 datagrams of up to 64 KiB per read.
   ReceivedBatch<sockaddr_in, 0, 16> batch_;
+  SendBatch<sockaddr_in, 32> out_;
+  bool draining_ = false;       // in the read handler: it flushes when done
+  bool flush_posted_ = false;   // a flush is queued on the io_context
+  std::shared_ptr<int> alive_;  // what a queued flush checks first
   Handler handler_;
   bool stopped_ = false;
 };
