@@ -15,7 +15,7 @@ namespace {
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append only:
 // never edit a migration that has shipped.
-constexpr std::array<const char*, 9> kMigrations = {
+constexpr std::array<const char*, 10> kMigrations = {
     // 1: leases, with the indexes the DHCP hot paths need.
     R"sql(
     CREATE TABLE leases (
@@ -193,6 +193,16 @@ constexpr std::array<const char*, 9> kMigrations = {
     // "[force:]CODE:TYPE:VALUE" lines (dhcp4::format_configured_option).
     R"sql(
     ALTER TABLE reservations ADD COLUMN options TEXT NOT NULL DEFAULT '[]';
+    )sql",
+    // 10: no index on leases but the primary key (and the DHCPv6 rows'
+    // leases_by_binding). The daemon keeps its leases in memory and reads
+    // the table whole at start; no query used the indexes on mac, client_id
+    // and expiry, and each lease change wrote to them, a random page each in
+    // every commit.
+    R"sql(
+    DROP INDEX IF EXISTS leases_by_mac;
+    DROP INDEX IF EXISTS leases_by_client_id;
+    DROP INDEX IF EXISTS leases_by_expiry;
     )sql",
 };
 
@@ -416,7 +426,8 @@ constexpr const char* kUpsertLease =
     "INSERT OR REPLACE INTO leases (bridge, ip, mac, client_id, hostname, state, expires_at, "
     "updated_at, family, iaid) VALUES (?,?,?,?,?,?,?,?,?,?)";
 // The same client keeps its address (a renewal, the common case): only what
-// changed is written, so the indexes on mac and client_id are not touched.
+// changed is written (a DHCPv6 row's leases_by_binding entry is left alone
+// unless its iaid changed).
 constexpr const char* kRenewLease =
     "UPDATE leases SET hostname = ?3, state = ?4, expires_at = ?5, updated_at = ?6, iaid = ?7 "
     "WHERE bridge = ?1 AND ip = ?2";
