@@ -1,5 +1,7 @@
 #include "leases/store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -235,6 +237,50 @@ struct Statement {
 }  // namespace
 
 void LeaseStore::release_memory() { sqlite3_db_release_memory(db_); }
+
+void LeaseStore::defer_checkpoints() {
+  exec("PRAGMA wal_autocheckpoint=0");
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<LeaseStore*>(self)->wal_pages_ = pages;
+        return SQLITE_OK;
+      },
+      this);
+}
+
+LeaseStore::LeaseStore(const std::string& path, OpenOnly) : path_(path) {
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError("cannot open lease database " + path + ": " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, 5000);
+    version_ = schema_version();
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+std::unique_ptr<LeaseStore> LeaseStore::checkpoint_connection() const {
+  return std::unique_ptr<LeaseStore>(new LeaseStore(path_, OpenOnly{}));
+}
+
+bool LeaseStore::checkpoint() {
+  int log = 0, copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    spdlog::warn("{}: WAL checkpoint failed: {}", path_, sqlite3_errmsg(db_));
+    return false;
+  }
+  return true;
+}
 
 LeaseStore::LeaseStore(const std::string& path, Durability durability, int migrate_to)
     : path_(path) {

@@ -151,7 +151,25 @@ class LeaseStore {
 
   const std::string& path() const { return path_; }
 
+  // WAL checkpoints. By default SQLite copies the WAL back into the
+  // database inside the commit that passes 1,000 pages (with an fsync or
+  // two), so every few hundred milliseconds under load one group of ACKs
+  // waits tens of milliseconds for it. After defer_checkpoints() this
+  // connection's commits never checkpoint; wal_pages() says how large the
+  // WAL has grown (as of this connection's last commit) so that another
+  // connection can checkpoint() meanwhile (LeaseWriter does, on its own thread).
+  void defer_checkpoints();
+  int wal_pages() const { return wal_pages_; }
+  // A passive checkpoint through this connection: copies what no reader
+  // still needs, blocking no writer. False (and a warning) on failure.
+  bool checkpoint();
+  // Another connection to the same file, only to checkpoint() from another
+  // thread: it neither migrates nor changes the schema. Throws StoreError.
+  std::unique_ptr<LeaseStore> checkpoint_connection() const;
+
  private:
+  struct OpenOnly {};
+  LeaseStore(const std::string& path, OpenOnly);
   void exec(const char* sql) const;
   void migrate(int target);
   std::vector<Lease> load(const std::string* bridge) const;
@@ -164,6 +182,7 @@ class LeaseStore {
   std::string path_;
   sqlite3* db_ = nullptr;
   int version_ = 0;  // the schema's, once migrated
+  int wal_pages_ = 0;
   // Prepared once, reset on each use; keyed by the SQL literal's address.
   sqlite3_stmt* statement(const char* sql) const;
   void step_done(sqlite3_stmt* st) const;

@@ -8,7 +8,17 @@
 namespace berth::leases {
 
 LeaseWriter::LeaseWriter(LeaseStore& store, std::chrono::microseconds min_interval)
-    : store_(store), min_interval_(min_interval), thread_([this] { run(); }) {}
+    : store_(store), min_interval_(min_interval) {
+  try {
+    checkpoint_store_ = store_.checkpoint_connection();
+    store_.defer_checkpoints();
+    checkpoint_thread_ = std::thread([this] { run_checkpoints(); });
+  } catch (const StoreError& e) {
+    checkpoint_store_.reset();
+    spdlog::warn("WAL checkpoints stay in the commits: {}", e.what());
+  }
+  thread_ = std::thread([this] { run(); });
+}
 
 LeaseWriter::~LeaseWriter() {
   {
@@ -17,6 +27,41 @@ LeaseWriter::~LeaseWriter() {
   }
   wake_.notify_all();
   thread_.join();
+  if (checkpoint_thread_.joinable()) {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stopping_ = true;
+    }
+    checkpoint_wake_.notify_all();
+    checkpoint_thread_.join();
+  }
+}
+
+void LeaseWriter::run_checkpoints() {
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mu_);
+      checkpoint_wake_.wait(lock, [this] { return checkpoint_wanted_ || checkpoint_stopping_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    if (checkpoint_store_->checkpoint()) {
+      std::lock_guard lock(mu_);
+      ++stats_.checkpoints;
+    }
+  }
+}
+
+// On the writer thread, after a commit.
+void LeaseWriter::maybe_checkpoint() {
+  if (!checkpoint_store_) return;
+  if (store_.wal_pages() < checkpoint_pages_) return;
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    if (checkpoint_wanted_) return;
+    checkpoint_wanted_ = true;
+  }
+  checkpoint_wake_.notify_one();
 }
 
 void LeaseWriter::submit(std::vector<LeaseChange> changes, Done done) {
@@ -118,6 +163,7 @@ void LeaseWriter::run() {
       if (p.done) p.done(ok);
     }
     taken.clear();
+    if (ok) maybe_checkpoint();
   }
 }
 

@@ -2,14 +2,17 @@
 // thread that commits everything queued so far in one transaction (one fsync
 // under durability=fsync) and then reports each change's outcome. A DHCPACK
 // is sent only from that report, so an acknowledged lease is always durable.
+// WAL checkpoints run on a thread of their own, so that no commit waits for one.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,7 +39,12 @@ class LeaseWriter {
                                                                  5000, 10000, 50000, 250000};
     std::array<uint64_t, kCommitBucketsUs.size()> commit_le{};
     uint64_t commit_us_sum = 0;
+    // WAL checkpoints run by the checkpoint thread, off the commit path.
+    uint64_t checkpoints = 0;
   };
+  // The WAL size (pages) at which a commit wakes the checkpoint thread, by
+  // default SQLite's own for checkpoints in the commit.
+  static constexpr int kCheckpointPages = 1000;
 
   // `min_interval`: under load, transactions start at least this far apart,
   // so changes queued meanwhile share one commit (one fsync, one write of
@@ -59,6 +67,8 @@ class LeaseWriter {
   Stats stats() const;
   // Takes effect from the next transaction (a reload).
   void set_min_interval(std::chrono::microseconds min_interval);
+  // Takes effect from the next commit (tests).
+  void set_checkpoint_pages(int pages) { checkpoint_pages_ = pages; }
 
  private:
   struct Pending {
@@ -67,6 +77,8 @@ class LeaseWriter {
     std::vector<Event> events;
   };
   void run();
+  void run_checkpoints();
+  void maybe_checkpoint();
 
   LeaseStore& store_;
   mutable std::mutex mu_;
@@ -78,6 +90,15 @@ class LeaseWriter {
   int flushing_ = 0;  // flush() calls waiting: no group-commit delay
   std::chrono::microseconds min_interval_;
   Stats stats_;
+  // Checkpoints on their own connection and thread (none when that
+  // connection could not be opened: SQLite's checkpoints in the commit).
+  std::unique_ptr<LeaseStore> checkpoint_store_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_wake_;
+  std::atomic<int> checkpoint_pages_ = kCheckpointPages;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stopping_ = false;
+  std::thread checkpoint_thread_;
   std::thread thread_;
 };
 

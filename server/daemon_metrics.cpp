@@ -41,6 +41,9 @@ std::string Daemon::metrics_text() const {
   out += fmt::format("berth_lease_transactions_total {}\n", w.transactions);
   family("berth_lease_writes_total", "counter", "Lease changes written.");
   out += fmt::format("berth_lease_writes_total {}\n", w.leases_written);
+  family("berth_lease_checkpoints_total", "counter",
+         "WAL checkpoints, run on their own thread so that no commit waits for one.");
+  out += fmt::format("berth_lease_checkpoints_total {}\n", w.checkpoints);
   family("berth_lease_commit_seconds", "histogram",
          "Time of each group commit (one SQLite transaction, fsync included).");
   for (size_t i = 0; i < w.commit_le.size(); ++i) {

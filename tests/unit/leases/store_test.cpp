@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <future>
 #include <optional>
+#include <thread>
 
 #include "leases/writer.hpp"
 #include "tests/unit/leases/temp_db.hpp"
@@ -185,6 +186,41 @@ TEST_F(TempDb, WriterGroupsCommitsAndReportsEachChange) {
   }
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(s.load_all().size(), 200u);
+}
+
+// The commits never checkpoint the WAL themselves: a commit that leaves it
+// past the threshold wakes the checkpoint thread, whose checkpoint lets a
+// later commit start the WAL over.
+TEST_F(TempDb, WriterCheckpointsTheWalOnItsOwnThread) {
+  LeaseStore s(path_, Durability::process);
+  LeaseWriter w(s);
+  w.set_checkpoint_pages(8);
+  const auto wal = std::filesystem::path(path_ + "-wal");
+  for (int round = 0; round < 40; ++round) {
+    std::vector<LeaseChange> changes;
+    for (int i = 0; i < 20; ++i) {
+      const int n = round * 20 + i;
+      const std::string ip =
+          "198.18." + std::to_string(1 + n / 250) + "." + std::to_string(1 + n % 250);
+      changes.push_back(LeaseChange::upsert(sample(ip.c_str(), static_cast<uint8_t>(n))));
+    }
+    w.submit(std::move(changes), [](bool) {});
+    w.flush();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (w.stats().checkpoints == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(w.stats().checkpoints, 1u);
+  // Checkpointed: the next commits write the WAL from its start again.
+  for (int i = 0; i < 5; ++i) {
+    w.submit({LeaseChange::upsert(sample("198.18.9.1", 1))}, [](bool) {});
+    w.flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_LT(s.wal_pages(), 40);
+  EXPECT_EQ(s.load_all().size(), 801u);
+  EXPECT_TRUE(std::filesystem::exists(wal));
 }
 
 // Under load, transactions start at least min_interval apart: what is
