@@ -1,6 +1,7 @@
 #include "protocol/address.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdio>
 
@@ -50,10 +51,15 @@ std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) {
 }
 
 std::string Ipv4Address::to_string() const {
+  // By hand, not snprintf: addresses are formatted for every lease written
+  // and every reply logged.
   char buf[16];
-  int n = std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", v_ >> 24, (v_ >> 16) & 0xff,
-                        (v_ >> 8) & 0xff, v_ & 0xff);
-  return std::string(buf, static_cast<size_t>(n));
+  char* p = buf;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    p = std::to_chars(p, buf + sizeof buf, (v_ >> shift) & 0xff).ptr;
+    if (shift > 0) *p++ = '.';
+  }
+  return std::string(buf, p);
 }
 
 std::optional<Ipv4Prefix> Ipv4Prefix::parse(std::string_view text) {
