@@ -82,6 +82,24 @@ TEST(LeaseEvent, CarriesTheLeaseAndItsDetails) {
   EXPECT_FALSE(d.contains("iaid"));
 }
 
+// The details are what nlohmann::json would write for the same object.
+TEST(LeaseEvent, DetailsAreCompactJsonWithSortedKeys) {
+  Lease v4 = bound(7);
+  Lease no_id = bound(8);
+  no_id.client_id.clear();
+  no_id.state = LeaseState::released;
+  no_id.expires_at = -5;
+  Lease v6 = bound(9);
+  v6.ip = *IpAddress::parse("fd00::5");
+  v6.iaid = 4294967295u;
+  for (const Lease& l : {v4, no_id, v6}) {
+    nlohmann::json want = {{"state", to_string(l.state)}, {"expires_at", l.expires_at}};
+    if (!l.client_id.empty()) want["client_id"] = to_hex_colon(l.client_id);
+    if (!l.ip.is_v4()) want["iaid"] = l.iaid;
+    EXPECT_EQ(lease_event(EventKind::lease_bound, l, 1).details, want.dump());
+  }
+}
+
 TEST(EventKindNames, RoundTrip) {
   for (const auto& [kind, name] : kEventKindNames.entries) {
     EXPECT_EQ(event_kind_from_string(name), kind);
