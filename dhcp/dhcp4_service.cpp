@@ -70,11 +70,21 @@ std::string hostname_of(const Message& msg) {
 
 std::string describe(const BridgeSettings& s, MessageType type, Ipv4Address ip, const Message& msg,
                      std::string_view extra) {
-  std::string line = fmt::format("{}({})", to_string(type), s.name);
-  if (!ip.is_unspecified()) line += " " + ip.to_string();
-  line += " " + msg.mac().to_string();
+  // One allocation: a line is made for every reply, logged or not.
+  std::string line;
+  line.reserve(64 + s.name.size() + extra.size());
+  line += to_string(type);
+  line += '(';
+  line += s.name;
+  line += ')';
+  if (!ip.is_unspecified()) {
+    line += ' ';
+    line += ip.to_string();
+  }
+  line += ' ';
+  line += msg.mac().to_string();
   if (!extra.empty()) {
-    line += " ";
+    line += ' ';
     line += extra;
   }
   return line;

@@ -7,6 +7,10 @@
 namespace berth::dhcp4 {
 namespace {
 
+// Room made at the first option: a reply carries about this many, and a
+// vector grown one by one would move them four times on the way.
+constexpr size_t kTypicalCount = 16;
+
 uint16_t load_u16(ByteView v, size_t at) { return static_cast<uint16_t>(v[at] << 8 | v[at + 1]); }
 uint32_t load_u32(ByteView v, size_t at) {
   return static_cast<uint32_t>(v[at]) << 24 | static_cast<uint32_t>(v[at + 1]) << 16 |
@@ -31,6 +35,7 @@ void OptionList::set(uint8_t code, Bytes value) {
       return;
     }
   }
+  if (entries_.empty()) entries_.reserve(kTypicalCount);
   entries_.emplace_back(code, std::move(value));
 }
 
@@ -41,6 +46,7 @@ void OptionList::append(uint8_t code, ByteView value) {
       return;
     }
   }
+  if (entries_.empty()) entries_.reserve(kTypicalCount);
   entries_.emplace_back(code, Bytes(value.begin(), value.end()));
 }
 
