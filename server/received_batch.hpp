@@ -10,19 +10,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <optional>
 #include <span>
+
+#include "server/untouched_buffer.hpp"
 
 namespace berth::server {
 
 template <typename Address, size_t ControlValueSize, size_t N>
 class ReceivedBatch {
  public:
-  // N buffers of `slot_size` bytes. They are not zeroed, so the pages a
-  // short message never reaches cost no memory.
-  explicit ReceivedBatch(size_t slot_size)
-      : slot_size_(slot_size), buffers_(std::make_unique_for_overwrite<uint8_t[]>(N * slot_size)) {}
+  // N buffers of `slot_size` bytes, mapped untouched: the pages a short
+  // message never reaches cost no memory.
+  explicit ReceivedBatch(size_t slot_size) : slot_size_(slot_size), buffers_(N * slot_size) {}
   // The headers point into this object.
   ReceivedBatch(const ReceivedBatch&) = delete;
   ReceivedBatch& operator=(const ReceivedBatch&) = delete;
@@ -35,7 +35,7 @@ class ReceivedBatch {
   // than capacity() means the queue was empty when the call returned.
   int receive(int fd, int flags = 0) {
     for (size_t i = 0; i < N; ++i) {
-      iov_[i] = iovec{.iov_base = buffers_.get() + i * slot_size_, .iov_len = slot_size_};
+      iov_[i] = iovec{.iov_base = buffers_.data() + i * slot_size_, .iov_len = slot_size_};
       msghdr& h = headers_[i].msg_hdr;
       h = msghdr{};
       h.msg_name = &from_[i];
@@ -62,7 +62,7 @@ class ReceivedBatch {
   // What of message i was stored (all of it unless truncated).
   std::span<const uint8_t> payload(size_t i) const {
     const size_t n = length(i) < slot_size_ ? length(i) : slot_size_;
-    return {buffers_.get() + i * slot_size_, n};
+    return {buffers_.data() + i * slot_size_, n};
   }
   const Address& from(size_t i) const { return from_[i]; }
 
@@ -87,7 +87,7 @@ class ReceivedBatch {
   struct alignas(cmsghdr) Control : std::array<uint8_t, CMSG_SPACE(ControlValueSize)> {};
 
   size_t slot_size_;
-  std::unique_ptr<uint8_t[]> buffers_;
+  UntouchedBuffer buffers_;
   std::array<mmsghdr, N> headers_{};
   std::array<iovec, N> iov_{};
   std::array<Address, N> from_{};

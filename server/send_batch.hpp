@@ -11,18 +11,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <span>
+
+#include "server/untouched_buffer.hpp"
 
 namespace berth::server {
 
 template <typename Address, size_t N>
 class SendBatch {
  public:
-  // Room for N messages of up to `slot_size` bytes each; not zeroed, so
+  // Room for N messages of up to `slot_size` bytes each, mapped untouched:
   // slots never used cost no memory.
-  explicit SendBatch(size_t slot_size)
-      : slot_size_(slot_size), buffers_(std::make_unique_for_overwrite<uint8_t[]>(N * slot_size)) {}
+  explicit SendBatch(size_t slot_size) : slot_size_(slot_size), buffers_(N * slot_size) {}
   SendBatch(const SendBatch&) = delete;
   SendBatch& operator=(const SendBatch&) = delete;
 
@@ -36,7 +36,7 @@ class SendBatch {
   // or the payload larger than a slot.
   bool add(const Address& to, std::span<const uint8_t> payload) {
     if (full() || payload.size() > slot_size_) return false;
-    std::memcpy(buffers_.get() + count_ * slot_size_, payload.data(), payload.size());
+    std::memcpy(buffers_.data() + count_ * slot_size_, payload.data(), payload.size());
     to_[count_] = to;
     length_[count_] = payload.size();
     ++count_;
@@ -50,7 +50,7 @@ class SendBatch {
   template <typename Refused>
   size_t flush(int fd, Refused&& refused) {
     for (size_t i = 0; i < count_; ++i) {
-      iov_[i] = iovec{.iov_base = buffers_.get() + i * slot_size_, .iov_len = length_[i]};
+      iov_[i] = iovec{.iov_base = buffers_.data() + i * slot_size_, .iov_len = length_[i]};
       msghdr& h = headers_[i].msg_hdr;
       h = msghdr{};
       h.msg_name = &to_[i];
@@ -77,7 +77,7 @@ class SendBatch {
 
  private:
   size_t slot_size_;
-  std::unique_ptr<uint8_t[]> buffers_;
+  UntouchedBuffer buffers_;
   std::array<Address, N> to_{};
   std::array<size_t, N> length_{};
   std::array<mmsghdr, N> headers_{};
