@@ -236,6 +236,17 @@ struct Statement {
 
 }  // namespace
 
+sqlite3* LeaseStore::open_connection(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    throw StoreError("cannot open lease database " + path + ": " + msg);
+  }
+  return db;
+}
+
 void LeaseStore::release_memory() { sqlite3_db_release_memory(db_); }
 
 void LeaseStore::defer_checkpoints() {
@@ -249,15 +260,8 @@ void LeaseStore::defer_checkpoints() {
       this);
 }
 
-LeaseStore::LeaseStore(const std::string& path, OpenOnly) : path_(path) {
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw StoreError("cannot open lease database " + path + ": " + msg);
-  }
+LeaseStore::LeaseStore(const std::string& path, OpenOnly)
+    : path_(path), db_(open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX)) {
   try {
     sqlite3_busy_timeout(db_, 5000);
     version_ = schema_version();
@@ -283,16 +287,8 @@ bool LeaseStore::checkpoint() {
 }
 
 LeaseStore::LeaseStore(const std::string& path, Durability durability, int migrate_to)
-    : path_(path) {
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw StoreError("cannot open lease database " + path + ": " + msg);
-  }
+    : path_(path),
+      db_(open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)) {
   try {
     sqlite3_busy_timeout(db_, 5000);
     exec("PRAGMA journal_mode=WAL");

@@ -170,6 +170,8 @@ class LeaseStore {
  private:
   struct OpenOnly {};
   LeaseStore(const std::string& path, OpenOnly);
+  // sqlite3_open_v2, or StoreError naming the file.
+  static sqlite3* open_connection(const std::string& path, int flags);
   void exec(const char* sql) const;
   void migrate(int target);
   std::vector<Lease> load(const std::string* bridge) const;

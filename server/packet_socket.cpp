@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <boost/asio/post.hpp>
 
 #include <array>
 #include <cerrno>
@@ -59,8 +58,9 @@ PacketSocket::PacketSocket(boost::asio::io_context& io, int ifindex, const std::
       ifindex_(ifindex),
       ifname_(ifname),
       batch_(65536),
-      out_(2048),
-      alive_(std::make_shared<int>(0)) {
+      out_(io, 2048, [this](int err, const sockaddr_ll&) {
+        spdlog::debug("packet socket on {}: sendmmsg: {}", ifname_, std::strerror(err));
+      }) {
   int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IP));
   if (fd < 0) fail("cannot open packet socket for " + ifname + " (are you root?)");
   sd_.assign(fd);
@@ -89,6 +89,7 @@ PacketSocket::PacketSocket(boost::asio::io_context& io, int ifindex, const std::
   // Frames queued before the filter was attached may be anything: drop them.
   while (batch_.receive(fd) > 0) {
   }
+  out_.attach(fd);
 }
 
 PacketSocket::~PacketSocket() = default;
@@ -99,7 +100,7 @@ void PacketSocket::start(Handler handler) {
 }
 
 void PacketSocket::stop() {
-  flush();  // what was decided still goes out
+  out_.close();  // what was decided still goes out
   stopped_ = true;
   boost::system::error_code ignored;
   sd_.close(ignored);
@@ -113,10 +114,9 @@ void PacketSocket::arm() {
                      spdlog::error("packet socket on {}: {}", ifname_, ec.message());
                      return;
                    }
-                   draining_ = true;
+                   out_.begin_burst();
                    drain();
-                   draining_ = false;
-                   flush();
+                   out_.end_burst();
                    if (!stopped_) arm();
                  });
 }
@@ -148,41 +148,14 @@ void PacketSocket::drain() {
 }
 
 bool PacketSocket::send(ByteView frame) {
-  if (stopped_ || frame.size() < 6) return false;
+  if (frame.size() < 6) return false;
   sockaddr_ll to{};
   to.sll_family = AF_PACKET;
   to.sll_protocol = htons(ETH_P_IP);
   to.sll_ifindex = ifindex_;
   to.sll_halen = 6;
   std::memcpy(to.sll_addr, frame.data(), 6);  // destination MAC, first in the frame
-  if (!out_.add(to, frame)) {
-    flush();
-    if (!out_.add(to, frame)) {  // larger than a slot: on its own
-      const ssize_t n = ::sendto(sd_.native_handle(), frame.data(), frame.size(), 0,
-                                 reinterpret_cast<const sockaddr*>(&to), sizeof to);
-      if (n != static_cast<ssize_t>(frame.size())) {
-        spdlog::debug("packet socket on {}: sendto: {}", ifname_, std::strerror(errno));
-        return false;
-      }
-      return true;
-    }
-  }
-  if (!draining_ && !flush_posted_) {
-    flush_posted_ = true;
-    boost::asio::post(sd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired()) return;
-      flush_posted_ = false;
-      flush();
-    });
-  }
-  return true;
-}
-
-void PacketSocket::flush() {
-  if (out_.empty() || stopped_) return;
-  out_.flush(sd_.native_handle(), [this](int err, const sockaddr_ll&) {
-    spdlog::debug("packet socket on {}: sendmmsg: {}", ifname_, std::strerror(err));
-  });
+  return out_.send(to, frame);
 }
 
 }  // namespace berth::server

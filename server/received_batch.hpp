@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 
+#include "server/received_message.hpp"
 #include "server/untouched_buffer.hpp"
 
 namespace berth::server {
@@ -48,8 +49,7 @@ class ReceivedBatch {
       }
       headers_[i].msg_len = 0;
     }
-    count_ = ::recvmmsg(fd, headers_.data(), N, MSG_DONTWAIT | flags, nullptr);
-    return count_;
+    return ::recvmmsg(fd, headers_.data(), N, MSG_DONTWAIT | flags, nullptr);
   }
 
   // The length the kernel reported for message i: with MSG_TRUNC on a
@@ -71,16 +71,7 @@ class ReceivedBatch {
   template <typename T>
   std::optional<T> control(size_t i, int level, int type) {
     static_assert(sizeof(T) <= ControlValueSize);
-    msghdr* h = &headers_[i].msg_hdr;
-    std::optional<T> out;
-    for (cmsghdr* c = CMSG_FIRSTHDR(h); c != nullptr; c = CMSG_NXTHDR(h, c)) {
-      if (c->cmsg_level == level && c->cmsg_type == type && c->cmsg_len >= CMSG_LEN(sizeof(T))) {
-        T value;
-        std::memcpy(&value, CMSG_DATA(c), sizeof value);
-        out = value;
-      }
-    }
-    return out;
+    return last_control<T>(&headers_[i].msg_hdr, level, type);
   }
 
  private:
@@ -92,7 +83,6 @@ class ReceivedBatch {
   std::array<iovec, N> iov_{};
   std::array<Address, N> from_{};
   std::array<Control, (ControlValueSize > 0 ? N : 0)> control_{};
-  int count_ = -1;
 };
 
 }  // namespace berth::server

@@ -16,6 +16,21 @@
 
 namespace berth::server {
 
+// The value of the last control message of `level` and `type` that came in
+// `header` with room for a T.
+template <typename T>
+std::optional<T> last_control(msghdr* header, int level, int type) {
+  std::optional<T> out;
+  for (cmsghdr* c = CMSG_FIRSTHDR(header); c != nullptr; c = CMSG_NXTHDR(header, c)) {
+    if (c->cmsg_level == level && c->cmsg_type == type && c->cmsg_len >= CMSG_LEN(sizeof(T))) {
+      T value;
+      std::memcpy(&value, CMSG_DATA(c), sizeof value);
+      out = value;
+    }
+  }
+  return out;
+}
+
 template <typename Address, size_t ControlValueSize>
 class ReceivedMessage {
  public:
@@ -43,15 +58,7 @@ class ReceivedMessage {
   template <typename T>
   std::optional<T> control(int level, int type) {
     static_assert(sizeof(T) <= ControlValueSize);
-    std::optional<T> out;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&header_); c != nullptr; c = CMSG_NXTHDR(&header_, c)) {
-      if (c->cmsg_level == level && c->cmsg_type == type && c->cmsg_len >= CMSG_LEN(sizeof(T))) {
-        T value;
-        std::memcpy(&value, CMSG_DATA(c), sizeof value);
-        out = value;
-      }
-    }
-    return out;
+    return last_control<T>(&header_, level, type);
   }
 
  private:

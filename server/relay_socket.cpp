@@ -4,7 +4,6 @@
 #include <linux/filter.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <boost/asio/post.hpp>
 
 #include <array>
 #include <cerrno>
@@ -35,8 +34,10 @@ constexpr std::array<sock_filter, 6> kRelayedOnlyFilter = {{
 UdpRelaySocket::UdpRelaySocket(asio::io_context& io)
     : socket_(io, asio::ip::udp::v4()),
       batch_(65536),
-      out_(2048),
-      alive_(std::make_shared<int>(0)) {
+      out_(io, 2048, [](int err, const sockaddr_in& to) {
+        spdlog::warn("reply to relay {}: {}", Ipv4Address(ntohl(to.sin_addr.s_addr)).to_string(),
+                     std::strerror(err));
+      }) {
   socket_.set_option(asio::socket_base::reuse_address(true));
   socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20));
   socket_.bind(asio::ip::udp::endpoint(asio::ip::address_v4::any(), dhcp4::kServerPort));
@@ -47,6 +48,7 @@ UdpRelaySocket::UdpRelaySocket(asio::io_context& io)
     throw boost::system::system_error(errno, boost::system::system_category(),
                                       "cannot attach the relayed-only filter to UDP port 67");
   }
+  out_.attach(socket_.native_handle());
 }
 
 void UdpRelaySocket::start(Handler handler) {
@@ -55,7 +57,7 @@ void UdpRelaySocket::start(Handler handler) {
 }
 
 void UdpRelaySocket::stop() {
-  flush();  // what was decided still goes out
+  out_.close();  // what was decided still goes out
   stopped_ = true;
   boost::system::error_code ignored;
   socket_.close(ignored);
@@ -67,7 +69,7 @@ void UdpRelaySocket::arm() {
     // Drain what is queued, a batch per system call, bounded so the
     // bridges' sockets get their turn. A short batch means the queue was
     // empty: no further call to learn so.
-    draining_ = true;
+    out_.begin_burst();
     for (int round = 0; round < 4 && !stopped_; ++round) {
       const int n = batch_.receive(socket_.native_handle());
       if (n <= 0) break;  // would_block: drained
@@ -78,46 +80,17 @@ void UdpRelaySocket::arm() {
       }
       if (static_cast<size_t>(n) < batch_.capacity()) break;
     }
-    draining_ = false;
-    flush();
+    out_.end_burst();
     if (!stopped_) arm();
   });
 }
 
 bool UdpRelaySocket::send_to(Ipv4Address to, uint16_t port, ByteView payload) {
-  if (stopped_) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(to.value());
-  if (!out_.add(addr, payload)) {
-    flush();
-    if (!out_.add(addr, payload)) {  // larger than a slot: on its own
-      if (::sendto(socket_.native_handle(), payload.data(), payload.size(), 0,
-                   reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
-        spdlog::warn("reply to relay {}: {}", to.to_string(), std::strerror(errno));
-        return false;
-      }
-      return true;
-    }
-  }
-  if (!draining_ && !flush_posted_) {
-    flush_posted_ = true;
-    asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired()) return;
-      flush_posted_ = false;
-      flush();
-    });
-  }
-  return true;
-}
-
-void UdpRelaySocket::flush() {
-  if (out_.empty() || stopped_) return;
-  out_.flush(socket_.native_handle(), [](int err, const sockaddr_in& to) {
-    spdlog::warn("reply to relay {}: {}", Ipv4Address(ntohl(to.sin_addr.s_addr)).to_string(),
-                 std::strerror(err));
-  });
+  return out_.send(addr, payload);
 }
 
 std::unique_ptr<FrameLink> SystemDhcp4Network::open_link(int ifindex, const std::string& ifname) {

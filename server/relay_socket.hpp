@@ -7,8 +7,6 @@
 
 #include <netinet/in.h>
 
-#include <memory>
-
 #include "server/dhcp4_io.hpp"
 #include "server/received_batch.hpp"
 #include "server/send_batch.hpp"
@@ -31,15 +29,12 @@ class UdpRelaySocket : public RelaySocket {
 
  private:
   void arm();
-  void flush();
 
   boost::asio::ip::udp::socket socket_;
   // 16 datagrams of up to 64 KiB per read.
   ReceivedBatch<sockaddr_in, 0, 16> batch_;
-  SendBatch<sockaddr_in, 32> out_;
-  bool draining_ = false;       // in the read handler: it flushes when done
-  bool flush_posted_ = false;   // a flush is queued on the io_context
-  std::shared_ptr<int> alive_;  // what a queued flush checks first
+  // Up to 32 replies per sendmmsg; a reply is at most 1,472 bytes.
+  Outbox<sockaddr_in, 32> out_;
   Handler handler_;
   bool stopped_ = false;
 };

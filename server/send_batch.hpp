@@ -6,12 +6,18 @@
 
 #include <sys/socket.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
 #include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <span>
+#include <utility>
 
 #include "server/untouched_buffer.hpp"
 
@@ -83,6 +89,76 @@ class SendBatch {
   std::array<mmsghdr, N> headers_{};
   std::array<iovec, N> iov_{};
   size_t count_ = 0;
+};
+
+// A socket's outgoing side: SendBatch plus when to flush it. Inside a burst
+// (a read handler, between begin_burst and end_burst) sends wait for its
+// end; a send outside one (the ACKs of a group commit) is flushed once the
+// handler that made it is done, by a flush posted on the io_context. The
+// DHCPv4 packet and UDP sockets each own one.
+template <typename Address, size_t N>
+class Outbox {
+ public:
+  // Called for each message the kernel refuses (errno, its address).
+  using Refused = std::function<void(int err, const Address& to)>;
+
+  // `slot_size` must hold the largest message sent; a larger one is refused
+  // (EMSGSIZE).
+  Outbox(boost::asio::io_context& io, size_t slot_size, Refused refused)
+      : io_(io),
+        batch_(slot_size),
+        refused_(std::move(refused)),
+        alive_(std::make_shared<int>(0)) {}
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // The socket to send on; -1 (close) stops sending, dropping what waits.
+  void attach(int fd) { fd_ = fd; }
+  void close() {
+    flush();
+    fd_ = -1;
+  }
+
+  void begin_burst() { in_burst_ = true; }
+  void end_burst() {
+    in_burst_ = false;
+    flush();
+  }
+
+  // Queues a copy of `payload` for `to`. False when it cannot go out.
+  bool send(const Address& to, std::span<const uint8_t> payload) {
+    if (fd_ < 0) return false;
+    if (!batch_.add(to, payload)) {
+      flush();  // full: make room
+      if (!batch_.add(to, payload)) {
+        refused_(EMSGSIZE, to);
+        return false;
+      }
+    }
+    if (!in_burst_ && !flush_posted_) {
+      flush_posted_ = true;
+      boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+        if (alive.expired()) return;
+        flush_posted_ = false;
+        flush();
+      });
+    }
+    return true;
+  }
+
+  void flush() {
+    if (batch_.empty() || fd_ < 0) return;
+    batch_.flush(fd_, refused_);
+  }
+
+ private:
+  boost::asio::io_context& io_;
+  SendBatch<Address, N> batch_;
+  Refused refused_;
+  int fd_ = -1;
+  bool in_burst_ = false;
+  bool flush_posted_ = false;
+  std::shared_ptr<int> alive_;  // what a posted flush checks first
 };
 
 }  // namespace berth::server
